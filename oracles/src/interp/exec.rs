@@ -1,0 +1,500 @@
+//! Execution (spec §4.4): the value stack, the label stack and the call
+//! frames, kept as explicit data rather than host recursion, so that deep
+//! guest recursion ends in a [`TrapCode::StackExhausted`] trap and never in a
+//! host stack overflow.
+
+use std::rc::Rc;
+
+use super::code::{FuncBody, Instr, LoadOp, StoreOp};
+use super::numerics::{eval_binop, eval_unop};
+use super::store::{FuncInst, InstanceAddr, PAGE_SIZE, Store, at, at_mut};
+use crate::trap::{Trap, TrapCode};
+use crate::values::{FuncAddr, ValType, Value};
+
+/// A label (spec §4.2.13): where a branch to it continues, how many values it
+/// carries, and the stack height to unwind to.
+#[derive(Debug, Clone, Copy)]
+struct Label {
+    /// Values a branch to this label keeps.
+    arity: usize,
+    /// Operand stack height when the block was entered, below its parameters.
+    height: usize,
+    /// Instruction a branch continues at (past `end` for blocks, the `loop`
+    /// itself for loops, past the body for the function's own label).
+    cont: usize,
+}
+
+/// An activation frame (spec §4.2.13).
+struct Frame {
+    /// The instance whose index spaces the body refers to.
+    instance: InstanceAddr,
+    /// The code being run.
+    body: Rc<FuncBody>,
+    /// The next instruction.
+    pc: usize,
+    /// Parameters followed by declared locals.
+    locals: Vec<Value>,
+    /// Label stack height below this frame's labels.
+    label_base: usize,
+    /// Operand stack height below this frame's operands.
+    stack_base: usize,
+    /// Number of results.
+    arity: usize,
+}
+
+/// The state of one invocation: operand stack, labels, suspended callers.
+struct Thread {
+    stack: Vec<Value>,
+    labels: Vec<Label>,
+    callers: Vec<Frame>,
+    /// Locals held by all frames, counted against the stack limit.
+    locals_held: usize,
+}
+
+fn invariant() -> Trap {
+    TrapCode::InvariantViolated.into()
+}
+
+impl Thread {
+    fn pop(&mut self) -> Result<Value, Trap> {
+        self.stack.pop().ok_or_else(invariant)
+    }
+
+    fn pop_i32(&mut self) -> Result<i32, Trap> {
+        match self.pop()? {
+            Value::I32(v) => Ok(v),
+            _ => Err(invariant()),
+        }
+    }
+
+    /// Pops `n` values, deepest first.
+    fn pop_n(&mut self, n: usize) -> Result<Vec<Value>, Trap> {
+        let at = self.stack.len().checked_sub(n).ok_or_else(invariant)?;
+        Ok(self.stack.split_off(at))
+    }
+
+    /// Branches to the label `depth` levels out (spec §4.4.8 `br`): keeps its
+    /// arity of values, unwinds the stack and the inner labels.
+    fn branch(&mut self, frame: &mut Frame, depth: u32) -> Result<(), Trap> {
+        let index = self.labels.len().checked_sub(1 + depth as usize).ok_or_else(invariant)?;
+        let label = self.labels[index];
+        let keep_from = self.stack.len().checked_sub(label.arity).ok_or_else(invariant)?;
+        if label.height > keep_from {
+            return Err(invariant());
+        }
+        self.stack.drain(label.height..keep_from);
+        self.labels.truncate(index);
+        frame.pc = label.cont;
+        Ok(())
+    }
+}
+
+/// Reads `N` bytes of memory at `addr + offset`, or traps out of bounds.
+fn read<const N: usize>(bytes: &[u8], addr: i32, offset: u64) -> Result<[u8; N], Trap> {
+    let start = u64::from(addr as u32) + offset;
+    let range = usize::try_from(start).ok().and_then(|s| Some(s..s.checked_add(N)?));
+    range.and_then(|r| bytes.get(r)).and_then(|b| b.try_into().ok()).ok_or(TrapCode::MemoryOutOfBounds.into())
+}
+
+/// Writes `data` to memory at `addr + offset`, or traps out of bounds.
+fn write(bytes: &mut [u8], addr: i32, offset: u64, data: &[u8]) -> Result<(), Trap> {
+    let start = u64::from(addr as u32) + offset;
+    let range = usize::try_from(start).ok().and_then(|s| Some(s..s.checked_add(data.len())?));
+    let dst = range.and_then(|r| bytes.get_mut(r)).ok_or(Trap::from(TrapCode::MemoryOutOfBounds))?;
+    dst.copy_from_slice(data);
+    Ok(())
+}
+
+/// Whether `[start, start + n)` lies within `len`.
+fn in_bounds(start: u32, n: u32, len: usize) -> bool {
+    start as usize + n as usize <= len
+}
+
+impl Store {
+    /// Invokes the function at `func` with `args` (spec §4.5.5), returning its
+    /// results or the trap that ended it.
+    pub fn invoke(&mut self, func: FuncAddr, args: &[Value]) -> Result<Vec<Value>, Trap> {
+        let ty = at(&self.funcs, func)?.ty();
+        let arg_types: Vec<ValType> = args.iter().map(Value::ty).collect();
+        if arg_types != ty.params {
+            return Err(Trap::host(format!("arguments {arg_types:?} do not match the function type {ty}")));
+        }
+        let mut thread =
+            Thread { stack: args.to_vec(), labels: Vec::new(), callers: Vec::new(), locals_held: 0 };
+        match self.enter(&mut thread, func)? {
+            Some(frame) => self.run(&mut thread, frame),
+            None => Ok(thread.stack),
+        }
+    }
+
+    /// Calls `func` with its arguments on the stack: a host function runs to
+    /// completion here (`None`); a Wasm function gets a new frame.
+    fn enter(&mut self, thread: &mut Thread, func: FuncAddr) -> Result<Option<Frame>, Trap> {
+        match at(&self.funcs, func)? {
+            FuncInst::Host { ty, func } => {
+                let args = thread.pop_n(ty.params.len())?;
+                let results = func(&args)?;
+                let types: Vec<ValType> = results.iter().map(Value::ty).collect();
+                if types != ty.results {
+                    return Err(Trap::host(format!("host function returned {types:?}, its type is {ty}")));
+                }
+                thread.stack.extend(results);
+                Ok(None)
+            }
+            FuncInst::Wasm { ty, instance, body } => {
+                let limits = self.limits;
+                if thread.callers.len() >= limits.max_call_depth {
+                    return Err(TrapCode::StackExhausted.into());
+                }
+                let mut locals = thread.pop_n(ty.params.len())?;
+                locals.extend(body.locals.iter().map(|t| t.default_value()));
+                thread.locals_held += locals.len();
+                if thread.locals_held + thread.stack.len() > limits.max_stack_values {
+                    return Err(TrapCode::StackExhausted.into());
+                }
+                let frame = Frame {
+                    instance: *instance,
+                    body: Rc::clone(body),
+                    pc: 0,
+                    locals,
+                    label_base: thread.labels.len(),
+                    stack_base: thread.stack.len(),
+                    arity: ty.results.len(),
+                };
+                thread.labels.push(Label {
+                    arity: frame.arity,
+                    height: frame.stack_base,
+                    cont: body.instrs.len(),
+                });
+                Ok(Some(frame))
+            }
+        }
+    }
+
+    /// Runs `frame` and every frame it calls until it returns.
+    fn run(&mut self, thread: &mut Thread, mut frame: Frame) -> Result<Vec<Value>, Trap> {
+        loop {
+            let Some(&instr) = frame.body.instrs.get(frame.pc) else {
+                // Past the end: the function returns (spec §4.4.10). Its
+                // label is gone; its results are on top of the stack.
+                thread.locals_held -= frame.locals.len();
+                let results = thread.pop_n(frame.arity)?;
+                thread.stack.truncate(frame.stack_base);
+                thread.stack.extend(results);
+                thread.labels.truncate(frame.label_base);
+                match thread.callers.pop() {
+                    Some(caller) => frame = caller,
+                    None => return Ok(std::mem::take(&mut thread.stack)),
+                }
+                continue;
+            };
+            if let Some(fuel) = &mut self.fuel {
+                *fuel = fuel.checked_sub(1).ok_or(Trap::from(TrapCode::OutOfFuel))?;
+            }
+            frame.pc += 1;
+            self.step(thread, &mut frame, instr)?;
+        }
+    }
+
+    /// Executes one instruction of `frame`.
+    fn step(&mut self, thread: &mut Thread, frame: &mut Frame, instr: Instr) -> Result<(), Trap> {
+        match instr {
+            Instr::Unreachable => return Err(TrapCode::Unreachable.into()),
+            Instr::Nop => {}
+            Instr::Block { params, results, end } => {
+                let height = thread.stack.len().checked_sub(params as usize).ok_or_else(invariant)?;
+                thread.labels.push(Label { arity: results as usize, height, cont: end as usize + 1 });
+            }
+            Instr::Loop { params, .. } => {
+                let height = thread.stack.len().checked_sub(params as usize).ok_or_else(invariant)?;
+                thread.labels.push(Label { arity: params as usize, height, cont: frame.pc - 1 });
+            }
+            Instr::If { params, results, else_, end } => {
+                let condition = thread.pop_i32()?;
+                let height = thread.stack.len().checked_sub(params as usize).ok_or_else(invariant)?;
+                thread.labels.push(Label { arity: results as usize, height, cont: end as usize + 1 });
+                if condition == 0 {
+                    frame.pc = else_ as usize;
+                }
+            }
+            Instr::Else { end } => frame.pc = end as usize,
+            Instr::End => {
+                thread.labels.pop().ok_or_else(invariant)?;
+            }
+            Instr::Br(depth) => thread.branch(frame, depth)?,
+            Instr::BrIf(depth) => {
+                if thread.pop_i32()? != 0 {
+                    thread.branch(frame, depth)?;
+                }
+            }
+            Instr::BrTable { table } => {
+                let index = thread.pop_i32()? as u32 as usize;
+                let labels = at(&frame.body.br_tables, table)?;
+                let depth = *labels.get(index).or(labels.last()).ok_or_else(invariant)?;
+                thread.branch(frame, depth)?;
+            }
+            Instr::Return => {
+                // Unwind every label of the frame; falling off the end then
+                // returns the results on top of the stack.
+                thread.labels.truncate(frame.label_base);
+                frame.pc = frame.body.instrs.len();
+            }
+            Instr::Call(index) => {
+                let func = *at(&at(&self.instances, frame.instance)?.funcs, index)?;
+                self.call(thread, frame, func)?;
+            }
+            Instr::CallIndirect { type_index, table } => {
+                let inst = at(&self.instances, frame.instance)?;
+                let table = at(&self.tables, *at(&inst.tables, table)?)?;
+                let index = thread.pop_i32()? as u32 as usize;
+                let func = match table.elems.get(index) {
+                    None => return Err(TrapCode::UndefinedElement.into()),
+                    Some(Value::FuncRef(None)) => return Err(TrapCode::UninitializedElement.into()),
+                    Some(Value::FuncRef(Some(func))) => *func,
+                    Some(_) => return Err(invariant()),
+                };
+                if at(&self.funcs, func)?.ty() != at(&inst.types, type_index)? {
+                    return Err(TrapCode::IndirectCallTypeMismatch.into());
+                }
+                self.call(thread, frame, func)?;
+            }
+            Instr::Drop => {
+                thread.pop()?;
+            }
+            Instr::Select => {
+                let condition = thread.pop_i32()?;
+                let second = thread.pop()?;
+                let first = thread.pop()?;
+                thread.stack.push(if condition != 0 { first } else { second });
+            }
+            Instr::LocalGet(i) => thread.stack.push(*at(&frame.locals, i)?),
+            Instr::LocalSet(i) => *at_mut(&mut frame.locals, i)? = thread.pop()?,
+            Instr::LocalTee(i) => {
+                let value = *thread.stack.last().ok_or_else(invariant)?;
+                *at_mut(&mut frame.locals, i)? = value;
+            }
+            Instr::GlobalGet(i) => {
+                let global = *at(&at(&self.instances, frame.instance)?.globals, i)?;
+                thread.stack.push(at(&self.globals, global)?.value);
+            }
+            Instr::GlobalSet(i) => {
+                let global = *at(&at(&self.instances, frame.instance)?.globals, i)?;
+                at_mut(&mut self.globals, global)?.value = thread.pop()?;
+            }
+            Instr::TableGet(t) => {
+                let index = thread.pop_i32()? as u32 as usize;
+                let table = self.table(frame.instance, t)?;
+                let value = *table.elems.get(index).ok_or(Trap::from(TrapCode::TableOutOfBounds))?;
+                thread.stack.push(value);
+            }
+            Instr::TableSet(t) => {
+                let value = thread.pop()?;
+                let index = thread.pop_i32()? as u32 as usize;
+                let table = self.table_mut(frame.instance, t)?;
+                *table.elems.get_mut(index).ok_or(Trap::from(TrapCode::TableOutOfBounds))? = value;
+            }
+            Instr::TableSize(t) => {
+                let len = self.table(frame.instance, t)?.elems.len();
+                thread.stack.push(Value::I32(len as i32));
+            }
+            Instr::TableGrow(t) => {
+                let n = u64::from(thread.pop_i32()? as u32);
+                let init = thread.pop()?;
+                let limit = self.limits.max_table_elements;
+                let table = self.table_mut(frame.instance, t)?;
+                let old = table.elems.len() as u64;
+                let max = table.max.unwrap_or(u64::from(u32::MAX)).min(limit);
+                if old + n > max {
+                    thread.stack.push(Value::I32(-1));
+                } else {
+                    table.elems.resize((old + n) as usize, init);
+                    thread.stack.push(Value::I32(old as i32));
+                }
+            }
+            Instr::TableFill(t) => {
+                let n = thread.pop_i32()? as u32;
+                let value = thread.pop()?;
+                let start = thread.pop_i32()? as u32;
+                let table = self.table_mut(frame.instance, t)?;
+                if !in_bounds(start, n, table.elems.len()) {
+                    return Err(TrapCode::TableOutOfBounds.into());
+                }
+                table.elems[start as usize..][..n as usize].fill(value);
+            }
+            Instr::TableCopy { dst, src } => {
+                let n = thread.pop_i32()? as u32;
+                let s = thread.pop_i32()? as u32;
+                let d = thread.pop_i32()? as u32;
+                let src_len = self.table(frame.instance, src)?.elems.len();
+                let dst_len = self.table(frame.instance, dst)?.elems.len();
+                if !in_bounds(s, n, src_len) || !in_bounds(d, n, dst_len) {
+                    return Err(TrapCode::TableOutOfBounds.into());
+                }
+                let items = self.table(frame.instance, src)?.elems[s as usize..][..n as usize].to_vec();
+                self.table_mut(frame.instance, dst)?.elems[d as usize..][..n as usize]
+                    .copy_from_slice(&items);
+            }
+            Instr::TableInit { elem, table } => {
+                let n = thread.pop_i32()? as u32;
+                let s = thread.pop_i32()? as u32;
+                let d = thread.pop_i32()? as u32;
+                self.table_init(frame.instance, table, elem, d, s, n)?;
+            }
+            Instr::ElemDrop(e) => {
+                let inst = at_mut(&mut self.instances, frame.instance)?;
+                at_mut(&mut inst.elems, e)?.clear();
+            }
+            Instr::Load { op, offset } => {
+                let addr = thread.pop_i32()?;
+                let bytes = &self.memory(frame.instance)?.bytes;
+                thread.stack.push(load(bytes, op, addr, offset)?);
+            }
+            Instr::Store { op, offset } => {
+                let value = thread.pop()?;
+                let addr = thread.pop_i32()?;
+                let bytes = &mut self.memory_mut(frame.instance)?.bytes;
+                store(bytes, op, addr, offset, value)?;
+            }
+            Instr::MemorySize => {
+                let pages = self.memory(frame.instance)?.pages();
+                thread.stack.push(Value::I32(pages as i32));
+            }
+            Instr::MemoryGrow => {
+                let n = u64::from(thread.pop_i32()? as u32);
+                let limit = self.limits.max_memory_pages.min(65536);
+                let mem = self.memory_mut(frame.instance)?;
+                let old = mem.pages();
+                if old + n > mem.max.unwrap_or(limit).min(limit) {
+                    thread.stack.push(Value::I32(-1));
+                } else {
+                    // A fresh zeroed allocation leaves untouched pages lazy.
+                    let mut bytes = vec![0; ((old + n) * PAGE_SIZE) as usize];
+                    bytes[..mem.bytes.len()].copy_from_slice(&mem.bytes);
+                    mem.bytes = bytes;
+                    thread.stack.push(Value::I32(old as i32));
+                }
+            }
+            Instr::MemoryFill => {
+                let n = thread.pop_i32()? as u32;
+                let value = thread.pop_i32()? as u8;
+                let d = thread.pop_i32()? as u32;
+                let bytes = &mut self.memory_mut(frame.instance)?.bytes;
+                if !in_bounds(d, n, bytes.len()) {
+                    return Err(TrapCode::MemoryOutOfBounds.into());
+                }
+                bytes[d as usize..][..n as usize].fill(value);
+            }
+            Instr::MemoryCopy => {
+                let n = thread.pop_i32()? as u32;
+                let s = thread.pop_i32()? as u32;
+                let d = thread.pop_i32()? as u32;
+                let bytes = &mut self.memory_mut(frame.instance)?.bytes;
+                if !in_bounds(s, n, bytes.len()) || !in_bounds(d, n, bytes.len()) {
+                    return Err(TrapCode::MemoryOutOfBounds.into());
+                }
+                bytes.copy_within(s as usize..(s + n) as usize, d as usize);
+            }
+            Instr::MemoryInit(data) => {
+                let n = thread.pop_i32()? as u32;
+                let s = thread.pop_i32()? as u32;
+                let d = thread.pop_i32()? as u32;
+                self.memory_init(frame.instance, data, d, s, n)?;
+            }
+            Instr::DataDrop(d) => {
+                let inst = at_mut(&mut self.instances, frame.instance)?;
+                at_mut(&mut inst.datas, d)?.clear();
+            }
+            Instr::Const(value) => thread.stack.push(value),
+            Instr::RefNull(ValType::FuncRef) => thread.stack.push(Value::FuncRef(None)),
+            Instr::RefNull(_) => thread.stack.push(Value::ExternRef(None)),
+            Instr::RefIsNull => {
+                let value = thread.pop()?;
+                thread.stack.push(Value::I32(i32::from(value.is_null_ref())));
+            }
+            Instr::RefFunc(index) => {
+                let func = *at(&at(&self.instances, frame.instance)?.funcs, index)?;
+                thread.stack.push(Value::FuncRef(Some(func)));
+            }
+            Instr::Unary(op) => {
+                let a = thread.pop()?;
+                thread.stack.push(eval_unop(op, a)?);
+            }
+            Instr::Binary(op) => {
+                let b = thread.pop()?;
+                let a = thread.pop()?;
+                thread.stack.push(eval_binop(op, a, b)?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Calls `func` from `frame`: the caller is suspended until it returns.
+    fn call(&mut self, thread: &mut Thread, frame: &mut Frame, func: FuncAddr) -> Result<(), Trap> {
+        if let Some(callee) = self.enter(thread, func)? {
+            thread.callers.push(std::mem::replace(frame, callee));
+        }
+        Ok(())
+    }
+
+    fn table(&self, instance: InstanceAddr, index: u32) -> Result<&super::store::TableInst, Trap> {
+        at(&self.tables, *at(&at(&self.instances, instance)?.tables, index)?)
+    }
+
+    fn table_mut(
+        &mut self,
+        instance: InstanceAddr,
+        index: u32,
+    ) -> Result<&mut super::store::TableInst, Trap> {
+        let addr = *at(&at(&self.instances, instance)?.tables, index)?;
+        at_mut(&mut self.tables, addr)
+    }
+
+    fn memory(&self, instance: InstanceAddr) -> Result<&super::store::MemInst, Trap> {
+        at(&self.mems, *at(&at(&self.instances, instance)?.mems, 0)?)
+    }
+
+    fn memory_mut(&mut self, instance: InstanceAddr) -> Result<&mut super::store::MemInst, Trap> {
+        let addr = *at(&at(&self.instances, instance)?.mems, 0)?;
+        at_mut(&mut self.mems, addr)
+    }
+}
+
+/// `t.load` and `t.loadN_sx` (spec §4.4.7): little-endian, sign or zero
+/// extended to the result type.
+fn load(bytes: &[u8], op: LoadOp, addr: i32, offset: u64) -> Result<Value, Trap> {
+    use LoadOp::*;
+    Ok(match op {
+        I32Load => Value::I32(i32::from_le_bytes(read(bytes, addr, offset)?)),
+        I64Load => Value::I64(i64::from_le_bytes(read(bytes, addr, offset)?)),
+        F32Load => Value::F32(u32::from_le_bytes(read(bytes, addr, offset)?)),
+        F64Load => Value::F64(u64::from_le_bytes(read(bytes, addr, offset)?)),
+        I32Load8S => Value::I32(i32::from(i8::from_le_bytes(read(bytes, addr, offset)?))),
+        I32Load8U => Value::I32(i32::from(u8::from_le_bytes(read(bytes, addr, offset)?))),
+        I32Load16S => Value::I32(i32::from(i16::from_le_bytes(read(bytes, addr, offset)?))),
+        I32Load16U => Value::I32(i32::from(u16::from_le_bytes(read(bytes, addr, offset)?))),
+        I64Load8S => Value::I64(i64::from(i8::from_le_bytes(read(bytes, addr, offset)?))),
+        I64Load8U => Value::I64(i64::from(u8::from_le_bytes(read(bytes, addr, offset)?))),
+        I64Load16S => Value::I64(i64::from(i16::from_le_bytes(read(bytes, addr, offset)?))),
+        I64Load16U => Value::I64(i64::from(u16::from_le_bytes(read(bytes, addr, offset)?))),
+        I64Load32S => Value::I64(i64::from(i32::from_le_bytes(read(bytes, addr, offset)?))),
+        I64Load32U => Value::I64(i64::from(u32::from_le_bytes(read(bytes, addr, offset)?))),
+    })
+}
+
+/// `t.store` and `t.storeN` (spec §4.4.7): little-endian, wrapped to N bits.
+fn store(bytes: &mut [u8], op: StoreOp, addr: i32, offset: u64, value: Value) -> Result<(), Trap> {
+    use StoreOp::*;
+    let data: Vec<u8> = match (op, value) {
+        (I32Store, Value::I32(v)) => v.to_le_bytes().to_vec(),
+        (I64Store, Value::I64(v)) => v.to_le_bytes().to_vec(),
+        (F32Store, Value::F32(v)) => v.to_le_bytes().to_vec(),
+        (F64Store, Value::F64(v)) => v.to_le_bytes().to_vec(),
+        (I32Store8, Value::I32(v)) => (v as u8).to_le_bytes().to_vec(),
+        (I32Store16, Value::I32(v)) => (v as u16).to_le_bytes().to_vec(),
+        (I64Store8, Value::I64(v)) => (v as u8).to_le_bytes().to_vec(),
+        (I64Store16, Value::I64(v)) => (v as u16).to_le_bytes().to_vec(),
+        (I64Store32, Value::I64(v)) => (v as u32).to_le_bytes().to_vec(),
+        _ => return Err(invariant()),
+    };
+    write(bytes, addr, offset, &data)
+}

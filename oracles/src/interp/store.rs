@@ -1,0 +1,455 @@
+//! The store (spec §4.2.3) and instantiation (spec §4.5.4): every function,
+//! table, memory and global instance lives here, addressed by index, and
+//! module instances map their index spaces to those addresses.
+
+use std::fmt;
+use std::rc::Rc;
+
+use super::code::{FuncBody, Instr};
+use super::module::{ConstExpr, DataMode, ElemMode, ExternKind, ImportType, Module};
+use crate::trap::{Trap, TrapCode};
+use crate::values::{FuncAddr, FuncType, GlobalType, Limits, TableType, ValType, Value};
+
+/// The address of a module instance in the store.
+pub type InstanceAddr = usize;
+
+/// Bytes in a page of linear memory.
+pub const PAGE_SIZE: u64 = 65536;
+
+/// A host function: called with its arguments, returns its results or traps.
+pub type HostFunc = Rc<dyn Fn(&[Value]) -> Result<Vec<Value>, Trap>>;
+
+/// An external value (spec §4.2.12): what imports and exports refer to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExternVal {
+    /// A function address.
+    Func(FuncAddr),
+    /// A table address.
+    Table(usize),
+    /// A memory address.
+    Memory(usize),
+    /// A global address.
+    Global(usize),
+}
+
+impl ExternVal {
+    fn kind(&self) -> &'static str {
+        match self {
+            ExternVal::Func(_) => "function",
+            ExternVal::Table(_) => "table",
+            ExternVal::Memory(_) => "memory",
+            ExternVal::Global(_) => "global",
+        }
+    }
+}
+
+/// A function instance (spec §4.2.6).
+#[derive(Clone)]
+pub enum FuncInst {
+    /// A function defined by a module instance.
+    Wasm {
+        /// Its type.
+        ty: FuncType,
+        /// The instance whose index spaces its body refers to.
+        instance: InstanceAddr,
+        /// Its code.
+        body: Rc<FuncBody>,
+    },
+    /// A function provided by the host.
+    Host {
+        /// Its type.
+        ty: FuncType,
+        /// Its implementation.
+        func: HostFunc,
+    },
+}
+
+impl FuncInst {
+    /// The function's type.
+    pub fn ty(&self) -> &FuncType {
+        match self {
+            FuncInst::Wasm { ty, .. } | FuncInst::Host { ty, .. } => ty,
+        }
+    }
+}
+
+impl fmt::Debug for FuncInst {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FuncInst::Wasm { ty, instance, .. } => write!(f, "wasm function {ty} of instance {instance}"),
+            FuncInst::Host { ty, .. } => write!(f, "host function {ty}"),
+        }
+    }
+}
+
+/// A table instance (spec §4.2.7).
+#[derive(Debug, Clone)]
+pub struct TableInst {
+    /// The element type.
+    pub elem: ValType,
+    /// The maximum size, if any.
+    pub max: Option<u64>,
+    /// The elements: references of type `elem`.
+    pub elems: Vec<Value>,
+}
+
+/// A memory instance (spec §4.2.8).
+#[derive(Debug, Clone)]
+pub struct MemInst {
+    /// The maximum size in pages, if any.
+    pub max: Option<u64>,
+    /// The bytes; always a whole number of pages.
+    pub bytes: Vec<u8>,
+}
+
+impl MemInst {
+    /// The current size in pages.
+    pub fn pages(&self) -> u64 {
+        self.bytes.len() as u64 / PAGE_SIZE
+    }
+}
+
+/// A global instance (spec §4.2.9).
+#[derive(Debug, Clone)]
+pub struct GlobalInst {
+    /// Its type.
+    pub ty: GlobalType,
+    /// Its current value.
+    pub value: Value,
+}
+
+/// A module instance (spec §4.2.5): the module's index spaces mapped to
+/// store addresses, plus its element and data segments (which only it can
+/// name, so they live here rather than in the store).
+#[derive(Debug, Clone, Default)]
+pub struct ModuleInst {
+    /// The module's types.
+    pub types: Vec<FuncType>,
+    /// Function index space.
+    pub funcs: Vec<FuncAddr>,
+    /// Table index space.
+    pub tables: Vec<usize>,
+    /// Memory index space.
+    pub mems: Vec<usize>,
+    /// Global index space.
+    pub globals: Vec<usize>,
+    /// Element segments; a dropped one is empty.
+    pub elems: Vec<Vec<Value>>,
+    /// Data segments; a dropped one is empty.
+    pub datas: Vec<Vec<u8>>,
+    /// Exports by name.
+    pub exports: Vec<(String, ExternVal)>,
+}
+
+/// Why instantiation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InstantiationError {
+    /// The imports do not match what the module expects (spec §4.5.4 step 3-4).
+    #[error("unlinkable: {0}")]
+    Link(String),
+    /// Initialisation trapped: a segment out of bounds, or the start function.
+    #[error("instantiation trapped: {0}")]
+    Trap(Trap),
+}
+
+/// Resource limits of a store: bounds an embedder chooses, below the spec's.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreLimits {
+    /// Largest memory, in pages (the spec's bound is 65536).
+    pub max_memory_pages: u64,
+    /// Largest table, in elements.
+    pub max_table_elements: u64,
+    /// Deepest call stack, in frames.
+    pub max_call_depth: usize,
+    /// Most values (operands and locals of all frames) the stack may hold.
+    pub max_stack_values: usize,
+}
+
+impl Default for StoreLimits {
+    fn default() -> StoreLimits {
+        StoreLimits {
+            max_memory_pages: 65536,
+            max_table_elements: 10_000_000,
+            max_call_depth: 10_000,
+            max_stack_values: 1 << 20,
+        }
+    }
+}
+
+/// The store: all runtime objects (spec §4.2.3).
+#[derive(Debug, Default)]
+pub struct Store {
+    /// Function instances.
+    pub funcs: Vec<FuncInst>,
+    /// Table instances.
+    pub tables: Vec<TableInst>,
+    /// Memory instances.
+    pub mems: Vec<MemInst>,
+    /// Global instances.
+    pub globals: Vec<GlobalInst>,
+    /// Module instances.
+    pub instances: Vec<ModuleInst>,
+    /// Resource limits.
+    pub limits: StoreLimits,
+    /// Instructions left to execute, if bounded; running out traps with
+    /// [`TrapCode::OutOfFuel`].
+    pub fuel: Option<u64>,
+}
+
+/// Looks up `index` in `items`; a miss is an interpreter bug, reported as a trap.
+pub(crate) fn at<T>(items: &[T], index: impl TryInto<usize>) -> Result<&T, Trap> {
+    index.try_into().ok().and_then(|i| items.get(i)).ok_or(Trap::from(TrapCode::InvariantViolated))
+}
+
+/// Mutable [`at`].
+pub(crate) fn at_mut<T>(items: &mut [T], index: impl TryInto<usize>) -> Result<&mut T, Trap> {
+    index.try_into().ok().and_then(|i| items.get_mut(i)).ok_or(Trap::from(TrapCode::InvariantViolated))
+}
+
+impl Store {
+    /// A new, empty store with default limits.
+    pub fn new() -> Store {
+        Store::default()
+    }
+
+    /// Adds a host function.
+    pub fn add_host_func(&mut self, ty: FuncType, func: HostFunc) -> FuncAddr {
+        self.funcs.push(FuncInst::Host { ty, func });
+        self.funcs.len() - 1
+    }
+
+    /// Adds a table of `ty` filled with `init`.
+    pub fn add_table(&mut self, ty: TableType, init: Value) -> usize {
+        let elems = vec![init; ty.limits.min as usize];
+        self.tables.push(TableInst { elem: ty.elem, max: ty.limits.max, elems });
+        self.tables.len() - 1
+    }
+
+    /// Adds a zeroed memory with these limits (in pages).
+    pub fn add_memory(&mut self, limits: Limits) -> usize {
+        let bytes = vec![0; (limits.min * PAGE_SIZE) as usize];
+        self.mems.push(MemInst { max: limits.max, bytes });
+        self.mems.len() - 1
+    }
+
+    /// Adds a global.
+    pub fn add_global(&mut self, ty: GlobalType, value: Value) -> usize {
+        self.globals.push(GlobalInst { ty, value });
+        self.globals.len() - 1
+    }
+
+    /// The export `name` of `instance`, if any.
+    pub fn export(&self, instance: InstanceAddr, name: &str) -> Option<ExternVal> {
+        self.instances.get(instance)?.exports.iter().find(|(n, _)| n == name).map(|&(_, v)| v)
+    }
+
+    /// Whether `provided` may be imported where `expected` is required
+    /// (spec §4.5.2 "Import Subtyping"); the reason when not.
+    fn check_import(
+        &self,
+        module: &Module,
+        expected: &ImportType,
+        provided: ExternVal,
+    ) -> Result<(), String> {
+        let mismatch = |what: String| Err(format!("incompatible import type: {what}"));
+        match (expected, provided) {
+            (ImportType::Func(t), ExternVal::Func(addr)) => {
+                let want = module.types.get(*t as usize).ok_or("unknown type")?;
+                let have = self.funcs.get(addr).ok_or("unknown function")?.ty();
+                if want == have { Ok(()) } else { mismatch(format!("function {have}, expected {want}")) }
+            }
+            (ImportType::Table(want), ExternVal::Table(addr)) => {
+                let table = self.tables.get(addr).ok_or("unknown table")?;
+                let have = Limits { min: table.elems.len() as u64, max: table.max };
+                if table.elem == want.elem && have.matches(&want.limits) {
+                    Ok(())
+                } else {
+                    mismatch(format!("table {} {have}, expected {} {}", table.elem, want.elem, want.limits))
+                }
+            }
+            (ImportType::Memory(want), ExternVal::Memory(addr)) => {
+                let mem = self.mems.get(addr).ok_or("unknown memory")?;
+                let have = Limits { min: mem.pages(), max: mem.max };
+                if have.matches(want) { Ok(()) } else { mismatch(format!("memory {have}, expected {want}")) }
+            }
+            (ImportType::Global(want), ExternVal::Global(addr)) => {
+                let have = self.globals.get(addr).ok_or("unknown global")?.ty;
+                if have == *want { Ok(()) } else { mismatch(format!("global {have:?}, expected {want:?}")) }
+            }
+            (_, provided) => mismatch(format!("a {} cannot satisfy {expected:?}", provided.kind())),
+        }
+    }
+
+    /// Evaluates a constant expression in the context of `instance`.
+    fn eval_const(&self, instance: &ModuleInst, expr: &ConstExpr) -> Result<Value, Trap> {
+        let mut stack = Vec::new();
+        for instr in expr {
+            stack.push(match *instr {
+                Instr::Const(v) => v,
+                Instr::RefNull(ValType::FuncRef) => Value::FuncRef(None),
+                Instr::RefNull(_) => Value::ExternRef(None),
+                Instr::RefFunc(i) => Value::FuncRef(Some(*at(&instance.funcs, i)?)),
+                Instr::GlobalGet(i) => at(&self.globals, *at(&instance.globals, i)?)?.value,
+                _ => return Err(TrapCode::InvariantViolated.into()),
+            });
+        }
+        stack.pop().ok_or(TrapCode::InvariantViolated.into())
+    }
+
+    /// Instantiates `module` with `imports` given in the module's import
+    /// order (spec §4.5.4). On a trap during initialisation the instance
+    /// stays allocated and writes already made to imported tables and
+    /// memories remain, as the spec requires.
+    pub fn instantiate(
+        &mut self,
+        module: &Module,
+        imports: &[ExternVal],
+    ) -> Result<InstanceAddr, InstantiationError> {
+        if imports.len() != module.imports.len() {
+            return Err(InstantiationError::Link(format!(
+                "module has {} imports, {} provided",
+                module.imports.len(),
+                imports.len()
+            )));
+        }
+        let mut inst = ModuleInst { types: module.types.clone(), ..ModuleInst::default() };
+        for (import, &provided) in module.imports.iter().zip(imports) {
+            self.check_import(module, &import.ty, provided).map_err(|why| {
+                InstantiationError::Link(format!("{}.{}: {why}", import.module, import.name))
+            })?;
+            match provided {
+                ExternVal::Func(a) => inst.funcs.push(a),
+                ExternVal::Table(a) => inst.tables.push(a),
+                ExternVal::Memory(a) => inst.mems.push(a),
+                ExternVal::Global(a) => inst.globals.push(a),
+            }
+        }
+        let addr = self.instances.len();
+        let trap = InstantiationError::Trap;
+        for func in &module.funcs {
+            let ty = module.types.get(func.type_index as usize).cloned().unwrap_or_default();
+            self.funcs.push(FuncInst::Wasm { ty, instance: addr, body: Rc::clone(&func.body) });
+            inst.funcs.push(self.funcs.len() - 1);
+        }
+        for (ty, init) in &module.tables {
+            let init = self.eval_const(&inst, init).map_err(trap)?;
+            if ty.limits.min > self.limits.max_table_elements {
+                return Err(InstantiationError::Link(format!(
+                    "table of {} elements exceeds the limit",
+                    ty.limits.min
+                )));
+            }
+            inst.tables.push(self.add_table(*ty, init));
+        }
+        for limits in &module.memories {
+            if limits.min > self.limits.max_memory_pages {
+                return Err(InstantiationError::Link(format!(
+                    "memory of {} pages exceeds the limit",
+                    limits.min
+                )));
+            }
+            inst.mems.push(self.add_memory(*limits));
+        }
+        for global in &module.globals {
+            let value = self.eval_const(&inst, &global.init).map_err(trap)?;
+            inst.globals.push(self.add_global(global.ty, value));
+        }
+        for export in &module.exports {
+            let space = match export.kind {
+                ExternKind::Func => &inst.funcs,
+                ExternKind::Table => &inst.tables,
+                ExternKind::Memory => &inst.mems,
+                ExternKind::Global => &inst.globals,
+            };
+            let a = *at(space, export.index).map_err(trap)?;
+            let value = match export.kind {
+                ExternKind::Func => ExternVal::Func(a),
+                ExternKind::Table => ExternVal::Table(a),
+                ExternKind::Memory => ExternVal::Memory(a),
+                ExternKind::Global => ExternVal::Global(a),
+            };
+            inst.exports.push((export.name.clone(), value));
+        }
+        for elem in &module.elems {
+            let items = elem.items.iter().map(|e| self.eval_const(&inst, e)).collect::<Result<Vec<_>, _>>();
+            inst.elems.push(items.map_err(trap)?);
+        }
+        inst.datas = module.datas.iter().map(|d| d.bytes.clone()).collect();
+        self.instances.push(inst);
+
+        // Segment initialisation (spec §4.5.4 steps 14-15), in order, each
+        // as `table.init`/`memory.init` followed by a drop.
+        for (i, elem) in module.elems.iter().enumerate() {
+            match &elem.mode {
+                ElemMode::Active { table, offset } => {
+                    let dst = self.eval_const(&self.instances[addr], offset).map_err(trap)?;
+                    let Value::I32(dst) = dst else { return Err(trap(TrapCode::InvariantViolated.into())) };
+                    let n = elem.items.len() as u32;
+                    self.table_init(addr, *table, i as u32, dst as u32, 0, n).map_err(trap)?;
+                    self.instances[addr].elems[i].clear();
+                }
+                ElemMode::Declared => self.instances[addr].elems[i].clear(),
+                ElemMode::Passive => {}
+            }
+        }
+        for (i, data) in module.datas.iter().enumerate() {
+            if let DataMode::Active { offset } = &data.mode {
+                let dst = self.eval_const(&self.instances[addr], offset).map_err(trap)?;
+                let Value::I32(dst) = dst else { return Err(trap(TrapCode::InvariantViolated.into())) };
+                let n = data.bytes.len() as u32;
+                self.memory_init(addr, i as u32, dst as u32, 0, n).map_err(trap)?;
+                self.instances[addr].datas[i].clear();
+            }
+        }
+        if let Some(start) = module.start {
+            let func = *at(&self.instances[addr].funcs, start).map_err(trap)?;
+            self.invoke(func, &[]).map_err(trap)?;
+        }
+        Ok(addr)
+    }
+
+    /// `table.init` (spec §4.4.6): copies `n` references from element
+    /// segment `elem` at `src` into table `table` at `dst`.
+    pub(crate) fn table_init(
+        &mut self,
+        instance: InstanceAddr,
+        table: u32,
+        elem: u32,
+        dst: u32,
+        src: u32,
+        n: u32,
+    ) -> Result<(), Trap> {
+        let inst = at(&self.instances, instance)?;
+        let table = *at(&inst.tables, table)?;
+        let segment = at(&inst.elems, elem)?;
+        let table = at_mut(&mut self.tables, table)?;
+        let (dst, src, n) = (dst as usize, src as usize, n as usize);
+        if src + n > segment.len() || dst + n > table.elems.len() {
+            return Err(TrapCode::TableOutOfBounds.into());
+        }
+        table.elems[dst..dst + n].copy_from_slice(&segment[src..src + n]);
+        Ok(())
+    }
+
+    /// `memory.init` (spec §4.4.7): copies `n` bytes of data segment `data`
+    /// at `src` into memory 0 at `dst`.
+    pub(crate) fn memory_init(
+        &mut self,
+        instance: InstanceAddr,
+        data: u32,
+        dst: u32,
+        src: u32,
+        n: u32,
+    ) -> Result<(), Trap> {
+        let inst = at(&self.instances, instance)?;
+        let mem = *at(&inst.mems, 0)?;
+        let segment = at(&inst.datas, data)?;
+        let mem = at_mut(&mut self.mems, mem)?;
+        let (dst, src, n) = (dst as usize, src as usize, n as usize);
+        if src + n > segment.len() || dst + n > mem.bytes.len() {
+            return Err(TrapCode::MemoryOutOfBounds.into());
+        }
+        mem.bytes[dst..dst + n].copy_from_slice(&segment[src..src + n]);
+        Ok(())
+    }
+}

@@ -1,0 +1,100 @@
+//! Traps (spec §4.4.1 "Results"): the ways WebAssembly execution can abort.
+//!
+//! Each code's message is the one the official spec test scripts expect in
+//! `assert_trap`, so the script runner can compare them directly.
+
+use std::fmt;
+
+/// Why execution trapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TrapCode {
+    /// `unreachable` was executed.
+    Unreachable,
+    /// Integer division or remainder by zero.
+    IntegerDivideByZero,
+    /// Signed division overflow (`MIN / -1`) or a float-to-int truncation out of range.
+    IntegerOverflow,
+    /// A float-to-int truncation of NaN.
+    InvalidConversionToInteger,
+    /// A load, store or bulk memory operation outside the memory.
+    MemoryOutOfBounds,
+    /// A table access or bulk table operation outside the table.
+    TableOutOfBounds,
+    /// `call_indirect` with an index past the end of the table.
+    UndefinedElement,
+    /// `call_indirect` through a null table entry.
+    UninitializedElement,
+    /// `call_indirect` to a function of the wrong type.
+    IndirectCallTypeMismatch,
+    /// The call stack (frames or values) exceeded its limit.
+    StackExhausted,
+    /// The fuel given to the interpreter ran out (a bound the embedder chose,
+    /// not a Wasm trap; used to stop runaway loops when fuzzing).
+    OutOfFuel,
+    /// A host function reported an error.
+    HostError,
+    /// An operand had a type validation rules out: a bug in this
+    /// interpreter, never the guest's fault. Reported, not panicked on, so a
+    /// fuzzer sees it as a disagreement.
+    InvariantViolated,
+}
+
+impl TrapCode {
+    /// The message the spec test suite uses for this trap.
+    pub fn message(self) -> &'static str {
+        match self {
+            TrapCode::Unreachable => "unreachable",
+            TrapCode::IntegerDivideByZero => "integer divide by zero",
+            TrapCode::IntegerOverflow => "integer overflow",
+            TrapCode::InvalidConversionToInteger => "invalid conversion to integer",
+            TrapCode::MemoryOutOfBounds => "out of bounds memory access",
+            TrapCode::TableOutOfBounds => "out of bounds table access",
+            TrapCode::UndefinedElement => "undefined element",
+            TrapCode::UninitializedElement => "uninitialized element",
+            TrapCode::IndirectCallTypeMismatch => "indirect call type mismatch",
+            TrapCode::StackExhausted => "call stack exhausted",
+            TrapCode::OutOfFuel => "all fuel consumed",
+            TrapCode::HostError => "host function error",
+            TrapCode::InvariantViolated => "interpreter invariant violated (a bug in plumb-oracles)",
+        }
+    }
+}
+
+impl fmt::Display for TrapCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// A trap: its code, and for host errors a message from the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trap {
+    /// Why execution trapped.
+    pub code: TrapCode,
+    /// Extra detail (which host function failed, and why).
+    pub detail: Option<String>,
+}
+
+impl Trap {
+    /// A host function failed with this message.
+    pub fn host(message: impl Into<String>) -> Trap {
+        Trap { code: TrapCode::HostError, detail: Some(message.into()) }
+    }
+}
+
+impl From<TrapCode> for Trap {
+    fn from(code: TrapCode) -> Trap {
+        Trap { code, detail: None }
+    }
+}
+
+impl fmt::Display for Trap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.detail {
+            Some(detail) => write!(f, "{}: {detail}", self.code),
+            None => write!(f, "{}", self.code),
+        }
+    }
+}
+
+impl std::error::Error for Trap {}

@@ -1,0 +1,170 @@
+//! Runtime values of WebAssembly 2.0 (spec §4.2.1 "Values") and their types.
+//!
+//! Floats are kept as raw bit patterns so that NaN payloads survive every move
+//! through locals, globals, tables and the value stack untouched.
+
+use std::fmt;
+
+/// A value type (spec §2.3 "Value Types"), without SIMD's `v128`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ValType {
+    /// 32-bit integer.
+    I32,
+    /// 64-bit integer.
+    I64,
+    /// 32-bit IEEE-754 float.
+    F32,
+    /// 64-bit IEEE-754 float.
+    F64,
+    /// A nullable reference to a function.
+    FuncRef,
+    /// A nullable reference to a host object.
+    ExternRef,
+}
+
+impl ValType {
+    /// The default value of a local or table slot of this type (spec §4.2.1).
+    pub fn default_value(self) -> Value {
+        match self {
+            ValType::I32 => Value::I32(0),
+            ValType::I64 => Value::I64(0),
+            ValType::F32 => Value::F32(0),
+            ValType::F64 => Value::F64(0),
+            ValType::FuncRef => Value::FuncRef(None),
+            ValType::ExternRef => Value::ExternRef(None),
+        }
+    }
+}
+
+impl fmt::Display for ValType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ValType::I32 => "i32",
+            ValType::I64 => "i64",
+            ValType::F32 => "f32",
+            ValType::F64 => "f64",
+            ValType::FuncRef => "funcref",
+            ValType::ExternRef => "externref",
+        })
+    }
+}
+
+/// The address of a function instance in the [`Store`](crate::interp::Store).
+pub type FuncAddr = usize;
+
+/// A WebAssembly value (spec §4.2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Value {
+    /// An `i32`, stored as its two's-complement bits.
+    I32(i32),
+    /// An `i64`, stored as its two's-complement bits.
+    I64(i64),
+    /// An `f32`, stored as its IEEE-754 bits.
+    F32(u32),
+    /// An `f64`, stored as its IEEE-754 bits.
+    F64(u64),
+    /// A function reference: `None` is `ref.null func`.
+    FuncRef(Option<FuncAddr>),
+    /// A host reference: `None` is `ref.null extern`.
+    ExternRef(Option<u32>),
+}
+
+impl Value {
+    /// The type of this value.
+    pub fn ty(&self) -> ValType {
+        match self {
+            Value::I32(_) => ValType::I32,
+            Value::I64(_) => ValType::I64,
+            Value::F32(_) => ValType::F32,
+            Value::F64(_) => ValType::F64,
+            Value::FuncRef(_) => ValType::FuncRef,
+            Value::ExternRef(_) => ValType::ExternRef,
+        }
+    }
+
+    /// Whether this value is a null reference.
+    pub fn is_null_ref(&self) -> bool {
+        matches!(self, Value::FuncRef(None) | Value::ExternRef(None))
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::I32(v) => write!(f, "i32:{v}"),
+            Value::I64(v) => write!(f, "i64:{v}"),
+            Value::F32(b) => write!(f, "f32:{} (0x{b:08x})", f32::from_bits(*b)),
+            Value::F64(b) => write!(f, "f64:{} (0x{b:016x})", f64::from_bits(*b)),
+            Value::FuncRef(None) => write!(f, "ref.null func"),
+            Value::FuncRef(Some(a)) => write!(f, "ref.func @{a}"),
+            Value::ExternRef(None) => write!(f, "ref.null extern"),
+            Value::ExternRef(Some(h)) => write!(f, "ref.extern {h}"),
+        }
+    }
+}
+
+/// A function type (spec §2.3.5): parameters and results.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct FuncType {
+    /// Parameter types, in order.
+    pub params: Vec<ValType>,
+    /// Result types, in order.
+    pub results: Vec<ValType>,
+}
+
+impl fmt::Display for FuncType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |v: &[ValType]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" ");
+        write!(f, "[{}] -> [{}]", list(&self.params), list(&self.results))
+    }
+}
+
+/// Size limits of a memory (in 64 KiB pages) or a table (in elements).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Minimum (initial) size.
+    pub min: u64,
+    /// Maximum size, if any.
+    pub max: Option<u64>,
+}
+
+impl Limits {
+    /// Import matching of limits (spec §4.5.2 "Limits"): `self` (the actual
+    /// limits of the provided extern) matches `expected` when it is at least
+    /// as large and at most as permissive.
+    pub fn matches(&self, expected: &Limits) -> bool {
+        self.min >= expected.min
+            && match (self.max, expected.max) {
+                (_, None) => true,
+                (Some(actual), Some(wanted)) => actual <= wanted,
+                (None, Some(_)) => false,
+            }
+    }
+}
+
+impl fmt::Display for Limits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.max {
+            Some(max) => write!(f, "{{min {}, max {max}}}", self.min),
+            None => write!(f, "{{min {}}}", self.min),
+        }
+    }
+}
+
+/// A table type (spec §2.3.9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableType {
+    /// The reference type of the elements.
+    pub elem: ValType,
+    /// Size limits in elements.
+    pub limits: Limits,
+}
+
+/// A global type (spec §2.3.10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GlobalType {
+    /// The type of the value held.
+    pub content: ValType,
+    /// Whether `global.set` may change it.
+    pub mutable: bool,
+}

@@ -1,0 +1,124 @@
+//! The reference interpreter as a [`Backend`] of the script runner.
+
+use std::rc::Rc;
+
+use super::{Backend, InstantiateError};
+use crate::interp::{ExternVal, InstanceAddr, InstantiationError, Module, Store};
+use crate::trap::Trap;
+use crate::values::{FuncType, GlobalType, Limits, TableType, ValType, Value};
+
+/// Runs scripts on the reference interpreter.
+#[derive(Debug, Default)]
+pub struct InterpBackend {
+    /// The store every instance of the script lives in.
+    pub store: Store,
+    /// Registered instances by module name.
+    registered: Vec<(String, InstanceAddr)>,
+}
+
+impl InterpBackend {
+    /// A backend with an empty store.
+    pub fn new() -> InterpBackend {
+        InterpBackend::default()
+    }
+
+    fn resolve(&self, module: &str, name: &str) -> Result<ExternVal, String> {
+        let instance = self
+            .registered
+            .iter()
+            .rev()
+            .find(|(n, _)| n == module)
+            .map(|&(_, i)| i)
+            .ok_or_else(|| format!("unknown import: no module \"{module}\" for {module}.{name}"))?;
+        self.store
+            .export(instance, name)
+            .ok_or_else(|| format!("unknown import: \"{module}\" has no export \"{name}\""))
+    }
+}
+
+impl Backend for InterpBackend {
+    type Module = Module;
+    type Instance = InstanceAddr;
+
+    fn compile(&mut self, bytes: &[u8]) -> Result<Module, String> {
+        Module::new(bytes).map_err(|e| e.to_string())
+    }
+
+    fn instantiate(&mut self, module: &Module) -> Result<InstanceAddr, InstantiateError> {
+        let imports = module
+            .imports
+            .iter()
+            .map(|i| self.resolve(&i.module, &i.name))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(InstantiateError::Unlinkable)?;
+        self.store.instantiate(module, &imports).map_err(|e| match e {
+            InstantiationError::Link(why) => InstantiateError::Unlinkable(why),
+            InstantiationError::Trap(trap) => InstantiateError::Trap(trap),
+        })
+    }
+
+    fn register(&mut self, name: &str, instance: &InstanceAddr) {
+        self.registered.push((name.to_string(), *instance));
+    }
+
+    fn spectest(&mut self) -> Result<InstanceAddr, String> {
+        let store = &mut self.store;
+        let mut exports = Vec::new();
+        let prints: [(&str, &[ValType]); 7] = [
+            ("print", &[]),
+            ("print_i32", &[ValType::I32]),
+            ("print_i64", &[ValType::I64]),
+            ("print_f32", &[ValType::F32]),
+            ("print_f64", &[ValType::F64]),
+            ("print_i32_f32", &[ValType::I32, ValType::F32]),
+            ("print_f64_f64", &[ValType::F64, ValType::F64]),
+        ];
+        for (name, params) in prints {
+            let ty = FuncType { params: params.to_vec(), results: vec![] };
+            let func = store.add_host_func(ty, Rc::new(|_args: &[Value]| Ok::<_, Trap>(Vec::new())));
+            exports.push((name.to_string(), ExternVal::Func(func)));
+        }
+        let globals = [
+            ("global_i32", Value::I32(666)),
+            ("global_i64", Value::I64(666)),
+            ("global_f32", Value::F32(666.6f32.to_bits())),
+            ("global_f64", Value::F64(666.6f64.to_bits())),
+        ];
+        for (name, value) in globals {
+            let global = store.add_global(GlobalType { content: value.ty(), mutable: false }, value);
+            exports.push((name.to_string(), ExternVal::Global(global)));
+        }
+        let table = store.add_table(
+            TableType { elem: ValType::FuncRef, limits: Limits { min: 10, max: Some(20) } },
+            Value::FuncRef(None),
+        );
+        exports.push(("table".to_string(), ExternVal::Table(table)));
+        let memory = store.add_memory(Limits { min: 1, max: Some(2) });
+        exports.push(("memory".to_string(), ExternVal::Memory(memory)));
+        store.instances.push(crate::interp::ModuleInst { exports, ..Default::default() });
+        Ok(store.instances.len() - 1)
+    }
+
+    fn invoke(
+        &mut self,
+        instance: &InstanceAddr,
+        name: &str,
+        args: &[Value],
+    ) -> Result<Result<Vec<Value>, Trap>, String> {
+        match self.store.export(*instance, name) {
+            Some(ExternVal::Func(func)) => Ok(self.store.invoke(func, args)),
+            Some(_) => Err(format!("export \"{name}\" is not a function")),
+            None => Err(format!("no export \"{name}\"")),
+        }
+    }
+
+    fn get(&mut self, instance: &InstanceAddr, name: &str) -> Result<Value, String> {
+        match self.store.export(*instance, name) {
+            Some(ExternVal::Global(g)) => {
+                self.store.globals.get(g).map(|g| g.value).ok_or_else(|| format!("global \"{name}\" is gone"))
+            }
+            Some(_) => Err(format!("export \"{name}\" is not a global")),
+            None => Err(format!("no export \"{name}\"")),
+        }
+    }
+}

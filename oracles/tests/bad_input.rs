@@ -1,0 +1,139 @@
+//! Bad input never panics: every module the spec suite expects to be
+//! rejected, and truncated and bit-flipped variants of every module it
+//! expects to be valid, go through the decoder, the validator and (when they
+//! validate) instantiation and calls. Each rejection must name what is wrong
+//! and the byte offset; nothing may panic.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use plumb_oracles::interp::{ExternVal, Module};
+use plumb_oracles::suite::spec_scripts;
+use plumb_oracles::wast::{Backend, InterpBackend, ScriptModule, script_modules};
+
+/// A small deterministic generator (xorshift64*), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Truncations and single-bit flips of `bytes`.
+fn variants(bytes: &[u8], rng: &mut Rng) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    if bytes.is_empty() {
+        return out;
+    }
+    for cut in [0, 4, 8, bytes.len() / 2, bytes.len() - 1, rng.below(bytes.len())] {
+        out.push(bytes[..cut.min(bytes.len())].to_vec());
+    }
+    for _ in 0..6 {
+        let mut flipped = bytes.to_vec();
+        let at = rng.below(flipped.len());
+        flipped[at] ^= 1 << rng.below(8);
+        out.push(flipped);
+    }
+    out
+}
+
+#[derive(Default)]
+struct Tally {
+    rejected: usize,
+    accepted: usize,
+    problems: Vec<String>,
+}
+
+impl Tally {
+    /// Decodes `bytes`; a rejection must be well-formed. Returns the module
+    /// when it validates.
+    fn decode(&mut self, origin: &str, bytes: &[u8]) -> Option<Module> {
+        match catch_unwind(|| Module::new(bytes)) {
+            Err(_) => {
+                self.problems.push(format!("{origin}: the decoder panicked"));
+                None
+            }
+            Ok(Ok(module)) => {
+                self.accepted += 1;
+                Some(module)
+            }
+            Ok(Err(e)) => {
+                self.rejected += 1;
+                let text = e.to_string();
+                if e.message.trim().is_empty() || e.offset > bytes.len() as u64 || !text.contains("byte offset 0x")
+                {
+                    self.problems.push(format!("{origin}: unclear error \"{text}\" for {} bytes", bytes.len()));
+                }
+                None
+            }
+        }
+    }
+
+    /// Instantiates `module` against `spectest` and calls every exported
+    /// function with zero arguments, under a fuel bound.
+    fn run(&mut self, origin: &str, module: &Module) {
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let mut backend = InterpBackend::new();
+            backend.store.fuel = Some(20_000);
+            let Ok(spectest) = backend.spectest() else { return };
+            backend.register("spectest", &spectest);
+            let Ok(instance) = backend.instantiate(module) else { return };
+            let exports = backend.store.instances[instance].exports.clone();
+            for (_, export) in exports {
+                if let ExternVal::Func(func) = export {
+                    let ty = backend.store.funcs[func].ty().clone();
+                    let args: Vec<_> = ty.params.iter().map(|t| t.default_value()).collect();
+                    let _ = backend.store.invoke(func, &args);
+                }
+            }
+        }));
+        if outcome.is_err() {
+            self.problems.push(format!("{origin}: running the module panicked"));
+        }
+    }
+}
+
+#[test]
+fn malformed_invalid_truncated_and_bit_flipped_modules_give_clear_errors_and_never_panic() {
+    let files = spec_scripts("wasm-2.0").expect("the spec test suite is at ../shared/spec-testsuite");
+    let mut tally = Tally::default();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let (mut expected_rejections, mut variants_tried) = (0, 0);
+    for path in &files {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let text = std::fs::read_to_string(path).expect("readable script");
+        let modules = script_modules(&text).unwrap_or_else(|e| panic!("{name} does not parse: {e}"));
+        for (i, module) in modules.iter().enumerate() {
+            match module {
+                ScriptModule::Rejected(bytes) => {
+                    expected_rejections += 1;
+                    let origin = format!("{name} module {i}");
+                    if tally.decode(&origin, bytes).is_some() {
+                        tally.problems.push(format!("{origin}: accepted, the suite says it is malformed or invalid"));
+                    }
+                }
+                ScriptModule::Valid(bytes) => {
+                    for (j, variant) in variants(bytes, &mut rng).iter().enumerate() {
+                        variants_tried += 1;
+                        let origin = format!("{name} module {i} variant {j}");
+                        if let Some(module) = tally.decode(&origin, variant) {
+                            tally.run(&origin, &module);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("expected rejections {expected_rejections}, variants {variants_tried}, rejected {}, accepted {}", tally.rejected, tally.accepted);
+    assert!(expected_rejections > 2_000, "only {expected_rejections} malformed/invalid modules found");
+    assert!(variants_tried > 10_000, "only {variants_tried} variants tried");
+    assert!(tally.rejected > 10_000 && tally.accepted > 100, "rejected {}, accepted {}", tally.rejected, tally.accepted);
+    assert!(tally.problems.is_empty(), "{} problems:\n{}", tally.problems.len(), tally.problems.join("\n"));
+}

@@ -1,0 +1,73 @@
+//! The `plumb` command line.
+//!
+//! - `plumb wast [--engine interp] FILE...` runs spec test scripts.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use plumb_oracles::wast::{InterpBackend, Report, run_file};
+
+/// Plumb: a WebAssembly runtime whose compiler is checked by proved rules and
+/// differential fuzzing.
+#[derive(Parser)]
+#[command(name = "plumb", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run WebAssembly spec test scripts (.wast) and report their assertions.
+    Wast {
+        /// Which engine executes the scripts.
+        #[arg(long, value_enum, default_value_t = Engine::Interp)]
+        engine: Engine,
+        /// The scripts to run.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// An execution engine.
+#[derive(Clone, Copy, ValueEnum)]
+enum Engine {
+    /// The reference interpreter of `plumb-oracles`.
+    Interp,
+}
+
+/// How many failures a file's line lists before summarising the rest.
+const FAILURES_SHOWN: usize = 5;
+
+fn file_line(path: &std::path::Path, report: &Report) -> String {
+    let counts = format!("{}/{} passed", report.passed, report.total());
+    if report.failures.is_empty() {
+        return format!("ok   {}: {counts}", path.display());
+    }
+    let mut shown: Vec<String> = report.failures.iter().take(FAILURES_SHOWN).map(|f| f.to_string()).collect();
+    if report.failures.len() > FAILURES_SHOWN {
+        shown.push(format!("and {} more", report.failures.len() - FAILURES_SHOWN));
+    }
+    format!("FAIL {}: {counts}; {}", path.display(), shown.join("; "))
+}
+
+fn wast(engine: Engine, files: &[PathBuf]) -> ExitCode {
+    let (mut passed, mut total) = (0, 0);
+    for path in files {
+        let report = match engine {
+            Engine::Interp => run_file(path, InterpBackend::new()),
+        };
+        println!("{}", file_line(path, &report));
+        passed += report.passed;
+        total += report.total();
+    }
+    println!("wast: {passed}/{total} assertions passed in {} files", files.len());
+    if passed == total { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Wast { engine, files } => wast(engine, &files),
+    }
+}
