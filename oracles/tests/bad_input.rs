@@ -67,9 +67,12 @@ impl Tally {
             Ok(Err(e)) => {
                 self.rejected += 1;
                 let text = e.to_string();
-                if e.message.trim().is_empty() || e.offset > bytes.len() as u64 || !text.contains("byte offset 0x")
+                if e.message.trim().is_empty()
+                    || e.offset > bytes.len() as u64
+                    || !text.contains("byte offset 0x")
                 {
-                    self.problems.push(format!("{origin}: unclear error \"{text}\" for {} bytes", bytes.len()));
+                    self.problems
+                        .push(format!("{origin}: unclear error \"{text}\" for {} bytes", bytes.len()));
                 }
                 None
             }
@@ -116,7 +119,9 @@ fn malformed_invalid_truncated_and_bit_flipped_modules_give_clear_errors_and_nev
                     expected_rejections += 1;
                     let origin = format!("{name} module {i}");
                     if tally.decode(&origin, bytes).is_some() {
-                        tally.problems.push(format!("{origin}: accepted, the suite says it is malformed or invalid"));
+                        tally
+                            .problems
+                            .push(format!("{origin}: accepted, the suite says it is malformed or invalid"));
                     }
                 }
                 ScriptModule::Valid(bytes) => {
@@ -131,9 +136,17 @@ fn malformed_invalid_truncated_and_bit_flipped_modules_give_clear_errors_and_nev
             }
         }
     }
-    eprintln!("expected rejections {expected_rejections}, variants {variants_tried}, rejected {}, accepted {}", tally.rejected, tally.accepted);
+    eprintln!(
+        "expected rejections {expected_rejections}, variants {variants_tried}, rejected {}, accepted {}",
+        tally.rejected, tally.accepted
+    );
     assert!(expected_rejections > 2_000, "only {expected_rejections} malformed/invalid modules found");
     assert!(variants_tried > 10_000, "only {variants_tried} variants tried");
-    assert!(tally.rejected > 10_000 && tally.accepted > 100, "rejected {}, accepted {}", tally.rejected, tally.accepted);
+    assert!(
+        tally.rejected > 10_000 && tally.accepted > 100,
+        "rejected {}, accepted {}",
+        tally.rejected,
+        tally.accepted
+    );
     assert!(tally.problems.is_empty(), "{} problems:\n{}", tally.problems.len(), tally.problems.join("\n"));
 }
