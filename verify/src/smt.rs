@@ -1,0 +1,1225 @@
+//! The SMT encoding of the semantic primitives of `docs/rules-contract.md`:
+//! one Z3 term constructor per primitive, over bit vectors and Z3's
+//! floating-point theory.
+//!
+//! Floats are carried as their IEEE-754 bit patterns (a [`Term::Float`] holds
+//! a bit vector), exactly as the engine and the evaluator carry them; a
+//! primitive that needs the float's value converts the bits with
+//! `(_ to_fp eb sb)`, which is total and maps every NaN pattern to the one
+//! NaN of the theory. Going back is where care is needed: Z3's
+//! `fp.to_ieee_bv` is not injective on NaNs (it picks one unspecified
+//! pattern), so it is only ever applied to a result that is not NaN. A NaN
+//! result of an arithmetic primitive gets its bits from an uninterpreted
+//! function of the primitive's operands (one function per primitive and
+//! format) whose output is forced to be a quiet ("arithmetic") NaN: Wasm lets
+//! the payload and sign be anything of that kind, so a proof may not depend
+//! on them, yet the same operation on the same operands gives the same bits
+//! on both sides of a rule. The sign-bit operations (`fneg`, `fabs`,
+//! `fcopysign`) and `fbits`/`bits_to_fp` act on the bits directly, as Wasm
+//! specifies, so they are exact on NaNs too.
+//!
+//! This module never panics on ill-typed input: the z3 crate aborts on a
+//! sort error, so every constructor checks its operands first and returns an
+//! [`EncodeError`].
+
+use std::collections::HashMap;
+use std::fmt;
+
+use z3::ast::{Ast, BV, Bool, Float, RoundingMode};
+use z3::{FuncDecl, Sort};
+
+/// An IEEE-754 binary format used by Wasm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// binary32.
+    F32,
+    /// binary64.
+    F64,
+}
+
+impl Format {
+    /// Total width in bits.
+    pub fn bits(self) -> u32 {
+        match self {
+            Format::F32 => 32,
+            Format::F64 => 64,
+        }
+    }
+
+    /// Exponent bits.
+    pub fn exponent_bits(self) -> u32 {
+        match self {
+            Format::F32 => 8,
+            Format::F64 => 11,
+        }
+    }
+
+    /// Significand bits, the hidden bit included (SMT-LIB's `sb`).
+    pub fn significand_bits(self) -> u32 {
+        match self {
+            Format::F32 => 24,
+            Format::F64 => 53,
+        }
+    }
+
+    /// Stored fraction bits (`sb - 1`).
+    fn fraction_bits(self) -> u32 {
+        self.significand_bits() - 1
+    }
+
+    /// The Z3 floating-point sort of the format.
+    fn sort(self) -> Sort {
+        Sort::float(self.exponent_bits(), self.significand_bits())
+    }
+
+    /// The bits of the power of two `2^exp` in this format (`exp` small
+    /// enough to be a normal number, which every caller guarantees).
+    fn power_of_two_bits(self, exp: u32) -> u64 {
+        let bias = (1u64 << (self.exponent_bits() - 1)) - 1;
+        (bias + u64::from(exp)) << self.fraction_bits()
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::F32 => "f32",
+            Format::F64 => "f64",
+        })
+    }
+}
+
+/// The type of an encoded term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TermType {
+    /// A bit vector of this width.
+    Bv(u32),
+    /// A float of this format (carried as its bits).
+    Float(Format),
+    /// The SMT boolean sort.
+    Bool,
+}
+
+impl fmt::Display for TermType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TermType::Bv(w) => write!(f, "bv{w}"),
+            TermType::Float(fmt) => write!(f, "{fmt}"),
+            TermType::Bool => f.write_str("bool"),
+        }
+    }
+}
+
+/// A semantic value as a Z3 term.
+#[derive(Debug, Clone)]
+pub enum Term {
+    /// A bit vector.
+    Bv(BV),
+    /// A float of the given format, as its IEEE-754 bits.
+    Float(Format, BV),
+    /// A boolean.
+    Bool(Bool),
+}
+
+impl Term {
+    /// The term's type.
+    pub fn ty(&self) -> TermType {
+        match self {
+            Term::Bv(bv) => TermType::Bv(bv.get_size()),
+            Term::Float(fmt, _) => TermType::Float(*fmt),
+            Term::Bool(_) => TermType::Bool,
+        }
+    }
+
+    /// A fresh-named constant (free variable) of the given type. Floats are
+    /// bit-vector constants: every bit pattern, every NaN payload included,
+    /// is a possible value.
+    pub fn var(name: &str, ty: TermType) -> Term {
+        match ty {
+            TermType::Bv(w) => Term::Bv(BV::new_const(name, w)),
+            TermType::Float(fmt) => Term::Float(fmt, BV::new_const(name, fmt.bits())),
+            TermType::Bool => Term::Bool(Bool::new_const(name)),
+        }
+    }
+
+    /// The literal of type `ty` with these bits (taken modulo the width; a
+    /// float literal is its bit pattern). `None` for the boolean type.
+    pub fn literal(bits: u64, ty: TermType) -> Option<Term> {
+        match ty {
+            TermType::Bv(w) => Some(Term::Bv(bv_lit(bits, w))),
+            TermType::Float(fmt) => Some(Term::Float(fmt, bv_lit(bits, fmt.bits()))),
+            TermType::Bool => None,
+        }
+    }
+
+    /// The bits of a bit-vector or float term.
+    pub fn bits(&self) -> Option<&BV> {
+        match self {
+            Term::Bv(bv) | Term::Float(_, bv) => Some(bv),
+            Term::Bool(_) => None,
+        }
+    }
+}
+
+/// A primitive applied to operands it is not defined on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{prim}`: {what}")]
+pub struct EncodeError {
+    /// The primitive's name.
+    pub prim: String,
+    /// What is wrong.
+    pub what: String,
+}
+
+fn err<T>(prim: &str, what: impl Into<String>) -> Result<T, EncodeError> {
+    Err(EncodeError { prim: prim.to_owned(), what: what.into() })
+}
+
+/// A bit-vector literal of width `w` (the value is taken modulo `2^w`).
+pub fn bv_lit(bits: u64, w: u32) -> BV {
+    let masked = if w >= 64 { bits } else { bits & ((1u64 << w) - 1) };
+    BV::from_u64(masked, w)
+}
+
+/// `x` if it is a bit vector, else an error naming `prim`.
+fn want_bv<'t>(prim: &str, x: &'t Term) -> Result<&'t BV, EncodeError> {
+    match x {
+        Term::Bv(bv) => Ok(bv),
+        other => err(prim, format!("expects a bit vector, got {}", other.ty())),
+    }
+}
+
+/// Two bit vectors of the same width.
+fn want_bv2<'t>(prim: &str, a: &'t Term, b: &'t Term) -> Result<(&'t BV, &'t BV), EncodeError> {
+    let (a, b) = (want_bv(prim, a)?, want_bv(prim, b)?);
+    if a.get_size() != b.get_size() {
+        return err(prim, format!("operands of widths {} and {}", a.get_size(), b.get_size()));
+    }
+    Ok((a, b))
+}
+
+/// `x` if it is a float: its format and bits.
+fn want_float<'t>(prim: &str, x: &'t Term) -> Result<(Format, &'t BV), EncodeError> {
+    match x {
+        Term::Float(fmt, bits) => Ok((*fmt, bits)),
+        other => err(prim, format!("expects a float, got {}", other.ty())),
+    }
+}
+
+/// Two floats of the same format.
+fn want_float2<'t>(prim: &str, a: &'t Term, b: &'t Term) -> Result<(Format, &'t BV, &'t BV), EncodeError> {
+    let ((fa, a), (fb, b)) = (want_float(prim, a)?, want_float(prim, b)?);
+    if fa != fb {
+        return err(prim, format!("operands of formats {fa} and {fb}"));
+    }
+    Ok((fa, a, b))
+}
+
+fn want_bool<'t>(prim: &str, x: &'t Term) -> Result<&'t Bool, EncodeError> {
+    match x {
+        Term::Bool(b) => Ok(b),
+        other => err(prim, format!("expects a boolean, got {}", other.ty())),
+    }
+}
+
+/// The float value of a bit pattern: `((_ to_fp eb sb) bits)`.
+pub fn fp_of_bits(fmt: Format, bits: &BV) -> Result<Float, EncodeError> {
+    if bits.get_size() != fmt.bits() {
+        return err("to_fp", format!("a bv{} is not the bits of an {fmt}", bits.get_size()));
+    }
+    let ctx = bits.get_ctx();
+    let sort = fmt.sort();
+    // SAFETY: `ctx` is the live context `bits` belongs to, `bits` is a valid
+    // bit-vector AST of width `fmt.bits()` (checked above) and `sort` is a
+    // floating-point sort of that total width, which is all
+    // Z3_mk_fpa_to_fp_bv requires. `wrap` takes its own reference.
+    let raw =
+        unsafe { z3_sys::Z3_mk_fpa_to_fp_bv(ctx.get_z3_context(), bits.get_z3_ast(), sort.get_z3_sort()) };
+    match raw {
+        // SAFETY: a non-null AST Z3 just returned in `ctx`.
+        Some(raw) => Ok(unsafe { Float::wrap(ctx, raw) }),
+        None => err("to_fp", "Z3 rejected the conversion from bits"),
+    }
+}
+
+/// The float value of a signed (`signed`) or unsigned bit vector, RNE.
+fn fp_of_int(fmt: Format, x: &BV, signed: bool) -> Result<Float, EncodeError> {
+    let ctx = x.get_ctx();
+    let sort = fmt.sort();
+    let rne = RoundingMode::round_nearest_ties_to_even();
+    let c = ctx.get_z3_context();
+    // SAFETY: as in `fp_of_bits`: a live context, and a rounding-mode AST, a
+    // bit-vector AST and a floating-point sort all of that context.
+    let raw = unsafe {
+        if signed {
+            z3_sys::Z3_mk_fpa_to_fp_signed(c, rne.get_z3_ast(), x.get_z3_ast(), sort.get_z3_sort())
+        } else {
+            z3_sys::Z3_mk_fpa_to_fp_unsigned(c, rne.get_z3_ast(), x.get_z3_ast(), sort.get_z3_sort())
+        }
+    };
+    match raw {
+        // SAFETY: a non-null AST Z3 just returned in `ctx`.
+        Some(raw) => Ok(unsafe { Float::wrap(ctx, raw) }),
+        None => err("to_fp", "Z3 rejected the conversion from an integer"),
+    }
+}
+
+/// The float literal `2^exp` of format `fmt`.
+fn fp_power_of_two(fmt: Format, exp: u32) -> Result<Float, EncodeError> {
+    fp_of_bits(fmt, &bv_lit(fmt.power_of_two_bits(exp), fmt.bits()))
+}
+
+/// The sign-bit mask of a format, as a bit vector.
+fn sign_mask(fmt: Format) -> BV {
+    bv_lit(1u64 << (fmt.bits() - 1), fmt.bits())
+}
+
+/// Builds the Z3 terms of primitives. Holds the uninterpreted functions that
+/// give NaN results their bits, so one encoder must build both sides of a
+/// query.
+#[derive(Debug, Default)]
+pub struct Encoder {
+    nan_payloads: HashMap<(String, Format, Vec<TermType>), FuncDecl>,
+}
+
+impl Encoder {
+    /// A new encoder (for one query).
+    pub fn new() -> Encoder {
+        Encoder::default()
+    }
+
+    /// The bits of a NaN produced by primitive `prim` from `operands`: a
+    /// quiet NaN whose sign and payload are an unspecified function of the
+    /// primitive and its operands.
+    fn nan_bits(&mut self, prim: &str, fmt: Format, operands: &[&Term]) -> Result<BV, EncodeError> {
+        let key = (prim.to_owned(), fmt, operands.iter().map(|t| t.ty()).collect::<Vec<_>>());
+        // The function gives the sign and the fraction bits below the quiet bit.
+        let payload_width = fmt.fraction_bits();
+        let decl = self.nan_payloads.entry(key).or_insert_with(|| {
+            let domain: Vec<Sort> = operands.iter().map(|t| sort_of(t.ty())).collect();
+            let domain_refs: Vec<&Sort> = domain.iter().collect();
+            FuncDecl::new(format!("nan_{prim}_{fmt}"), &domain_refs, &Sort::bitvector(payload_width))
+        });
+        let args: Vec<&dyn Ast> = operands
+            .iter()
+            .map(|t| match t {
+                Term::Bv(bv) | Term::Float(_, bv) => bv as &dyn Ast,
+                Term::Bool(b) => b as &dyn Ast,
+            })
+            .collect();
+        let Some(r) = decl.apply(&args).as_bv() else {
+            return err(prim, "the NaN payload function is not bit-vector valued");
+        };
+        let sign = r.extract(payload_width - 1, payload_width - 1);
+        let exponent = bv_lit(u64::MAX, fmt.exponent_bits());
+        let quiet = bv_lit(1, 1);
+        let rest = r.extract(payload_width - 2, 0);
+        Ok(sign.concat(&exponent).concat(&quiet).concat(&rest))
+    }
+
+    /// The bits of the arithmetic result `value` of `prim` on `operands`:
+    /// its IEEE encoding when it is not NaN, else [`Encoder::nan_bits`].
+    fn float_result(
+        &mut self,
+        prim: &str,
+        fmt: Format,
+        operands: &[&Term],
+        value: &Float,
+    ) -> Result<Term, EncodeError> {
+        let nan = self.nan_bits(prim, fmt, operands)?;
+        Ok(Term::Float(fmt, value.is_nan().ite(&nan, &value.to_ieee_bv())))
+    }
+
+    /// Applies the primitive named `prim` (its rule-file name) to width/type
+    /// immediates and operands. A width immediate is given as
+    /// [`Immediate::Width`], a format immediate (`to_fp`, `sbv_to_fp`,
+    /// `ubv_to_fp`, `bits_to_fp`) as [`Immediate::Format`].
+    pub fn apply(&mut self, prim: &str, imms: &[Immediate], args: &[Term]) -> Result<Term, EncodeError> {
+        use Term::{Bool as B, Bv};
+        let arity = |n: usize, m: usize| -> Result<(), EncodeError> {
+            if imms.len() != n || args.len() != m {
+                return err(
+                    prim,
+                    format!("takes {n} immediates and {m} operands, given {} and {}", imms.len(), args.len()),
+                );
+            }
+            Ok(())
+        };
+        let bin_bv = |f: fn(&BV, &BV) -> BV| -> Result<Term, EncodeError> {
+            arity(0, 2)?;
+            let (a, b) = want_bv2(prim, &args[0], &args[1])?;
+            Ok(Bv(f(a, b)))
+        };
+        let cmp_bv = |f: fn(&BV, &BV) -> Bool| -> Result<Term, EncodeError> {
+            arity(0, 2)?;
+            let (a, b) = want_bv2(prim, &args[0], &args[1])?;
+            Ok(B(f(a, b)))
+        };
+        let cmp_fp = |f: fn(&Float, &Float) -> Bool| -> Result<Term, EncodeError> {
+            arity(0, 2)?;
+            let (fmt, a, b) = want_float2(prim, &args[0], &args[1])?;
+            Ok(B(f(&fp_of_bits(fmt, a)?, &fp_of_bits(fmt, b)?)))
+        };
+        match prim {
+            "bvadd" => bin_bv(|a, b| a.bvadd(b)),
+            "bvsub" => bin_bv(|a, b| a.bvsub(b)),
+            "bvmul" => bin_bv(|a, b| a.bvmul(b)),
+            "bvudiv" => bin_bv(|a, b| a.bvudiv(b)),
+            "bvsdiv" => bin_bv(|a, b| a.bvsdiv(b)),
+            "bvurem" => bin_bv(|a, b| a.bvurem(b)),
+            "bvsrem" => bin_bv(|a, b| a.bvsrem(b)),
+            "bvand" => bin_bv(|a, b| a.bvand(b)),
+            "bvor" => bin_bv(|a, b| a.bvor(b)),
+            "bvxor" => bin_bv(|a, b| a.bvxor(b)),
+            "bvshl" => bin_bv(|a, b| a.bvshl(b)),
+            "bvlshr" => bin_bv(|a, b| a.bvlshr(b)),
+            "bvashr" => bin_bv(|a, b| a.bvashr(b)),
+            "rotl" => bin_bv(|a, b| rotate(a, b, true)),
+            "rotr" => bin_bv(|a, b| rotate(a, b, false)),
+            "bvnot" | "bvneg" | "clz" | "ctz" | "popcnt" => {
+                arity(0, 1)?;
+                let a = want_bv(prim, &args[0])?;
+                Ok(Bv(match prim {
+                    "bvnot" => a.bvnot(),
+                    "bvneg" => a.bvneg(),
+                    "clz" => count_zeros(a, true),
+                    "ctz" => count_zeros(a, false),
+                    _ => popcnt(a),
+                }))
+            }
+            "zext" | "sext" => {
+                arity(1, 1)?;
+                let w = imms[0].width(prim)?;
+                let a = want_bv(prim, &args[0])?;
+                let from = a.get_size();
+                if w < from || w > 64 {
+                    return err(prim, format!("cannot extend a bv{from} to {w} bits"));
+                }
+                Ok(Bv(match (w - from, prim) {
+                    (0, _) => a.clone(),
+                    (n, "zext") => a.zero_ext(n),
+                    (n, _) => a.sign_ext(n),
+                }))
+            }
+            "extract" => {
+                arity(2, 1)?;
+                let (hi, lo) = (imms[0].width(prim)?, imms[1].width(prim)?);
+                let a = want_bv(prim, &args[0])?;
+                if lo > hi || hi >= a.get_size() {
+                    return err(prim, format!("bits {hi}..{lo} of a bv{}", a.get_size()));
+                }
+                Ok(Bv(a.extract(hi, lo)))
+            }
+            "bveq" => cmp_bv(|a, b| a.eq(b)),
+            "bvne" => cmp_bv(|a, b| a.eq(b).not()),
+            "bvult" => cmp_bv(|a, b| a.bvult(b)),
+            "bvule" => cmp_bv(|a, b| a.bvule(b)),
+            "bvugt" => cmp_bv(|a, b| a.bvugt(b)),
+            "bvuge" => cmp_bv(|a, b| a.bvuge(b)),
+            "bvslt" => cmp_bv(|a, b| a.bvslt(b)),
+            "bvsle" => cmp_bv(|a, b| a.bvsle(b)),
+            "bvsgt" => cmp_bv(|a, b| a.bvsgt(b)),
+            "bvsge" => cmp_bv(|a, b| a.bvsge(b)),
+            "ite" => {
+                arity(0, 3)?;
+                let c = want_bool(prim, &args[0])?;
+                ite(prim, c, &args[1], &args[2])
+            }
+            "bool2bv" => {
+                arity(1, 1)?;
+                let w = imms[0].width(prim)?;
+                if w == 0 || w > 64 {
+                    return err(prim, format!("no bit vector of {w} bits"));
+                }
+                let c = want_bool(prim, &args[0])?;
+                Ok(Bv(c.ite(&bv_lit(1, w), &bv_lit(0, w))))
+            }
+            "and" | "or" => {
+                arity(0, 2)?;
+                let (a, b) = (want_bool(prim, &args[0])?, want_bool(prim, &args[1])?);
+                Ok(B(if prim == "and" { Bool::and(&[a, b]) } else { Bool::or(&[a, b]) }))
+            }
+            "not" => {
+                arity(0, 1)?;
+                Ok(B(want_bool(prim, &args[0])?.not()))
+            }
+            "fadd" | "fsub" | "fmul" | "fdiv" => {
+                arity(0, 2)?;
+                let (fmt, a, b) = want_float2(prim, &args[0], &args[1])?;
+                let (x, y) = (fp_of_bits(fmt, a)?, fp_of_bits(fmt, b)?);
+                let rne = RoundingMode::round_nearest_ties_to_even();
+                let value = match prim {
+                    "fadd" => x.add_with_rounding_mode(&y, &rne),
+                    "fsub" => x.sub_with_rounding_mode(&y, &rne),
+                    "fmul" => x.mul_with_rounding_mode(&y, &rne),
+                    _ => x.div_with_rounding_mode(&y, &rne),
+                };
+                self.float_result(prim, fmt, &[&args[0], &args[1]], &value)
+            }
+            "fsqrt" | "fround_ceil" | "fround_floor" | "fround_trunc" | "fround_nearest" => {
+                arity(0, 1)?;
+                let (fmt, a) = want_float(prim, &args[0])?;
+                let x = fp_of_bits(fmt, a)?;
+                let value = match prim {
+                    "fsqrt" => x.sqrt_with_rounding_mode(&RoundingMode::round_nearest_ties_to_even()),
+                    "fround_ceil" => {
+                        x.round_to_integral_with_rounding_mode(&RoundingMode::round_towards_positive())
+                    }
+                    "fround_floor" => {
+                        x.round_to_integral_with_rounding_mode(&RoundingMode::round_towards_negative())
+                    }
+                    "fround_trunc" => {
+                        x.round_to_integral_with_rounding_mode(&RoundingMode::round_towards_zero())
+                    }
+                    _ => x.round_to_integral_with_rounding_mode(&RoundingMode::round_nearest_ties_to_even()),
+                };
+                self.float_result(prim, fmt, &[&args[0]], &value)
+            }
+            "fabs" | "fneg" => {
+                arity(0, 1)?;
+                let (fmt, a) = want_float(prim, &args[0])?;
+                let mask = sign_mask(fmt);
+                Ok(Term::Float(fmt, if prim == "fabs" { a.bvand(mask.bvnot()) } else { a.bvxor(&mask) }))
+            }
+            "fcopysign" => {
+                arity(0, 2)?;
+                let (fmt, a, b) = want_float2(prim, &args[0], &args[1])?;
+                let mask = sign_mask(fmt);
+                Ok(Term::Float(fmt, a.bvand(mask.bvnot()).bvor(b.bvand(&mask))))
+            }
+            "fmin_wasm" | "fmax_wasm" => {
+                arity(0, 2)?;
+                let (fmt, a, b) = want_float2(prim, &args[0], &args[1])?;
+                let (x, y) = (fp_of_bits(fmt, a)?, fp_of_bits(fmt, b)?);
+                let is_min = prim == "fmin_wasm";
+                // Written out rather than fp.min/fp.max, whose result on
+                // (+0, -0) SMT-LIB leaves unspecified: Wasm orders -0 < +0,
+                // so of two zeros min has a sign bit if either has (the OR of
+                // the two patterns) and max only if both have (the AND).
+                let zeros = if is_min { a.bvor(b) } else { a.bvand(b) };
+                let ordered = if is_min { x.lt(&y) } else { x.gt(&y) };
+                let both_zero = Bool::and(&[x.is_zero(), y.is_zero()]);
+                let number = both_zero.ite(&zeros, &ordered.ite(a, b));
+                // A NaN operand makes the result NaN.
+                let either_nan = Bool::or(&[x.is_nan(), y.is_nan()]);
+                let nan = self.nan_bits(prim, fmt, &[&args[0], &args[1]])?;
+                Ok(Term::Float(fmt, either_nan.ite(&nan, &number)))
+            }
+            "feq" => cmp_fp(|a, b| a.eq_fpa(b)),
+            "flt" => cmp_fp(|a, b| a.lt(b)),
+            "fle" => cmp_fp(|a, b| a.le(b)),
+            "fgt" => cmp_fp(|a, b| a.gt(b)),
+            "fge" => cmp_fp(|a, b| a.ge(b)),
+            "fisnan" => {
+                arity(0, 1)?;
+                let (fmt, a) = want_float(prim, &args[0])?;
+                Ok(B(fp_of_bits(fmt, a)?.is_nan()))
+            }
+            "to_fp" => {
+                arity(1, 1)?;
+                let to = imms[0].format(prim)?;
+                let (from, a) = want_float(prim, &args[0])?;
+                if from == to {
+                    return Ok(args[0].clone());
+                }
+                let value = fp_of_bits(from, a)?
+                    .to_fp_with_rounding_mode(&RoundingMode::round_nearest_ties_to_even(), &to.sort());
+                self.float_result(prim, to, &[&args[0]], &value)
+            }
+            "sbv_to_fp" | "ubv_to_fp" => {
+                arity(1, 1)?;
+                let to = imms[0].format(prim)?;
+                let a = want_bv(prim, &args[0])?;
+                // Never NaN, so its encoding is exact.
+                Ok(Term::Float(to, fp_of_int(to, a, prim == "sbv_to_fp")?.to_ieee_bv()))
+            }
+            "fp_to_sbv" | "fp_to_ubv" => {
+                arity(1, 1)?;
+                let w = int_width(prim, &imms[0])?;
+                let (fmt, a) = want_float(prim, &args[0])?;
+                let x = fp_of_bits(fmt, a)?;
+                let rtz = RoundingMode::round_towards_zero();
+                Ok(Bv(if prim == "fp_to_sbv" {
+                    x.to_sbv_with_rounding_mode(&rtz, w)
+                } else {
+                    x.to_ubv_with_rounding_mode(&rtz, w)
+                }))
+            }
+            "fp_to_sbv_sat" | "fp_to_ubv_sat" => {
+                arity(1, 1)?;
+                let w = int_width(prim, &imms[0])?;
+                let (fmt, a) = want_float(prim, &args[0])?;
+                Ok(Bv(saturating_truncation(fmt, a, w, prim == "fp_to_sbv_sat")?))
+            }
+            "fbits" => {
+                arity(0, 1)?;
+                let (_, a) = want_float(prim, &args[0])?;
+                Ok(Bv(a.clone()))
+            }
+            "bits_to_fp" => {
+                arity(1, 1)?;
+                let to = imms[0].format(prim)?;
+                let a = want_bv(prim, &args[0])?;
+                if a.get_size() != to.bits() {
+                    return err(prim, format!("a bv{} is not the bits of an {to}", a.get_size()));
+                }
+                Ok(Term::Float(to, a.clone()))
+            }
+            other => err(other, "is not a semantic primitive"),
+        }
+    }
+
+    /// The condition under which the partial primitive `prim` (`fp_to_sbv`,
+    /// `fp_to_ubv`) is defined on `args`; `None` for a total primitive.
+    pub fn domain(&self, prim: &str, imms: &[Immediate], args: &[Term]) -> Result<Option<Bool>, EncodeError> {
+        if prim != "fp_to_sbv" && prim != "fp_to_ubv" {
+            return Ok(None);
+        }
+        let (Some(imm), Some(arg)) = (imms.first(), args.first()) else {
+            return err(prim, "takes 1 immediate and 1 operand");
+        };
+        let w = int_width(prim, imm)?;
+        let (fmt, a) = want_float(prim, arg)?;
+        Ok(Some(truncation_in_range(fmt, a, w, prim == "fp_to_sbv")?))
+    }
+}
+
+/// An immediate of a primitive: a number of bits, or a float format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Immediate {
+    /// A number (of bits, or a bit index for `extract`).
+    Width(u32),
+    /// A float format.
+    Format(Format),
+}
+
+impl Immediate {
+    fn width(self, prim: &str) -> Result<u32, EncodeError> {
+        match self {
+            Immediate::Width(w) => Ok(w),
+            Immediate::Format(f) => err(prim, format!("expects a width, got the format {f}")),
+        }
+    }
+
+    fn format(self, prim: &str) -> Result<Format, EncodeError> {
+        match self {
+            Immediate::Format(f) => Ok(f),
+            Immediate::Width(w) => err(prim, format!("expects a float format, got the width {w}")),
+        }
+    }
+}
+
+/// The integer width of a float-to-integer conversion: 8 to 64 bits.
+fn int_width(prim: &str, imm: &Immediate) -> Result<u32, EncodeError> {
+    let w = imm.width(prim)?;
+    if !(8..=64).contains(&w) {
+        return err(prim, format!("cannot convert to a {w}-bit integer"));
+    }
+    Ok(w)
+}
+
+/// The SMT sort of a term type.
+fn sort_of(ty: TermType) -> Sort {
+    match ty {
+        TermType::Bv(w) => Sort::bitvector(w),
+        TermType::Float(fmt) => Sort::bitvector(fmt.bits()),
+        TermType::Bool => Sort::bool(),
+    }
+}
+
+/// `ite c x y` over any two terms of the same type.
+fn ite(prim: &str, c: &Bool, x: &Term, y: &Term) -> Result<Term, EncodeError> {
+    match (x, y) {
+        (Term::Bv(a), Term::Bv(b)) if a.get_size() == b.get_size() => Ok(Term::Bv(c.ite(a, b))),
+        (Term::Float(fa, a), Term::Float(fb, b)) if fa == fb => Ok(Term::Float(*fa, c.ite(a, b))),
+        (Term::Bool(a), Term::Bool(b)) => Ok(Term::Bool(c.ite(a, b))),
+        _ => err(prim, format!("branches of types {} and {}", x.ty(), y.ty())),
+    }
+}
+
+/// Rotation by `n` modulo the width, written with shifts so that it does not
+/// depend on how Z3 treats counts of `ext_rotate_left` at or above the width.
+fn rotate(a: &BV, n: &BV, left: bool) -> BV {
+    let w = a.get_size();
+    let width = bv_lit(u64::from(w), w);
+    let n = n.bvurem(&width);
+    let back = width.bvsub(&n);
+    // For n = 0, `back` is the width and the shift by it gives 0.
+    if left { a.bvshl(&n).bvor(a.bvlshr(&back)) } else { a.bvlshr(&n).bvor(a.bvshl(&back)) }
+}
+
+/// Leading (`leading`) or trailing zero count, as a chain of tests from the
+/// end being counted from.
+fn count_zeros(a: &BV, leading: bool) -> BV {
+    let w = a.get_size();
+    let mut count = bv_lit(u64::from(w), w);
+    // Built from the far end inwards, so that the outermost test is the bit
+    // nearest the counted end.
+    for i in 0..w {
+        let (bit, zeros_before) = if leading { (i, w - 1 - i) } else { (w - 1 - i, w - 1 - i) };
+        let set = a.extract(bit, bit).eq(bv_lit(1, 1));
+        count = set.ite(&bv_lit(u64::from(zeros_before), w), &count);
+    }
+    count
+}
+
+/// The number of one bits.
+fn popcnt(a: &BV) -> BV {
+    let w = a.get_size();
+    (0..w).fold(bv_lit(0, w), |sum, i| {
+        let bit = a.extract(i, i);
+        sum.bvadd(if w > 1 { bit.zero_ext(w - 1) } else { bit })
+    })
+}
+
+/// The bounds `[low, high)` of the integers of `w` bits, signed or not, as
+/// floats: powers of two (or zero), which every format represents exactly.
+fn integer_range(fmt: Format, w: u32, signed: bool) -> Result<(Float, Float), EncodeError> {
+    Ok(if signed {
+        (fp_power_of_two(fmt, w - 1)?.unary_neg(), fp_power_of_two(fmt, w - 1)?)
+    } else {
+        (fp_of_bits(fmt, &bv_lit(0, fmt.bits()))?, fp_power_of_two(fmt, w)?)
+    })
+}
+
+/// Whether truncating the float with bits `a` toward zero gives an integer
+/// representable in `w` bits, signed or not: Wasm's exact bounds, since the
+/// truncated value is an integer and is compared with exact bounds.
+fn truncation_in_range(fmt: Format, a: &BV, w: u32, signed: bool) -> Result<Bool, EncodeError> {
+    let t = fp_of_bits(fmt, a)?.round_to_integral_with_rounding_mode(&RoundingMode::round_towards_zero());
+    let (low, high) = integer_range(fmt, w, signed)?;
+    // Comparisons with NaN are false, so NaN is out of range.
+    Ok(Bool::and(&[t.ge(&low), t.lt(&high)]))
+}
+
+/// Wasm's `trunc_sat`: NaN → 0, below the range → the minimum, above → the
+/// maximum, else truncation toward zero.
+fn saturating_truncation(fmt: Format, a: &BV, w: u32, signed: bool) -> Result<BV, EncodeError> {
+    let x = fp_of_bits(fmt, a)?;
+    let rtz = RoundingMode::round_towards_zero();
+    let (min, max, in_range) = if signed {
+        let min = bv_lit(1u64 << (w - 1), w);
+        (min.clone(), min.bvnot(), x.to_sbv_with_rounding_mode(&rtz, w))
+    } else {
+        (bv_lit(0, w), bv_lit(u64::MAX, w), x.to_ubv_with_rounding_mode(&rtz, w))
+    };
+    let t = x.round_to_integral_with_rounding_mode(&rtz);
+    let (low, high) = integer_range(fmt, w, signed)?;
+    Ok(x.is_nan().ite(&bv_lit(0, w), &t.lt(&low).ite(&min, &t.ge(&high).ite(&max, &in_range))))
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each primitive on concrete operands, against Rust's own arithmetic
+    //! (IEEE-754 with round-to-nearest-even, like Wasm) or hand-computed
+    //! values where Rust's differs from Wasm's (`min`, `max`).
+
+    use super::*;
+    use z3::{SatResult, Solver};
+
+    /// Ground inputs: a deterministic spread plus the edge cases.
+    fn u32s() -> Vec<u32> {
+        let mut v = vec![0, 1, 2, 31, 32, 33, 0x7fff_ffff, 0x8000_0000, 0x8000_0001, u32::MAX, 0xdead_beef];
+        let mut x = 0x1234_5678u32;
+        for _ in 0..8 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            v.push(x);
+        }
+        v
+    }
+
+    fn u64s() -> Vec<u64> {
+        let mut v = vec![0, 1, 63, 64, 65, i64::MAX as u64, 1 << 63, u64::MAX, 0x0123_4567_89ab_cdef];
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..8 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v.push(x);
+        }
+        v
+    }
+
+    fn f32s() -> Vec<f32> {
+        let mut v = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.5,
+            -0.5,
+            1.5,
+            2.5,
+            -2.5,
+            0.1,
+            3.0e38,
+            f32::MAX,
+            f32::MIN,
+            f32::MIN_POSITIVE,
+            f32::from_bits(1),
+            f32::from_bits(0x8000_0001),
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            f32::from_bits(0xff80_0001),
+            2147483648.0,
+            -2147483648.0,
+            4294967296.0,
+            -2147483904.0,
+            16777217.0,
+        ];
+        v.extend(u32s().into_iter().map(f32::from_bits));
+        v
+    }
+
+    fn f64s() -> Vec<f64> {
+        let mut v = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.5,
+            -0.5,
+            2.5,
+            -3.5,
+            0.1,
+            1e300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::from_bits(1),
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            f64::from_bits(0x7ff0_0000_0000_0001),
+            2147483647.9,
+            2147483648.0,
+            -2147483648.9,
+            -2147483649.0,
+            4294967295.5,
+            -0.9,
+            9223372036854775807.0,
+            -9223372036854775808.0,
+            18446744073709551616.0,
+        ];
+        v.extend(u64s().into_iter().map(f64::from_bits));
+        v
+    }
+
+    /// The value of a ground term: Z3's simplifier folds constants; a term
+    /// with a NaN payload function is evaluated in one model of it.
+    fn eval_bits(t: &Term) -> u64 {
+        let bits = t.bits().expect("a bit-vector or float term");
+        if let Some(v) = bits.simplify().as_u64() {
+            return v;
+        }
+        let solver = Solver::new();
+        assert_eq!(solver.check(), SatResult::Sat);
+        let model = solver.get_model().expect("a model");
+        let bits = t.bits().expect("a bit-vector or float term");
+        model.eval(bits, true).and_then(|v| v.as_u64()).expect("a numeral")
+    }
+
+    fn eval_bool(t: &Term) -> bool {
+        let Term::Bool(b) = t else { panic!("not a boolean: {t:?}") };
+        if let Some(v) = b.simplify().as_bool() {
+            return v;
+        }
+        let solver = Solver::new();
+        assert_eq!(solver.check(), SatResult::Sat);
+        let model = solver.get_model().expect("a model");
+        model.eval(b, true).and_then(|v| v.as_bool()).expect("a boolean")
+    }
+
+    fn bv(v: u64, w: u32) -> Term {
+        Term::Bv(bv_lit(v, w))
+    }
+    fn f32t(v: f32) -> Term {
+        Term::Float(Format::F32, bv_lit(u64::from(v.to_bits()), 32))
+    }
+    fn f64t(v: f64) -> Term {
+        Term::Float(Format::F64, bv_lit(v.to_bits(), 64))
+    }
+
+    fn app(prim: &str, imms: &[Immediate], args: impl AsRef<[Term]>) -> Term {
+        Encoder::new().apply(prim, imms, args.as_ref()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Whether `bits` is a quiet NaN of `fmt` (what Wasm calls an arithmetic NaN).
+    fn is_quiet_nan(fmt: Format, bits: u64) -> bool {
+        let exp = (bits >> fmt.fraction_bits()) & ((1 << fmt.exponent_bits()) - 1);
+        exp == (1 << fmt.exponent_bits()) - 1 && bits >> (fmt.fraction_bits() - 1) & 1 == 1
+    }
+
+    /// A float result matches: NaN for NaN (quiet, any payload), else the bits.
+    fn check_f32(prim: &str, got: &Term, want: f32) {
+        let bits = eval_bits(got);
+        if want.is_nan() {
+            assert!(is_quiet_nan(Format::F32, bits), "{prim}: {bits:#x} is not a quiet NaN");
+        } else {
+            assert_eq!(
+                bits,
+                u64::from(want.to_bits()),
+                "{prim}: got {}, want {want}",
+                f32::from_bits(bits as u32)
+            );
+        }
+    }
+
+    fn check_f64(prim: &str, got: &Term, want: f64) {
+        let bits = eval_bits(got);
+        if want.is_nan() {
+            assert!(is_quiet_nan(Format::F64, bits), "{prim}: {bits:#x} is not a quiet NaN");
+        } else {
+            assert_eq!(bits, want.to_bits(), "{prim}: got {}, want {want}", f64::from_bits(bits));
+        }
+    }
+
+    #[test]
+    fn integer_arithmetic_matches_wrapping_arithmetic() {
+        for &a in &u32s() {
+            for &b in &u32s()[..6] {
+                let (ta, tb) = (bv(a.into(), 32), bv(b.into(), 32));
+                let ops: [(&str, u32); 6] = [
+                    ("bvadd", a.wrapping_add(b)),
+                    ("bvsub", a.wrapping_sub(b)),
+                    ("bvmul", a.wrapping_mul(b)),
+                    ("bvand", a & b),
+                    ("bvor", a | b),
+                    ("bvxor", a ^ b),
+                ];
+                for (prim, want) in ops {
+                    assert_eq!(
+                        eval_bits(&app(prim, &[], [ta.clone(), tb.clone()])),
+                        u64::from(want),
+                        "{prim}"
+                    );
+                }
+                if b != 0 {
+                    let (sa, sb) = (a as i32, b as i32);
+                    assert_eq!(eval_bits(&app("bvudiv", &[], [ta.clone(), tb.clone()])), u64::from(a / b));
+                    assert_eq!(eval_bits(&app("bvurem", &[], [ta.clone(), tb.clone()])), u64::from(a % b));
+                    let sdiv = sa.wrapping_div(sb) as u32;
+                    let srem = sa.wrapping_rem(sb) as u32;
+                    assert_eq!(eval_bits(&app("bvsdiv", &[], [ta.clone(), tb.clone()])), u64::from(sdiv));
+                    assert_eq!(eval_bits(&app("bvsrem", &[], [ta.clone(), tb.clone()])), u64::from(srem));
+                }
+            }
+            let ta = bv(a.into(), 32);
+            assert_eq!(eval_bits(&app("bvnot", &[], [ta.clone()])), u64::from(!a));
+            assert_eq!(eval_bits(&app("bvneg", &[], [ta])), u64::from(a.wrapping_neg()));
+        }
+        // SMT-LIB's total division: x / 0 is all ones, x % 0 is x.
+        assert_eq!(eval_bits(&app("bvudiv", &[], [bv(7, 32), bv(0, 32)])), 0xffff_ffff);
+        assert_eq!(eval_bits(&app("bvurem", &[], [bv(7, 32), bv(0, 32)])), 7);
+        // INT_MIN % -1 is 0 (Wasm does not trap on it).
+        assert_eq!(eval_bits(&app("bvsrem", &[], [bv(1 << 31, 32), bv(u64::MAX, 32)])), 0);
+    }
+
+    #[test]
+    fn shifts_follow_smt_lib_and_rotates_take_the_count_modulo_the_width() {
+        for &a in &u32s() {
+            for n in [0u32, 1, 5, 31, 32, 33, 63, 64, 0xffff_ffff] {
+                let (ta, tn) = (bv(a.into(), 32), bv(n.into(), 32));
+                let shl = if n < 32 { a << n } else { 0 };
+                let lshr = if n < 32 { a >> n } else { 0 };
+                let ashr = if n < 32 { ((a as i32) >> n) as u32 } else { ((a as i32) >> 31) as u32 };
+                assert_eq!(eval_bits(&app("bvshl", &[], [ta.clone(), tn.clone()])), u64::from(shl));
+                assert_eq!(eval_bits(&app("bvlshr", &[], [ta.clone(), tn.clone()])), u64::from(lshr));
+                assert_eq!(eval_bits(&app("bvashr", &[], [ta.clone(), tn.clone()])), u64::from(ashr));
+                let rotl = app("rotl", &[], [ta.clone(), tn.clone()]);
+                let rotr = app("rotr", &[], [ta, tn]);
+                assert_eq!(eval_bits(&rotl), u64::from(a.rotate_left(n % 32)), "rotl {a:#x} {n}");
+                assert_eq!(eval_bits(&rotr), u64::from(a.rotate_right(n % 32)), "rotr {a:#x} {n}");
+            }
+        }
+        for &a in &u64s() {
+            for n in [0u64, 1, 63, 64, 65, u64::MAX] {
+                let rotl = app("rotl", &[], [bv(a, 64), bv(n, 64)]);
+                assert_eq!(eval_bits(&rotl), a.rotate_left((n % 64) as u32), "rotl {a:#x} {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn bit_counts_match_rusts_at_every_width() {
+        for &a in &u64s() {
+            let t = bv(a, 64);
+            assert_eq!(eval_bits(&app("clz", &[], [t.clone()])), u64::from(a.leading_zeros()));
+            assert_eq!(eval_bits(&app("ctz", &[], [t.clone()])), u64::from(a.trailing_zeros()));
+            assert_eq!(eval_bits(&app("popcnt", &[], [t])), u64::from(a.count_ones()));
+        }
+        for &a in &u32s() {
+            let t = bv(a.into(), 32);
+            assert_eq!(eval_bits(&app("clz", &[], [t.clone()])), u64::from(a.leading_zeros()));
+            assert_eq!(eval_bits(&app("ctz", &[], [t.clone()])), u64::from(a.trailing_zeros()));
+            assert_eq!(eval_bits(&app("popcnt", &[], [t])), u64::from(a.count_ones()));
+            let b = a as u8;
+            let t8 = bv(b.into(), 8);
+            assert_eq!(eval_bits(&app("clz", &[], [t8.clone()])), u64::from(b.leading_zeros()));
+            assert_eq!(eval_bits(&app("ctz", &[], [t8.clone()])), u64::from(b.trailing_zeros()));
+            assert_eq!(eval_bits(&app("popcnt", &[], [t8])), u64::from(b.count_ones()));
+        }
+    }
+
+    #[test]
+    fn extensions_and_extraction_move_the_right_bits() {
+        let w = |n| [Immediate::Width(n)];
+        for &a in &u32s() {
+            let t = bv(a.into(), 32);
+            assert_eq!(eval_bits(&app("zext", &w(64), [t.clone()])), u64::from(a));
+            assert_eq!(eval_bits(&app("sext", &w(64), [t.clone()])), a as i32 as i64 as u64);
+            assert_eq!(eval_bits(&app("zext", &w(32), [t.clone()])), u64::from(a));
+            let low8 = app("extract", &[Immediate::Width(7), Immediate::Width(0)], [t.clone()]);
+            assert_eq!(eval_bits(&low8), u64::from(a as u8));
+            let sext8 = app("sext", &w(32), [low8]);
+            assert_eq!(eval_bits(&sext8), u64::from(a as i8 as i32 as u32));
+            let high = app("extract", &[Immediate::Width(31), Immediate::Width(16)], [t]);
+            assert_eq!(eval_bits(&high), u64::from(a >> 16));
+        }
+    }
+
+    #[test]
+    fn comparisons_and_boolean_connectives_match() {
+        for &a in &u32s() {
+            for &b in &u32s()[..8] {
+                let (ta, tb) = (bv(a.into(), 32), bv(b.into(), 32));
+                let (sa, sb) = (a as i32, b as i32);
+                let cases = [
+                    ("bveq", a == b),
+                    ("bvne", a != b),
+                    ("bvult", a < b),
+                    ("bvule", a <= b),
+                    ("bvugt", a > b),
+                    ("bvuge", a >= b),
+                    ("bvslt", sa < sb),
+                    ("bvsle", sa <= sb),
+                    ("bvsgt", sa > sb),
+                    ("bvsge", sa >= sb),
+                ];
+                for (prim, want) in cases {
+                    let c = app(prim, &[], [ta.clone(), tb.clone()]);
+                    assert_eq!(eval_bool(&c), want, "{prim} {a:#x} {b:#x}");
+                    let as_bv = app("bool2bv", &[Immediate::Width(8)], [c.clone()]);
+                    assert_eq!(eval_bits(&as_bv), u64::from(want));
+                    let chosen = app("ite", &[], [c.clone(), ta.clone(), tb.clone()]);
+                    assert_eq!(eval_bits(&chosen), u64::from(if want { a } else { b }));
+                    let negated = app("not", &[], [c.clone()]);
+                    assert_eq!(eval_bool(&negated), !want);
+                    assert!(!eval_bool(&app("and", &[], [c.clone(), negated.clone()])));
+                    assert!(eval_bool(&app("or", &[], [c, negated])));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn float_arithmetic_rounds_to_nearest_even_like_rust() {
+        let vs = f32s();
+        for &a in &vs {
+            for &b in &vs[..20] {
+                let (ta, tb) = (f32t(a), f32t(b));
+                check_f32("fadd", &app("fadd", &[], [ta.clone(), tb.clone()]), a + b);
+                check_f32("fsub", &app("fsub", &[], [ta.clone(), tb.clone()]), a - b);
+                check_f32("fmul", &app("fmul", &[], [ta.clone(), tb.clone()]), a * b);
+                check_f32("fdiv", &app("fdiv", &[], [ta, tb]), a / b);
+            }
+            check_f32("fsqrt", &app("fsqrt", &[], [f32t(a)]), a.sqrt());
+        }
+        let vs = f64s();
+        for &a in &vs {
+            for &b in &vs[..12] {
+                let (ta, tb) = (f64t(a), f64t(b));
+                check_f64("fadd", &app("fadd", &[], [ta.clone(), tb.clone()]), a + b);
+                check_f64("fmul", &app("fmul", &[], [ta.clone(), tb.clone()]), a * b);
+                check_f64("fdiv", &app("fdiv", &[], [ta, tb]), a / b);
+            }
+            check_f64("fsqrt", &app("fsqrt", &[], [f64t(a)]), a.sqrt());
+        }
+    }
+
+    #[test]
+    fn rounding_to_integral_uses_each_mode() {
+        for &a in &f32s() {
+            let t = f32t(a);
+            check_f32("fround_ceil", &app("fround_ceil", &[], [t.clone()]), a.ceil());
+            check_f32("fround_floor", &app("fround_floor", &[], [t.clone()]), a.floor());
+            check_f32("fround_trunc", &app("fround_trunc", &[], [t.clone()]), a.trunc());
+            check_f32("fround_nearest", &app("fround_nearest", &[], [t]), a.round_ties_even());
+        }
+        for &a in &f64s() {
+            let t = f64t(a);
+            check_f64("fround_ceil", &app("fround_ceil", &[], [t.clone()]), a.ceil());
+            check_f64("fround_nearest", &app("fround_nearest", &[], [t]), a.round_ties_even());
+        }
+        // The sign of a zero result follows the operand: ceil(-0.5) = -0.
+        assert_eq!(eval_bits(&app("fround_ceil", &[], [f32t(-0.5)])), 0x8000_0000);
+    }
+
+    /// Wasm's `fmin`: NaN if either operand is, and -0 < +0.
+    fn wasm_min(a: f64, b: f64) -> f64 {
+        if a.is_nan() || b.is_nan() {
+            f64::NAN
+        } else if a == 0.0 && b == 0.0 {
+            if a.is_sign_negative() { a } else { b }
+        } else {
+            a.min(b)
+        }
+    }
+
+    fn wasm_max(a: f64, b: f64) -> f64 {
+        if a.is_nan() || b.is_nan() {
+            f64::NAN
+        } else if a == 0.0 && b == 0.0 {
+            if a.is_sign_positive() { a } else { b }
+        } else {
+            a.max(b)
+        }
+    }
+
+    #[test]
+    fn min_and_max_propagate_nan_and_order_negative_zero_first() {
+        let vs = f64s();
+        for &a in &vs {
+            for &b in &vs[..16] {
+                let (ta, tb) = (f64t(a), f64t(b));
+                check_f64("fmin_wasm", &app("fmin_wasm", &[], [ta.clone(), tb.clone()]), wasm_min(a, b));
+                check_f64("fmax_wasm", &app("fmax_wasm", &[], [ta, tb]), wasm_max(a, b));
+            }
+        }
+        for (a, b) in [(0.0f32, -0.0f32), (-0.0, 0.0)] {
+            assert_eq!(eval_bits(&app("fmin_wasm", &[], [f32t(a), f32t(b)])), 0x8000_0000);
+            assert_eq!(eval_bits(&app("fmax_wasm", &[], [f32t(a), f32t(b)])), 0);
+        }
+    }
+
+    #[test]
+    fn sign_operations_are_exact_on_nan_payloads() {
+        let nan = f32::from_bits(0x7fa0_0001); // a signalling NaN with a payload
+        assert_eq!(eval_bits(&app("fneg", &[], [f32t(nan)])), 0xffa0_0001);
+        assert_eq!(eval_bits(&app("fabs", &[], [f32t(f32::from_bits(0xffa0_0001))])), 0x7fa0_0001);
+        let neg_nan = f32::from_bits(0xffc0_0000);
+        assert_eq!(
+            eval_bits(&app("fcopysign", &[], [f32t(1.0), f32t(neg_nan)])),
+            u64::from((-1.0f32).to_bits())
+        );
+        assert_eq!(eval_bits(&app("fcopysign", &[], [f32t(nan), f32t(-0.0)])), 0xffa0_0001);
+        for &a in &f64s() {
+            for &b in &f64s()[..10] {
+                let got = eval_bits(&app("fcopysign", &[], [f64t(a), f64t(b)]));
+                assert_eq!(got, a.copysign(b).to_bits());
+            }
+            assert_eq!(eval_bits(&app("fneg", &[], [f64t(a)])), (-a).to_bits());
+            assert_eq!(eval_bits(&app("fabs", &[], [f64t(a)])), a.abs().to_bits());
+        }
+    }
+
+    #[test]
+    fn float_comparisons_are_ieee_and_false_on_nan() {
+        let vs = f32s();
+        for &a in &vs {
+            for &b in &vs[..20] {
+                let (ta, tb) = (f32t(a), f32t(b));
+                let cases =
+                    [("feq", a == b), ("flt", a < b), ("fle", a <= b), ("fgt", a > b), ("fge", a >= b)];
+                for (prim, want) in cases {
+                    assert_eq!(eval_bool(&app(prim, &[], [ta.clone(), tb.clone()])), want, "{prim} {a} {b}");
+                }
+            }
+            assert_eq!(eval_bool(&app("fisnan", &[], [f32t(a)])), a.is_nan());
+        }
+    }
+
+    #[test]
+    fn conversions_round_to_nearest_even_like_rust_casts() {
+        let f32_fmt = [Immediate::Format(Format::F32)];
+        let f64_fmt = [Immediate::Format(Format::F64)];
+        for &a in &f64s() {
+            check_f32("to_fp", &app("to_fp", &f32_fmt, [f64t(a)]), a as f32);
+        }
+        for &a in &f32s() {
+            check_f64("to_fp", &app("to_fp", &f64_fmt, [f32t(a)]), f64::from(a));
+        }
+        for &a in &u64s() {
+            check_f32("sbv_to_fp", &app("sbv_to_fp", &f32_fmt, [bv(a, 64)]), a as i64 as f32);
+            check_f64("sbv_to_fp", &app("sbv_to_fp", &f64_fmt, [bv(a, 64)]), a as i64 as f64);
+            check_f32("ubv_to_fp", &app("ubv_to_fp", &f32_fmt, [bv(a, 64)]), a as f32);
+            check_f64("ubv_to_fp", &app("ubv_to_fp", &f64_fmt, [bv(a, 64)]), a as f64);
+        }
+        for &a in &u32s() {
+            check_f32("sbv_to_fp", &app("sbv_to_fp", &f32_fmt, [bv(a.into(), 32)]), a as i32 as f32);
+            check_f32("ubv_to_fp", &app("ubv_to_fp", &f32_fmt, [bv(a.into(), 32)]), a as f32);
+        }
+    }
+
+    #[test]
+    fn truncations_are_exact_in_range_and_saturate_like_rust_casts() {
+        let w = |n| [Immediate::Width(n)];
+        let enc = Encoder::new();
+        for &a in &f64s() {
+            let t = f64t(a);
+            // Rust's `as` is Wasm's trunc_sat: NaN → 0, saturating at the bounds.
+            assert_eq!(eval_bits(&app("fp_to_sbv_sat", &w(32), [t.clone()])), u64::from(a as i32 as u32));
+            assert_eq!(eval_bits(&app("fp_to_ubv_sat", &w(32), [t.clone()])), u64::from(a as u32));
+            assert_eq!(eval_bits(&app("fp_to_sbv_sat", &w(64), [t.clone()])), a as i64 as u64);
+            assert_eq!(eval_bits(&app("fp_to_ubv_sat", &w(64), [t.clone()])), a as u64);
+            let in_range =
+                enc.domain("fp_to_sbv", &w(32), std::slice::from_ref(&t)).expect("domain").expect("partial");
+            let fits = !a.is_nan() && a.trunc() >= -2147483648.0 && a.trunc() <= 2147483647.0;
+            assert_eq!(eval_bool(&Term::Bool(in_range)), fits, "fp_to_sbv 32 domain at {a}");
+            if fits {
+                assert_eq!(eval_bits(&app("fp_to_sbv", &w(32), [t.clone()])), u64::from(a as i32 as u32));
+            }
+            let in_range =
+                enc.domain("fp_to_ubv", &w(32), std::slice::from_ref(&t)).expect("domain").expect("partial");
+            let fits = !a.is_nan() && a.trunc() >= 0.0 && a.trunc() <= 4294967295.0;
+            assert_eq!(eval_bool(&Term::Bool(in_range)), fits, "fp_to_ubv 32 domain at {a}");
+            if fits {
+                assert_eq!(eval_bits(&app("fp_to_ubv", &w(32), [t])), u64::from(a as u32));
+            }
+        }
+        for &a in &f32s() {
+            let t = f32t(a);
+            assert_eq!(eval_bits(&app("fp_to_sbv_sat", &w(32), [t.clone()])), u64::from(a as i32 as u32));
+            assert_eq!(eval_bits(&app("fp_to_ubv_sat", &w(64), [t.clone()])), a as u64);
+            let in_range =
+                enc.domain("fp_to_sbv", &w(64), std::slice::from_ref(&t)).expect("domain").expect("partial");
+            let fits =
+                !a.is_nan() && a.trunc() >= -9223372036854775808.0 && a.trunc() < 9223372036854775808.0;
+            assert_eq!(eval_bool(&Term::Bool(in_range)), fits, "fp_to_sbv 64 domain at {a}");
+        }
+        assert_eq!(enc.domain("fadd", &[], &[f32t(1.0), f32t(2.0)]), Ok(None));
+    }
+
+    #[test]
+    fn bit_casts_are_identities_on_every_pattern() {
+        let nan = 0x7fa0_0001u64;
+        let as_float = app("bits_to_fp", &[Immediate::Format(Format::F32)], [bv(nan, 32)]);
+        assert_eq!(as_float.ty(), TermType::Float(Format::F32));
+        let back = app("fbits", &[], [as_float]);
+        assert_eq!(back.ty(), TermType::Bv(32));
+        assert_eq!(eval_bits(&back), nan);
+    }
+
+    #[test]
+    fn ill_typed_applications_are_errors_not_panics() {
+        let mut enc = Encoder::new();
+        let cases: Vec<(&str, Vec<Immediate>, Vec<Term>)> = vec![
+            ("bvadd", vec![], vec![bv(1, 32), bv(1, 64)]),
+            ("bvadd", vec![], vec![bv(1, 32)]),
+            ("fadd", vec![], vec![f32t(1.0), f64t(1.0)]),
+            ("fadd", vec![], vec![bv(1, 32), bv(1, 32)]),
+            ("zext", vec![Immediate::Width(16)], vec![bv(1, 32)]),
+            ("extract", vec![Immediate::Width(40), Immediate::Width(0)], vec![bv(1, 32)]),
+            ("bits_to_fp", vec![Immediate::Format(Format::F64)], vec![bv(1, 32)]),
+            ("to_fp", vec![Immediate::Width(32)], vec![f32t(1.0)]),
+            ("ite", vec![], vec![bv(1, 1), bv(1, 32), bv(1, 32)]),
+            ("fp_to_sbv", vec![Immediate::Width(128)], vec![f32t(1.0)]),
+            ("frobnicate", vec![], vec![]),
+        ];
+        for (prim, imms, args) in cases {
+            assert!(enc.apply(prim, &imms, &args).is_err(), "{prim} accepted ill-typed operands");
+        }
+    }
+}
