@@ -1,5 +1,157 @@
-//! Plumb's lowering and optimisation rules, their operator semantics and a
-//! concrete evaluator.
+//! Plumb's rule language: operator declarations with their semantics, the
+//! lowering and optimisation rules written over them, a concrete evaluator
+//! of the semantics, and their conversion to `egg` rewrites.
 //!
-//! Not yet implemented: the rule language and the rule set are the subject
-//! of a later issue. This crate is empty on purpose.
+//! The rule files live in this crate (`ops.isle`, `lower/*.isle`,
+//! `opt/*.isle`) and are embedded at compile time, so [`RuleSet::builtin`]
+//! needs no file at run time:
+//!
+//! ```
+//! use plumb_rules::RuleSet;
+//!
+//! let rules = RuleSet::builtin()?;
+//! // Every Wasm operator has semantics, e.g. `i32.rotl`:
+//! let rotl = rules.op_by_name("i32.rotl").expect("declared");
+//! assert_eq!(rules.eval(rotl, &[0x8000_0001, 1])?, 0x0000_0003);
+//! // ... and every rule is available as monomorphic instances.
+//! assert!(rules.rule_instances().iter().any(|r| r.name == "imul_pow2"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! A rule file is a sequence of s-expressions:
+//!
+//! ```text
+//! ;; Operators: (decl NAME KIND (TYPE-PARAMS) ((OPERAND TYPE)...) RESULT SEMANTICS CLAUSES...)
+//! (decl {T}.add wasm ((T Int)) ((a T) (b T)) T (bvadd a b))
+//! ;; Rules: (rule NAME (TYPE-PARAMS) LHS => RHS (if COND)...)
+//! ;; x * 2^k == x << k
+//! (rule imul_pow2 ((T Int)) (imul x (iconst c)) => (ishl x (iconst (ctz c)))
+//!   (if (bveq (popcnt c) 1)))
+//! ```
+//!
+//! See `docs/rules-contract.md` for the language and the primitives.
+//!
+//! Modules: [`sexpr`] reads text, [`parse`] builds the [`ast`], [`check`]
+//! type-checks and instantiates it, [`eval`] evaluates instances on
+//! numbers, [`egraph`] turns them into an `egg` language, analysis and
+//! rewrites.
+
+pub mod ast;
+pub mod check;
+pub mod error;
+pub mod eval;
+pub mod parse;
+pub mod sexpr;
+pub mod types;
+
+use std::collections::HashMap;
+
+pub use ast::{OpDecl, OpKind, Rule, TrapCode};
+pub use check::{OpInstId, OpInstance, RuleInstance, RuleVar, Sem, Term};
+pub use error::{Pos, RuleError};
+pub use eval::EvalError;
+pub use types::{FloatFormat, SemType, Type, TypeClass};
+
+/// The project's rule files, embedded: (name, contents). `ops.isle` first.
+pub const BUILTIN_FILES: &[(&str, &str)] = &[
+    ("ops.isle", include_str!("../ops.isle")),
+    ("lower/int.isle", include_str!("../lower/int.isle")),
+    ("lower/float.isle", include_str!("../lower/float.isle")),
+    ("lower/conv.isle", include_str!("../lower/conv.isle")),
+    ("lower/traps.isle", include_str!("../lower/traps.isle")),
+    ("opt/strength.isle", include_str!("../opt/strength.isle")),
+];
+
+/// A checked set of operator declarations and rules.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    decls: Vec<OpDecl>,
+    rules: Vec<Rule>,
+    ops: Vec<OpInstance>,
+    op_names: HashMap<String, OpInstId>,
+    rule_instances: Vec<RuleInstance>,
+}
+
+impl RuleSet {
+    /// The project's operators and rules ([`BUILTIN_FILES`]).
+    pub fn builtin() -> Result<RuleSet, RuleError> {
+        RuleSet::from_files(BUILTIN_FILES)
+    }
+
+    /// The project's operators and rules plus `extra` files (name, contents),
+    /// e.g. a user's new rule to be verified before it is added.
+    pub fn load(extra: &[(&str, &str)]) -> Result<RuleSet, RuleError> {
+        let files: Vec<(&str, &str)> = BUILTIN_FILES.iter().copied().chain(extra.iter().copied()).collect();
+        RuleSet::from_files(&files)
+    }
+
+    /// Exactly the given files (name, contents), nothing built in.
+    pub fn from_files(files: &[(&str, &str)]) -> Result<RuleSet, RuleError> {
+        let mut decls = Vec::new();
+        let mut rules = Vec::new();
+        for (name, text) in files {
+            let parsed = parse::parse_file(name, text)?;
+            decls.extend(parsed.decls);
+            rules.extend(parsed.rules);
+        }
+        let checked = check::check(&decls, &rules)?;
+        Ok(RuleSet {
+            decls,
+            rules,
+            ops: checked.ops,
+            op_names: checked.op_names,
+            rule_instances: checked.rule_instances,
+        })
+    }
+
+    /// Operator declarations as written (generic).
+    pub fn decls(&self) -> &[OpDecl] {
+        &self.decls
+    }
+
+    /// Rules as written (generic).
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Every operator instance; [`OpInstId`] indexes this.
+    pub fn ops(&self) -> &[OpInstance] {
+        &self.ops
+    }
+
+    /// One operator instance.
+    pub fn op(&self, id: OpInstId) -> Option<&OpInstance> {
+        self.ops.get(id.index())
+    }
+
+    /// Looks an operator instance up by its concrete name: a Wasm name
+    /// (`i32.add`, `f64.select`) or a CLIF/trap instance name (`iadd.i32`,
+    /// `uextend.i32.i64`, `div_by_zero.i32`).
+    pub fn op_by_name(&self, name: &str) -> Option<OpInstId> {
+        self.op_names.get(name).copied()
+    }
+
+    /// Every rule at every type it applies to.
+    pub fn rule_instances(&self) -> &[RuleInstance] {
+        &self.rule_instances
+    }
+
+    /// Evaluates operator instance `op` on `args` (bit patterns, low bits
+    /// significant), checking its trap conditions first.
+    pub fn eval(&self, op: OpInstId, args: &[u64]) -> Result<u64, EvalError> {
+        eval::eval_op(&self.ops, op, args)
+    }
+
+    /// Evaluates the declaration named `decl` (`iadd`, `{T}.add`, or a
+    /// concrete name) at type arguments `types`.
+    pub fn eval_named(&self, decl: &str, types: &[Type], args: &[u64]) -> Result<u64, EvalError> {
+        let id = self
+            .ops
+            .iter()
+            .position(|o| {
+                (o.decl_name == decl && o.type_args == types) || (o.name == decl && types.is_empty())
+            })
+            .ok_or_else(|| EvalError::UnknownOperator(decl.to_owned()))?;
+        self.eval(OpInstId(id as u32), args)
+    }
+}

@@ -1,0 +1,1154 @@
+//! The type checker: turns parsed declarations and rules into monomorphic,
+//! typed instances.
+//!
+//! An operator declaration with type variables becomes one [`OpInstance`]
+//! per assignment of its variables (filtered by its constraints), each with
+//! its semantics as a typed [`Sem`] term. A rule is type-inferred once
+//! (unification over the operators' type variables) and then instantiated
+//! at every assignment of its own type variables into [`RuleInstance`]s.
+//! The verifier, the evaluator and the e-graph only ever see instances.
+
+use std::collections::HashMap;
+
+use crate::ast::{
+    ConstCtor, OpDecl, OpKind, Pattern, Prim, Rule, SemExpr, TrapCode, TypeConstraint, TypeParam, TypeRef,
+    Width,
+};
+use crate::error::{Pos, RuleError};
+use crate::types::{FloatFormat, SemType, Type, TypeClass, width_mask};
+
+/// Index of an operator instance in [`crate::RuleSet::ops`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OpInstId(pub u32);
+
+impl OpInstId {
+    /// The index as a `usize`.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A typed, monomorphic semantic term: what a [`SemExpr`] becomes once every
+/// type variable has a type. Widths are plain numbers; literals carry their
+/// bits; every node knows its type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Sem {
+    /// Variable `index`: an operand of the operator, or a variable of the
+    /// rule (see [`RuleInstance::vars`]).
+    Var {
+        /// Which variable.
+        index: usize,
+        /// Its type.
+        ty: SemType,
+    },
+    /// A constant: bits of a bit vector or float (masked to the width), or
+    /// 0/1 for a boolean.
+    Const {
+        /// The bits.
+        bits: u64,
+        /// Its type.
+        ty: SemType,
+    },
+    /// A primitive application. `imms` are widths in bits; for primitives
+    /// whose immediate is a float format (`to_fp`, `sbv_to_fp`, `ubv_to_fp`,
+    /// `bits_to_fp`) it is 32 or 64.
+    App {
+        /// The primitive; never [`Prim::Bitcast`].
+        prim: Prim,
+        /// Immediates, resolved to numbers.
+        imms: Vec<u32>,
+        /// Operands.
+        args: Vec<Sem>,
+        /// The result type.
+        ty: SemType,
+    },
+}
+
+impl Sem {
+    /// The term's type.
+    pub fn ty(&self) -> SemType {
+        match self {
+            Sem::Var { ty, .. } | Sem::Const { ty, .. } | Sem::App { ty, .. } => *ty,
+        }
+    }
+}
+
+/// One monomorphic instance of an operator declaration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpInstance {
+    /// The concrete name: the Wasm name for Wasm operators (`i32.add`), the
+    /// name followed by `.type` for each type variable otherwise
+    /// (`iadd.i32`, `uextend.i32.i64`, `div_by_zero.i64`).
+    pub name: String,
+    /// Index of the declaration in [`crate::RuleSet::decls`].
+    pub decl: usize,
+    /// The declaration's name (`iadd`, `{T}.add`).
+    pub decl_name: String,
+    /// Wasm, CLIF or trap condition.
+    pub kind: OpKind,
+    /// The type bound to each of the declaration's type variables, in order.
+    pub type_args: Vec<Type>,
+    /// Operand types.
+    pub operands: Vec<Type>,
+    /// Operand names, as the semantics' [`Sem::Var`] indices refer to them.
+    pub operand_names: Vec<String>,
+    /// Result type.
+    pub result: Type,
+    /// The result's value over the operands.
+    pub semantics: Sem,
+    /// Trap conditions checked (in order) before the value is meaningful:
+    /// the trap operator's instance and which of this operator's operands
+    /// it takes.
+    pub traps: Vec<(OpInstId, Vec<usize>)>,
+    /// For a trap-condition operator, the trap it raises.
+    pub trap_code: Option<TrapCode>,
+}
+
+/// A variable of a rule instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleVar {
+    /// Its name in the rule.
+    pub name: String,
+    /// Its type in this instance.
+    pub ty: Type,
+    /// Whether it names a constant (`c` in `(iconst c)`) rather than any value.
+    pub is_const: bool,
+}
+
+/// A side of a rule instance.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Term {
+    /// Variable `index` of [`RuleInstance::vars`].
+    Var(usize),
+    /// An operator instance applied to operands.
+    Op {
+        /// The operator instance.
+        op: OpInstId,
+        /// Its operands.
+        args: Vec<Term>,
+    },
+    /// A constant of type `ty`. On a left side `value` is a literal or a
+    /// constant variable; on a right side any term over the left side's
+    /// constant variables, of type `ty.sem()`.
+    Const {
+        /// The constant's type.
+        ty: Type,
+        /// Its value.
+        value: Sem,
+    },
+}
+
+/// One rule at one assignment of its type variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleInstance {
+    /// Index of the rule in [`crate::RuleSet::rules`].
+    pub rule: usize,
+    /// The rule's name.
+    pub name: String,
+    /// The type bound to each of the rule's type variables, in order.
+    pub type_args: Vec<Type>,
+    /// Every variable of the rule, value and constant, in order of first
+    /// appearance on the left side.
+    pub vars: Vec<RuleVar>,
+    /// The left side.
+    pub lhs: Term,
+    /// The right side.
+    pub rhs: Term,
+    /// Side conditions (booleans over constant variables); all must hold.
+    pub conds: Vec<Sem>,
+    /// The type of both sides.
+    pub ty: Type,
+}
+
+impl RuleInstance {
+    /// Whether this is a lowering rule: its left side is a Wasm or trap
+    /// operator (and then its right side uses CLIF operators only).
+    pub fn is_lowering(&self, ops: &[OpInstance]) -> bool {
+        match &self.lhs {
+            Term::Op { op, .. } => ops.get(op.index()).is_some_and(|o| o.kind != OpKind::Clif),
+            _ => false,
+        }
+    }
+}
+
+/// The checked contents of a set of rule files.
+#[derive(Debug, Clone, Default)]
+pub struct Checked {
+    pub(crate) ops: Vec<OpInstance>,
+    pub(crate) op_names: HashMap<String, OpInstId>,
+    pub(crate) rule_instances: Vec<RuleInstance>,
+}
+
+/// The substitution of type variables in force.
+type Subst<'a> = HashMap<&'a str, Type>;
+
+/// Every assignment of `params` satisfying `constraints`, in order.
+fn assignments(params: &[TypeParam], constraints: &[TypeConstraint]) -> Vec<Vec<Type>> {
+    let mut out: Vec<Vec<Type>> = vec![vec![]];
+    for p in params {
+        out = out
+            .into_iter()
+            .flat_map(|prefix| {
+                p.class.members().into_iter().map(move |t| {
+                    let mut v = prefix.clone();
+                    v.push(t);
+                    v
+                })
+            })
+            .collect();
+    }
+    out.retain(|a| {
+        let ty = |n: &str| params.iter().position(|p| p.name == n).map(|i| a[i]);
+        constraints.iter().all(|c| match c {
+            TypeConstraint::SameWidth(x, y) => ty(x).zip(ty(y)).is_some_and(|(x, y)| x.bits() == y.bits()),
+            TypeConstraint::Narrower(x, y) => ty(x).zip(ty(y)).is_some_and(|(x, y)| x.bits() < y.bits()),
+        })
+    });
+    out
+}
+
+/// A piece of a name template: `{T}.trunc_{F}_s` is
+/// `[Var T, Lit ".trunc_", Var F, Lit "_s"]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seg {
+    Lit(String),
+    Var(String),
+}
+
+fn segments(name: &str) -> Option<Vec<Seg>> {
+    let mut out = Vec::new();
+    let mut rest = name;
+    while let Some(open) = rest.find('{') {
+        if open > 0 {
+            out.push(Seg::Lit(rest[..open].to_owned()));
+        }
+        let close = rest[open..].find('}')? + open;
+        out.push(Seg::Var(rest[open + 1..close].to_owned()));
+        rest = &rest[close + 1..];
+    }
+    if rest.contains('}') {
+        return None;
+    }
+    if !rest.is_empty() {
+        out.push(Seg::Lit(rest.to_owned()));
+    }
+    Some(out)
+}
+
+fn instance_name(decl: &OpDecl, args: &[Type]) -> String {
+    let mut name = decl.name.clone();
+    let mut suffix = String::new();
+    for (p, t) in decl.params.iter().zip(args) {
+        let pat = format!("{{{}}}", p.name);
+        if name.contains(&pat) {
+            name = name.replace(&pat, t.name());
+        } else {
+            suffix.push('.');
+            suffix.push_str(t.name());
+        }
+    }
+    name + &suffix
+}
+
+fn resolve_type(file: &str, pos: Pos, t: &TypeRef, subst: &Subst) -> Result<Type, RuleError> {
+    match t {
+        TypeRef::Concrete(t) => Ok(*t),
+        TypeRef::Var(v) => subst
+            .get(v.as_str())
+            .copied()
+            .ok_or_else(|| RuleError::new(file, pos, format!("unknown type or type variable `{v}`"))),
+    }
+}
+
+fn resolve_width(file: &str, pos: Pos, w: &Width, subst: &Subst) -> Result<u32, RuleError> {
+    Ok(match w {
+        Width::Lit(n) => *n,
+        Width::Of(t) => resolve_type(file, pos, t, subst)?.bits(),
+        Width::Sub(a, b) => {
+            let (a, b) = (resolve_width(file, pos, a, subst)?, resolve_width(file, pos, b, subst)?);
+            a.checked_sub(b).ok_or_else(|| RuleError::new(file, pos, "width expression is negative"))?
+        }
+        Width::Add(a, b) => resolve_width(file, pos, a, subst)? + resolve_width(file, pos, b, subst)?,
+    })
+}
+
+/// Type-checks generic semantic expressions at one substitution.
+pub(crate) struct SemChecker<'a> {
+    pub(crate) file: &'a str,
+    pub(crate) subst: &'a Subst<'a>,
+    /// Variables in scope: name → (index, type).
+    pub(crate) vars: &'a HashMap<String, (usize, SemType)>,
+    /// What the instantiation is of, for messages (`i32.add`).
+    pub(crate) context: &'a str,
+}
+
+impl SemChecker<'_> {
+    fn err(&self, pos: Pos, msg: impl std::fmt::Display) -> RuleError {
+        RuleError::new(self.file, pos, format!("{msg} (in {})", self.context))
+    }
+
+    /// Whether `e`'s type can be found without an expected type.
+    fn self_typed(e: &SemExpr) -> bool {
+        use Prim::*;
+        match e {
+            SemExpr::Var { .. } | SemExpr::Lit { width: Some(_), .. } => true,
+            SemExpr::Lit { width: None, .. } | SemExpr::WidthOf { .. } => false,
+            // Operators whose result has their operands' type are typed
+            // exactly when one of those operands is.
+            SemExpr::App { prim: Ite, args, .. } => args[1..].iter().any(Self::self_typed),
+            SemExpr::App {
+                prim:
+                    BvAdd | BvSub | BvMul | BvUdiv | BvSdiv | BvUrem | BvSrem | BvAnd | BvOr | BvXor | BvShl
+                    | BvLshr | BvAshr | Rotl | Rotr | BvNot | BvNeg | Clz | Ctz | Popcnt | FAdd | FSub | FMul
+                    | FDiv | FMinWasm | FMaxWasm | FCopysign | FSqrt | FRoundCeil | FRoundFloor | FRoundTrunc
+                    | FRoundNearest | FAbs | FNeg,
+                args,
+                ..
+            } => args.iter().any(Self::self_typed),
+            SemExpr::App { .. } => true,
+        }
+    }
+
+    fn float_format(&self, pos: Pos, bits: u32) -> Result<FloatFormat, RuleError> {
+        match bits {
+            32 => Ok(FloatFormat::F32),
+            64 => Ok(FloatFormat::F64),
+            _ => Err(self.err(pos, format!("expected a float type (f32 or f64), found a width of {bits}"))),
+        }
+    }
+
+    /// Checks `e`, with `expected` its type if the context knows it.
+    pub(crate) fn check(&self, e: &SemExpr, expected: Option<SemType>) -> Result<Sem, RuleError> {
+        let sem = self.check_inner(e, expected)?;
+        if let Some(want) = expected
+            && sem.ty() != want
+        {
+            return Err(self.err(e.pos(), format!("expected {want}, found {}", sem.ty())));
+        }
+        Ok(sem)
+    }
+
+    fn literal(&self, pos: Pos, value: i128, ty: Option<SemType>) -> Result<Sem, RuleError> {
+        let Some(ty) = ty else {
+            return Err(self.err(pos, "cannot tell the width of this literal from its context"));
+        };
+        let bits = match ty {
+            SemType::Bv(w) => w,
+            SemType::Float(f) => f.bits(),
+            SemType::Bool => return Err(self.err(pos, "a literal cannot be a boolean")),
+        };
+        let fits = (value >= 0 && value <= i128::from(width_mask(bits)))
+            || (value < 0 && value >= -(1i128 << (bits - 1)));
+        if !fits {
+            return Err(self.err(pos, format!("literal {value} does not fit in {bits} bits")));
+        }
+        // Two's complement of a negative literal, masked to the width.
+        Ok(Sem::Const { bits: (value as u64) & width_mask(bits), ty })
+    }
+
+    fn check_inner(&self, e: &SemExpr, expected: Option<SemType>) -> Result<Sem, RuleError> {
+        match e {
+            SemExpr::Var { name, pos } => match self.vars.get(name) {
+                Some((index, ty)) => Ok(Sem::Var { index: *index, ty: *ty }),
+                None => Err(self.err(*pos, format!("unknown variable `{name}`"))),
+            },
+            SemExpr::Lit { value, width: None, pos } => self.literal(*pos, *value, expected),
+            SemExpr::Lit { value, width: Some(w), pos } => {
+                let w = resolve_width(self.file, *pos, w, self.subst)?;
+                if w == 0 || w > 64 {
+                    return Err(self.err(*pos, format!("literal width {w} is not in 1..=64")));
+                }
+                self.literal(*pos, *value, Some(SemType::Bv(w)))
+            }
+            SemExpr::WidthOf { ty, pos } => {
+                let w = resolve_type(self.file, *pos, ty, self.subst)?.bits();
+                match expected {
+                    Some(SemType::Bv(_)) => self.literal(*pos, i128::from(w), expected),
+                    _ => Err(self.err(*pos, "`(width T)` is a bit-vector literal; its width must be known")),
+                }
+            }
+            SemExpr::App { prim, imms, args, pos } => self.app(*prim, imms, args, *pos, expected),
+        }
+    }
+
+    /// Checks operands that must all have one type; literals take it from
+    /// their siblings, or from `fallback`.
+    fn same_typed(&self, args: &[SemExpr], fallback: Option<SemType>) -> Result<Vec<Sem>, RuleError> {
+        let mut ty = None;
+        for a in args.iter().filter(|a| Self::self_typed(a)) {
+            let s = self.check(a, ty)?;
+            ty = Some(s.ty());
+        }
+        let ty = ty.or(fallback);
+        args.iter().map(|a| self.check(a, ty)).collect()
+    }
+
+    fn bv_width(&self, s: &Sem, pos: Pos) -> Result<u32, RuleError> {
+        match s.ty() {
+            SemType::Bv(w) => Ok(w),
+            other => Err(self.err(pos, format!("expected a bit vector, found {other}"))),
+        }
+    }
+
+    fn float_of(&self, s: &Sem, pos: Pos) -> Result<FloatFormat, RuleError> {
+        match s.ty() {
+            SemType::Float(f) => Ok(f),
+            other => Err(self.err(pos, format!("expected a float, found {other}"))),
+        }
+    }
+
+    fn app(
+        &self,
+        prim: Prim,
+        imms: &[Width],
+        args: &[SemExpr],
+        pos: Pos,
+        expected: Option<SemType>,
+    ) -> Result<Sem, RuleError> {
+        use Prim::*;
+        let imms: Vec<u32> =
+            imms.iter().map(|w| resolve_width(self.file, pos, w, self.subst)).collect::<Result<_, _>>()?;
+        let (args, ty) = match prim {
+            BvAdd | BvSub | BvMul | BvUdiv | BvSdiv | BvUrem | BvSrem | BvAnd | BvOr | BvXor | BvShl
+            | BvLshr | BvAshr | Rotl | Rotr | BvNot | BvNeg | Clz | Ctz | Popcnt => {
+                let args = self.same_typed(args, expected)?;
+                let w = self.bv_width(&args[0], pos)?;
+                (args, SemType::Bv(w))
+            }
+            BvEq | BvNe | BvUlt | BvUle | BvUgt | BvUge | BvSlt | BvSle | BvSgt | BvSge => {
+                let args = self.same_typed(args, None)?;
+                self.bv_width(&args[0], pos)?;
+                (args, SemType::Bool)
+            }
+            Zext | Sext => {
+                let a = self.check(&args[0], None)?;
+                let w = self.bv_width(&a, pos)?;
+                if imms[0] < w || imms[0] > 64 {
+                    return Err(self.err(
+                        pos,
+                        format!(
+                            "`{}` to {} bits of a {w}-bit value: the target must be in {w}..=64",
+                            prim.name(),
+                            imms[0]
+                        ),
+                    ));
+                }
+                (vec![a], SemType::Bv(imms[0]))
+            }
+            Extract => {
+                let a = self.check(&args[0], None)?;
+                let w = self.bv_width(&a, pos)?;
+                let (hi, lo) = (imms[0], imms[1]);
+                if hi < lo || hi >= w {
+                    return Err(
+                        self.err(pos, format!("`extract {hi} {lo}` of a {w}-bit value is out of range"))
+                    );
+                }
+                (vec![a], SemType::Bv(hi - lo + 1))
+            }
+            Ite => {
+                let c = self.check(&args[0], Some(SemType::Bool))?;
+                let mut rest = self.same_typed(&args[1..], expected)?;
+                rest.insert(0, c);
+                let ty = rest[1].ty();
+                (rest, ty)
+            }
+            Bool2Bv => {
+                if imms[0] == 0 || imms[0] > 64 {
+                    return Err(self.err(pos, "`bool2bv` width must be in 1..=64"));
+                }
+                (vec![self.check(&args[0], Some(SemType::Bool))?], SemType::Bv(imms[0]))
+            }
+            And | Or | Not => {
+                let args =
+                    args.iter().map(|a| self.check(a, Some(SemType::Bool))).collect::<Result<_, _>>()?;
+                (args, SemType::Bool)
+            }
+            FAdd | FSub | FMul | FDiv | FMinWasm | FMaxWasm | FCopysign | FSqrt | FRoundCeil
+            | FRoundFloor | FRoundTrunc | FRoundNearest | FAbs | FNeg => {
+                let args = self.same_typed(args, expected)?;
+                let f = self.float_of(&args[0], pos)?;
+                (args, SemType::Float(f))
+            }
+            FEq | FLt | FLe | FGt | FGe | FIsNan => {
+                let args = self.same_typed(args, None)?;
+                self.float_of(&args[0], pos)?;
+                (args, SemType::Bool)
+            }
+            ToFp => {
+                let a = self.check(&args[0], None)?;
+                self.float_of(&a, pos)?;
+                (vec![a], SemType::Float(self.float_format(pos, imms[0])?))
+            }
+            SbvToFp | UbvToFp => {
+                let a = self.check(&args[0], None)?;
+                self.bv_width(&a, pos)?;
+                (vec![a], SemType::Float(self.float_format(pos, imms[0])?))
+            }
+            FpToSbv | FpToUbv | FpToSbvSat | FpToUbvSat => {
+                let a = self.check(&args[0], None)?;
+                self.float_of(&a, pos)?;
+                if imms[0] == 0 || imms[0] > 64 {
+                    return Err(self.err(pos, format!("`{}` width must be in 1..=64", prim.name())));
+                }
+                (vec![a], SemType::Bv(imms[0]))
+            }
+            FBits => {
+                let a = self.check(&args[0], None)?;
+                let f = self.float_of(&a, pos)?;
+                (vec![a], SemType::Bv(f.bits()))
+            }
+            BitsToFp => {
+                let f = self.float_format(pos, imms[0])?;
+                let a = self.check(&args[0], Some(SemType::Bv(f.bits())))?;
+                (vec![a], SemType::Float(f))
+            }
+            Bitcast => {
+                let a = self.check(&args[0], None)?;
+                let target = match (&imms[..], expected) {
+                    (_, Some(SemType::Float(f))) if f.bits() == imms[0] => SemType::Float(f),
+                    _ => SemType::Bv(imms[0]),
+                };
+                return self.bitcast(a, target, pos);
+            }
+        };
+        Ok(Sem::App { prim, imms, args, ty })
+    }
+
+    fn bitcast(&self, a: Sem, target: SemType, pos: Pos) -> Result<Sem, RuleError> {
+        let from = a.ty();
+        Ok(match (from, target) {
+            (x, y) if x == y => a,
+            (SemType::Float(f), SemType::Bv(w)) if f.bits() == w => {
+                Sem::App { prim: Prim::FBits, imms: vec![], args: vec![a], ty: target }
+            }
+            (SemType::Bv(w), SemType::Float(f)) if f.bits() == w => {
+                Sem::App { prim: Prim::BitsToFp, imms: vec![f.bits()], args: vec![a], ty: target }
+            }
+            _ => return Err(self.err(pos, format!("cannot bitcast {from} to {target}"))),
+        })
+    }
+}
+
+/// A type during rule inference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ty {
+    Known(Type),
+    /// The rule's type variable with this index.
+    Rigid(usize),
+    /// A unification variable.
+    Var(usize),
+}
+
+fn mask_of(class: TypeClass) -> u8 {
+    Type::ALL.iter().enumerate().filter(|(_, t)| class.contains(**t)).fold(0, |m, (i, _)| m | (1 << i))
+}
+
+fn mask_has(mask: u8, t: Type) -> bool {
+    Type::ALL.iter().position(|x| *x == t).is_some_and(|i| mask & (1 << i) != 0)
+}
+
+/// A typed pattern, mirroring [`Pattern`] after inference.
+#[derive(Debug, Clone)]
+enum TPat {
+    Var(usize),
+    Op { decl: usize, params: Vec<Ty>, args: Vec<TPat>, pos: Pos },
+    Const { ty: Ty, value: SemExpr },
+}
+
+struct Infer<'a> {
+    file: &'a str,
+    rule: &'a Rule,
+    binding: Vec<Option<Ty>>,
+    mask: Vec<u8>,
+    rigid_mask: Vec<u8>,
+    /// Rule variables: name, type, is constant.
+    vars: Vec<(String, Ty, bool)>,
+}
+
+impl Infer<'_> {
+    fn err(&self, pos: Pos, msg: impl Into<String>) -> RuleError {
+        RuleError::new(self.file, pos, msg)
+    }
+
+    fn fresh(&mut self, mask: u8) -> Ty {
+        self.binding.push(None);
+        self.mask.push(mask);
+        Ty::Var(self.binding.len() - 1)
+    }
+
+    fn resolve(&self, mut t: Ty) -> Ty {
+        while let Ty::Var(i) = t {
+            match self.binding[i] {
+                Some(b) => t = b,
+                None => break,
+            }
+        }
+        t
+    }
+
+    fn show(&self, t: Ty) -> String {
+        match self.resolve(t) {
+            Ty::Known(t) => t.to_string(),
+            Ty::Rigid(i) => self.rule.params.get(i).map_or("?".into(), |p| p.name.clone()),
+            Ty::Var(i) => {
+                let members: Vec<_> =
+                    Type::ALL.iter().filter(|t| mask_has(self.mask[i], **t)).map(|t| t.name()).collect();
+                format!("one of {{{}}}", members.join(", "))
+            }
+        }
+    }
+
+    fn unify(&mut self, a: Ty, b: Ty, pos: Pos, what: &str) -> Result<(), RuleError> {
+        let (ra, rb) = (self.resolve(a), self.resolve(b));
+        let mismatch =
+            |s: &Self| s.err(pos, format!("type mismatch in {what}: {} versus {}", s.show(ra), s.show(rb)));
+        match (ra, rb) {
+            _ if ra == rb => Ok(()),
+            (Ty::Var(i), Ty::Var(j)) => {
+                let m = self.mask[i] & self.mask[j];
+                if m == 0 {
+                    return Err(mismatch(self));
+                }
+                self.mask[j] = m;
+                self.binding[i] = Some(Ty::Var(j));
+                Ok(())
+            }
+            (Ty::Var(i), other) | (other, Ty::Var(i)) => {
+                let ok = match other {
+                    Ty::Known(t) => mask_has(self.mask[i], t),
+                    Ty::Rigid(r) => self.rigid_mask[r] & !self.mask[i] == 0,
+                    Ty::Var(_) => false,
+                };
+                if !ok {
+                    return Err(mismatch(self));
+                }
+                self.binding[i] = Some(other);
+                Ok(())
+            }
+            _ => Err(mismatch(self)),
+        }
+    }
+
+    fn type_ref(&self, t: &TypeRef, pos: Pos) -> Result<Ty, RuleError> {
+        match t {
+            TypeRef::Concrete(t) => Ok(Ty::Known(*t)),
+            TypeRef::Var(v) => match self.rule.params.iter().position(|p| &p.name == v) {
+                Some(i) => Ok(Ty::Rigid(i)),
+                None => Err(self.err(pos, format!("unknown type or type variable `{v}`"))),
+            },
+        }
+    }
+
+    fn var(
+        &mut self,
+        name: &str,
+        is_const: bool,
+        mask: u8,
+        pos: Pos,
+        lhs: bool,
+    ) -> Result<(usize, Ty), RuleError> {
+        if let Some(i) = self.vars.iter().position(|v| v.0 == name) {
+            if self.vars[i].2 != is_const {
+                let (was, now) = if is_const { ("a value", "a constant") } else { ("a constant", "a value") };
+                return Err(self.err(pos, format!("`{name}` was bound as {was} and is used here as {now}")));
+            }
+            return Ok((i, self.vars[i].1));
+        }
+        if !lhs {
+            return Err(self.err(pos, format!("`{name}` is not bound on the left-hand side")));
+        }
+        let t = self.fresh(mask);
+        self.vars.push((name.to_owned(), t, is_const));
+        Ok((self.vars.len() - 1, t))
+    }
+
+    fn pattern(&mut self, p: &Pattern, lhs: bool, decls: &Decls) -> Result<(TPat, Ty), RuleError> {
+        match p {
+            Pattern::Var { name, pos } => {
+                let (i, t) = self.var(name, false, 0x3f, *pos, lhs)?;
+                Ok((TPat::Var(i), t))
+            }
+            Pattern::Typed { inner, ty, pos } => {
+                let (tp, t) = self.pattern(inner, lhs, decls)?;
+                let want = self.type_ref(ty, *pos)?;
+                self.unify(t, want, *pos, "a type annotation")?;
+                Ok((tp, t))
+            }
+            Pattern::Const { ctor, value, pos } => {
+                let ty = match ctor {
+                    ConstCtor::Iconst => self.fresh(mask_of(TypeClass::AnyInt)),
+                    ConstCtor::F32const => Ty::Known(Type::F32),
+                    ConstCtor::F64const => Ty::Known(Type::F64),
+                };
+                match value {
+                    SemExpr::Var { name, pos } => {
+                        let (_, t) = self.var(name, true, 0x3f, *pos, lhs)?;
+                        self.unify(t, ty, *pos, "a constant")?;
+                    }
+                    SemExpr::Lit { .. } => {}
+                    _ if lhs => {
+                        return Err(self
+                            .err(*pos, "on the left-hand side a constant must be a literal or a variable"));
+                    }
+                    _ => {}
+                }
+                Ok((TPat::Const { ty, value: value.clone() }, ty))
+            }
+            Pattern::Op { op, args, pos } => {
+                let candidates = decls.resolve(op);
+                if candidates.is_empty() {
+                    return Err(self.err(*pos, format!("unknown operator `{op}`")));
+                }
+                let mut chosen = None;
+                let mut first_err = None;
+                for (decl, pre) in candidates {
+                    let saved = (self.binding.clone(), self.mask.clone());
+                    let d = &decls.decls[decl];
+                    let params: Vec<Ty> = d.params.iter().map(|p| self.fresh(mask_of(p.class))).collect();
+                    let fits = pre.into_iter().try_for_each(|(pi, tref)| {
+                        let t = self.type_ref(&tref, *pos)?;
+                        self.unify(params[pi], t, *pos, &format!("the type in the name `{op}`"))
+                    });
+                    match fits {
+                        Ok(()) => {
+                            chosen = Some((decl, params));
+                            break;
+                        }
+                        Err(e) => {
+                            (self.binding, self.mask) = saved;
+                            first_err.get_or_insert(e);
+                        }
+                    }
+                }
+                let Some((decl, params)) = chosen else {
+                    return Err(
+                        first_err.unwrap_or_else(|| self.err(*pos, format!("unknown operator `{op}`")))
+                    );
+                };
+                let d = &decls.decls[decl];
+                if args.len() != d.operands.len() {
+                    return Err(self.err(
+                        *pos,
+                        format!("`{op}` takes {} operand(s), found {}", d.operands.len(), args.len()),
+                    ));
+                }
+                let to_ty = |t: &TypeRef| match t {
+                    TypeRef::Concrete(t) => Ty::Known(*t),
+                    TypeRef::Var(v) => {
+                        d.params.iter().position(|p| &p.name == v).map_or(Ty::Known(Type::I8), |i| params[i])
+                    }
+                };
+                let mut targs = Vec::new();
+                for (i, a) in args.iter().enumerate() {
+                    let (ta, t) = self.pattern(a, lhs, decls)?;
+                    let want = to_ty(&d.operands[i].ty);
+                    self.unify(t, want, a.pos(), &format!("operand {} of `{op}`", i + 1))?;
+                    targs.push(ta);
+                }
+                let result = to_ty(&d.result);
+                Ok((TPat::Op { decl, params, args: targs, pos: *pos }, result))
+            }
+        }
+    }
+
+    /// The type of `t` under the rule's type arguments `args`.
+    fn concrete(&self, t: Ty, args: &[Type], pos: Pos) -> Result<Type, RuleError> {
+        match self.resolve(t) {
+            Ty::Known(t) => Ok(t),
+            Ty::Rigid(i) => Ok(args[i]),
+            Ty::Var(i) => {
+                let members: Vec<Type> =
+                    Type::ALL.into_iter().filter(|t| mask_has(self.mask[i], *t)).collect();
+                match members[..] {
+                    [only] => Ok(only),
+                    _ => Err(self.err(
+                        pos,
+                        format!(
+                            "cannot infer a type here ({}); annotate it with `(: PATTERN TYPE)`",
+                            self.show(t)
+                        ),
+                    )),
+                }
+            }
+        }
+    }
+}
+
+/// The declarations, with name lookup.
+pub(crate) struct Decls<'a> {
+    pub(crate) decls: &'a [OpDecl],
+    by_name: HashMap<&'a str, usize>,
+    templates: Vec<(usize, Vec<Seg>)>,
+    instance_names: HashMap<String, (usize, Vec<Type>)>,
+}
+
+impl<'a> Decls<'a> {
+    /// The declarations an operator name in a rule may refer to, each with
+    /// the type variables the name itself fixes. A template name such as
+    /// `{F}.add` may match several (`{T}.add` over Int and `{F}.add` over
+    /// Float); inference keeps the first whose types fit.
+    fn resolve(&self, name: &str) -> Vec<(usize, Vec<(usize, TypeRef)>)> {
+        if !name.contains('{') {
+            if let Some(&d) = self.by_name.get(name) {
+                return vec![(d, vec![])];
+            }
+            if let Some((d, types)) = self.instance_names.get(name) {
+                return vec![(
+                    *d,
+                    types.iter().enumerate().map(|(i, t)| (i, TypeRef::Concrete(*t))).collect(),
+                )];
+            }
+            return vec![];
+        }
+        let Some(segs) = segments(name) else { return vec![] };
+        let mut out = Vec::new();
+        for (d, tsegs) in &self.templates {
+            if tsegs.len() != segs.len() {
+                continue;
+            }
+            let mut pre = Vec::new();
+            let ok = tsegs.iter().zip(&segs).all(|(t, s)| match (t, s) {
+                (Seg::Lit(a), Seg::Lit(b)) => a == b,
+                (Seg::Var(p), Seg::Var(v)) => {
+                    let pi = self.decls[*d].params.iter().position(|q| &q.name == p);
+                    let tr = match Type::from_name(v) {
+                        Some(t) => TypeRef::Concrete(t),
+                        None => TypeRef::Var(v.clone()),
+                    };
+                    pi.map(|pi| pre.push((pi, tr))).is_some()
+                }
+                _ => false,
+            });
+            if ok {
+                out.push((*d, pre));
+            }
+        }
+        // `iadd.{T}`, `uextend.i8.{T}`: a CLIF or trap operator with its
+        // type variables given in order.
+        let mut parts = name.split('.');
+        if out.is_empty()
+            && let Some(&d) = parts.next().and_then(|base| self.by_name.get(base))
+        {
+            let types: Vec<&str> = parts.collect();
+            if types.len() == self.decls[d].params.len() {
+                let pre = types
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        let t = t.trim_start_matches('{').trim_end_matches('}');
+                        (i, Type::from_name(t).map_or_else(|| TypeRef::Var(t.to_owned()), TypeRef::Concrete))
+                    })
+                    .collect();
+                out.push((d, pre));
+            }
+        }
+        out
+    }
+}
+
+/// Checks every declaration and rule, producing all instances.
+pub(crate) fn check(decls: &[OpDecl], rules: &[Rule]) -> Result<Checked, RuleError> {
+    let mut out = Checked::default();
+    let mut by_name = HashMap::new();
+    let mut templates = Vec::new();
+    let mut instance_names = HashMap::new();
+    let mut by_decl_types: HashMap<(usize, Vec<Type>), OpInstId> = HashMap::new();
+
+    // Pass 1: every instance of every declaration, with its semantics.
+    for (di, d) in decls.iter().enumerate() {
+        if by_name.insert(d.name.as_str(), di).is_some() {
+            return Err(RuleError::new(&d.file, d.pos, format!("operator `{}` is declared twice", d.name)));
+        }
+        let segs = segments(&d.name).ok_or_else(|| {
+            RuleError::new(&d.file, d.pos, format!("unbalanced `{{`/`}}` in operator name `{}`", d.name))
+        })?;
+        for s in &segs {
+            if let Seg::Var(v) = s
+                && !d.params.iter().any(|p| &p.name == v)
+            {
+                return Err(RuleError::new(
+                    &d.file,
+                    d.pos,
+                    format!("`{{{v}}}` in `{}` is not a type variable", d.name),
+                ));
+            }
+        }
+        if segs.iter().any(|s| matches!(s, Seg::Var(_))) {
+            templates.push((di, segs));
+        }
+        match (d.kind, d.trap_code) {
+            (OpKind::Trap, None) => {
+                return Err(RuleError::new(&d.file, d.pos, "a trap-condition operator needs `(code ...)`"));
+            }
+            (OpKind::Wasm | OpKind::Clif, Some(_)) => {
+                return Err(RuleError::new(
+                    &d.file,
+                    d.pos,
+                    "only trap-condition operators take `(code ...)`",
+                ));
+            }
+            _ => {}
+        }
+        let all = assignments(&d.params, &d.constraints);
+        if all.is_empty() {
+            return Err(RuleError::new(
+                &d.file,
+                d.pos,
+                "no assignment of the type variables meets the constraints",
+            ));
+        }
+        for args in all {
+            let name = instance_name(d, &args);
+            let subst: Subst = d.params.iter().map(|p| p.name.as_str()).zip(args.iter().copied()).collect();
+            let operands = d
+                .operands
+                .iter()
+                .map(|o| resolve_type(&d.file, d.pos, &o.ty, &subst))
+                .collect::<Result<Vec<_>, _>>()?;
+            let result = resolve_type(&d.file, d.pos, &d.result, &subst)?;
+            let vars: HashMap<String, (usize, SemType)> = d
+                .operands
+                .iter()
+                .zip(&operands)
+                .enumerate()
+                .map(|(i, (o, t))| (o.name.clone(), (i, t.sem())))
+                .collect();
+            let checker = SemChecker { file: &d.file, subst: &subst, vars: &vars, context: &name };
+            let semantics = checker.check(&d.semantics, Some(result.sem()))?;
+            if d.kind == OpKind::Trap && result != Type::I8 {
+                return Err(RuleError::new(&d.file, d.pos, "a trap-condition operator returns i8"));
+            }
+            let id = OpInstId(out.ops.len() as u32);
+            if out.op_names.insert(name.clone(), id).is_some() {
+                return Err(RuleError::new(
+                    &d.file,
+                    d.pos,
+                    format!("operator instance `{name}` is declared twice"),
+                ));
+            }
+            instance_names.insert(name.clone(), (di, args.clone()));
+            by_decl_types.insert((di, args.clone()), id);
+            out.ops.push(OpInstance {
+                name,
+                decl: di,
+                decl_name: d.name.clone(),
+                kind: d.kind,
+                type_args: args,
+                operands,
+                operand_names: d.operands.iter().map(|o| o.name.clone()).collect(),
+                result,
+                semantics,
+                traps: vec![],
+                trap_code: d.trap_code,
+            });
+        }
+    }
+
+    // Pass 2: resolve trap conditions now that every operator is known.
+    for i in 0..out.ops.len() {
+        let d = &decls[out.ops[i].decl];
+        let mut traps = Vec::new();
+        for tu in &d.traps {
+            let want: Vec<Type> = tu.operands.iter().map(|&k| out.ops[i].operands[k]).collect();
+            // A name with `{P}` in it names one instance, rendered with this
+            // instance's type arguments (`trunc_overflow_s.{F}.{I}`).
+            if tu.op.contains('{') {
+                let mut rendered = tu.op.clone();
+                for (p, t) in d.params.iter().zip(&out.ops[i].type_args) {
+                    rendered = rendered.replace(&format!("{{{}}}", p.name), t.name());
+                }
+                let found = out.op_names.get(&rendered).copied();
+                match found.and_then(|f| out.ops.get(f.index()).map(|o| (f, o))) {
+                    Some((f, o)) if o.kind == OpKind::Trap && o.operands == want => {
+                        traps.push((f, tu.operands.clone()));
+                        continue;
+                    }
+                    _ => {
+                        return Err(RuleError::new(
+                            &d.file,
+                            tu.pos,
+                            format!(
+                                "`{rendered}` is not a trap-condition operator instance taking {:?} (in {})",
+                                want.iter().map(|t| t.name()).collect::<Vec<_>>(),
+                                out.ops[i].name
+                            ),
+                        ));
+                    }
+                }
+            }
+            let Some(&tdi) = by_name.get(tu.op.as_str()) else {
+                return Err(RuleError::new(
+                    &d.file,
+                    tu.pos,
+                    format!("unknown trap-condition operator `{}`", tu.op),
+                ));
+            };
+            if decls[tdi].kind != OpKind::Trap {
+                return Err(RuleError::new(
+                    &d.file,
+                    tu.pos,
+                    format!("`{}` is not a trap-condition operator", tu.op),
+                ));
+            }
+            let found: Vec<OpInstId> = out
+                .ops
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.decl == tdi && o.operands == want)
+                .map(|(j, _)| OpInstId(j as u32))
+                .collect();
+            match found[..] {
+                [one] => traps.push((one, tu.operands.clone())),
+                _ => {
+                    return Err(RuleError::new(
+                        &d.file,
+                        tu.pos,
+                        format!(
+                            "`{}` has {} instance(s) for operands {:?} (in {}); it needs exactly one",
+                            tu.op,
+                            found.len(),
+                            want.iter().map(|t| t.name()).collect::<Vec<_>>(),
+                            out.ops[i].name
+                        ),
+                    ));
+                }
+            }
+        }
+        out.ops[i].traps = traps;
+    }
+
+    let decl_index = Decls { decls, by_name, templates, instance_names };
+
+    // Pass 3: rules.
+    let mut rule_names: HashMap<&str, ()> = HashMap::new();
+    for (ri, r) in rules.iter().enumerate() {
+        if rule_names.insert(r.name.as_str(), ()).is_some() {
+            return Err(RuleError::new(&r.file, r.pos, format!("rule `{}` is defined twice", r.name)));
+        }
+        out.rule_instances.extend(check_rule(ri, r, &decl_index, &by_decl_types, &out.ops)?);
+    }
+    Ok(out)
+}
+
+fn check_rule(
+    ri: usize,
+    r: &Rule,
+    decls: &Decls,
+    by_decl_types: &HashMap<(usize, Vec<Type>), OpInstId>,
+    ops: &[OpInstance],
+) -> Result<Vec<RuleInstance>, RuleError> {
+    let file = r.file.as_str();
+    let mut inf = Infer {
+        file,
+        rule: r,
+        binding: vec![],
+        mask: vec![],
+        rigid_mask: r.params.iter().map(|p| mask_of(p.class)).collect(),
+        vars: vec![],
+    };
+    if !matches!(r.lhs, Pattern::Op { .. }) {
+        return Err(inf.err(r.lhs.pos(), "the left-hand side must be an operator application"));
+    }
+    let (tl, lt) = inf.pattern(&r.lhs, true, decls)?;
+    let (tr, rt) = inf.pattern(&r.rhs, false, decls)?;
+    inf.unify(lt, rt, r.rhs.pos(), "the two sides of the rule")?;
+
+    let mut instances = Vec::new();
+    for args in assignments(&r.params, &r.constraints) {
+        let subst: Subst = r.params.iter().map(|p| p.name.as_str()).zip(args.iter().copied()).collect();
+        let mut vars = Vec::new();
+        for (name, t, is_const) in &inf.vars {
+            vars.push(RuleVar {
+                name: name.clone(),
+                ty: inf.concrete(*t, &args, r.pos)?,
+                is_const: *is_const,
+            });
+        }
+        let context = format!("rule `{}` at {}", r.name, fmt_types(&r.params, &args));
+        let sem_vars: HashMap<String, (usize, SemType)> = vars
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_const)
+            .map(|(i, v)| (v.name.clone(), (i, v.ty.sem())))
+            .collect();
+        let checker = SemChecker { file, subst: &subst, vars: &sem_vars, context: &context };
+        let build =
+            Build { inf: &inf, args: &args, by_decl_types, decls, checker: &checker, context: &context };
+        let lhs = build.term(&tl)?;
+        let rhs = build.term(&tr)?;
+        let conds =
+            r.conds.iter().map(|c| checker.check(c, Some(SemType::Bool))).collect::<Result<_, _>>()?;
+        let ty = inf.concrete(lt, &args, r.pos)?;
+        let inst =
+            RuleInstance { rule: ri, name: r.name.clone(), type_args: args, vars, lhs, rhs, conds, ty };
+        if inst.is_lowering(ops) && uses_non_clif(&inst.rhs, ops) {
+            return Err(RuleError::new(
+                file,
+                r.rhs.pos(),
+                format!("a lowering rule's right-hand side must use CLIF operators only ({context})"),
+            ));
+        }
+        instances.push(inst);
+    }
+    Ok(instances)
+}
+
+fn uses_non_clif(t: &Term, ops: &[OpInstance]) -> bool {
+    match t {
+        Term::Op { op, args } => {
+            ops.get(op.index()).is_none_or(|o| o.kind != OpKind::Clif)
+                || args.iter().any(|a| uses_non_clif(a, ops))
+        }
+        _ => false,
+    }
+}
+
+fn fmt_types(params: &[TypeParam], args: &[Type]) -> String {
+    if params.is_empty() {
+        return "its only instance".into();
+    }
+    params.iter().zip(args).map(|(p, t)| format!("{}={t}", p.name)).collect::<Vec<_>>().join(", ")
+}
+
+struct Build<'a> {
+    inf: &'a Infer<'a>,
+    args: &'a [Type],
+    by_decl_types: &'a HashMap<(usize, Vec<Type>), OpInstId>,
+    decls: &'a Decls<'a>,
+    checker: &'a SemChecker<'a>,
+    context: &'a str,
+}
+
+impl Build<'_> {
+    fn term(&self, t: &TPat) -> Result<Term, RuleError> {
+        match t {
+            TPat::Var(i) => Ok(Term::Var(*i)),
+            TPat::Op { decl, params, args, pos } => {
+                let types = params
+                    .iter()
+                    .map(|p| self.inf.concrete(*p, self.args, *pos))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let Some(&op) = self.by_decl_types.get(&(*decl, types.clone())) else {
+                    let d = &self.decls.decls[*decl];
+                    return Err(self.inf.err(
+                        *pos,
+                        format!(
+                            "`{}` has no instance at {} ({})",
+                            d.name,
+                            fmt_types(&d.params, &types),
+                            self.context
+                        ),
+                    ));
+                };
+                let args = args.iter().map(|a| self.term(a)).collect::<Result<_, _>>()?;
+                Ok(Term::Op { op, args })
+            }
+            TPat::Const { ty, value } => {
+                let ty = self.inf.concrete(*ty, self.args, value.pos())?;
+                let value = self.checker.check(value, Some(ty.sem()))?;
+                Ok(Term::Const { ty, value })
+            }
+        }
+    }
+}
