@@ -1,0 +1,220 @@
+//! Compiling a module: every function translated (see [`crate::translate`])
+//! and compiled by Cranelift for the host, in parallel, then placed with
+//! its trampolines in one piece of executable memory with its trap table.
+
+use std::sync::Arc;
+
+use cranelift_codegen::ir::{self, AbiParam, InstBuilder, MemFlagsData, Signature, types};
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::{Context, control::ControlPlane};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use wasmparser::FunctionBody;
+
+use crate::error::{Error, Result};
+use crate::midend::Lowering;
+use crate::module_info::ModuleInfo;
+use crate::runtime::code::CodeMemory;
+use crate::runtime::libcalls;
+use crate::runtime::traps::TrapTable;
+use crate::translate::{FuncTranslator, trap_code, wasm_signature};
+use crate::types::FuncType;
+
+/// Machine code of one function before placement, with its trap sites.
+struct Compiled {
+    code: Vec<u8>,
+    traps: Vec<(u32, crate::trap::TrapCode)>,
+}
+
+/// A module's code in executable memory.
+pub(crate) struct CompiledCode {
+    pub memory: CodeMemory,
+    /// Offset of each defined function.
+    pub funcs: Vec<usize>,
+    /// Offset of the host-to-Wasm entry trampoline of each type index.
+    pub entries: Vec<usize>,
+}
+
+fn compile_function(isa: &OwnedTargetIsa, func: ir::Function, what: u32) -> Result<Compiled> {
+    let mut ctx = Context::for_function(func);
+    let compiled = ctx
+        .compile(&**isa, &mut ControlPlane::default())
+        .map_err(|e| Error::Compile { func: what, message: format!("{:?}", e.inner) })?;
+    if let Some(reloc) = compiled.buffer.relocs().first() {
+        return Err(Error::Compile {
+            func: what,
+            message: format!("unsupported relocation {:?}", reloc.target),
+        });
+    }
+    let mut traps = Vec::new();
+    for trap in compiled.buffer.traps() {
+        let code = trap_code(trap.code).ok_or_else(|| Error::Compile {
+            func: what,
+            message: format!("unexpected trap code {}", trap.code),
+        })?;
+        traps.push((trap.offset, code));
+    }
+    Ok(Compiled { code: compiled.code_buffer().to_vec(), traps })
+}
+
+/// Translates and compiles defined function `index` (in the function index
+/// space).
+fn compile_wasm_function(
+    isa: &OwnedTargetIsa,
+    info: &ModuleInfo,
+    lowering: &dyn Lowering,
+    index: u32,
+    body: &FunctionBody<'_>,
+    builder_ctx: &mut FunctionBuilderContext,
+) -> Result<Compiled> {
+    let ty = info.func_type(index).ok_or(Error::Compile { func: index, message: "no type".into() })?;
+    let call_conv = isa.default_call_conv();
+    let mut func =
+        ir::Function::with_name_signature(ir::UserFuncName::user(0, index), wasm_signature(ty, call_conv));
+    let builder = FunctionBuilder::new(&mut func, builder_ctx);
+    FuncTranslator::translate(info, lowering, call_conv, isa.frontend_config(), builder, ty, body)
+        .map_err(|message| Error::Compile { func: index, message })?;
+    compile_function(isa, func, index)
+}
+
+/// The trampoline the host enters a function of type `ty` through:
+/// `extern "C" fn(code, vmctx, values)`, arguments read from and results
+/// written to `values` (8 bytes each).
+fn entry_trampoline(isa: &OwnedTargetIsa, ty: &FuncType) -> Result<Compiled> {
+    let call_conv = isa.default_call_conv();
+    let mut sig = Signature::new(call_conv);
+    sig.params.extend([AbiParam::new(types::I64); 3]);
+    let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), sig);
+    let mut ctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut func, &mut ctx);
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    b.seal_block(block);
+    let [code, vmctx, values] = b.block_params(block) else { unreachable_params() };
+    let (code, vmctx, values) = (*code, *vmctx, *values);
+    let flags = MemFlagsData::trusted();
+    let mut args = vec![vmctx];
+    for (i, t) in ty.params().iter().enumerate() {
+        args.push(b.ins().load(t.clif(), flags, values, (i * 8) as i32));
+    }
+    let callee = b.import_signature(wasm_signature(ty, call_conv));
+    let call = b.ins().call_indirect(callee, code, &args);
+    let results = b.inst_results(call).to_vec();
+    for (i, r) in results.into_iter().enumerate() {
+        b.ins().store(flags, r, values, (i * 8) as i32);
+    }
+    b.ins().return_(&[]);
+    b.finalize(isa.frontend_config());
+    compile_function(isa, func, u32::MAX)
+}
+
+/// The trampoline Wasm calls a host function of type `ty` through: it has
+/// the Wasm signature, spills the arguments to a stack array and calls
+/// [`libcalls::host_call`] with the `HostFunc` as context.
+fn host_trampoline(isa: &OwnedTargetIsa, ty: &FuncType) -> Result<Compiled> {
+    let call_conv = isa.default_call_conv();
+    let mut func =
+        ir::Function::with_name_signature(ir::UserFuncName::default(), wasm_signature(ty, call_conv));
+    let mut ctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut func, &mut ctx);
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    b.seal_block(block);
+    let params = b.block_params(block).to_vec();
+    let slots = ty.params().len().max(ty.results().len()).max(1);
+    let slot = b.create_sized_stack_slot(ir::StackSlotData::new(
+        ir::StackSlotKind::ExplicitSlot,
+        (slots * 8) as u32,
+        3,
+    ));
+    let values = b.ins().stack_addr(types::I64, slot, 0);
+    let flags = MemFlagsData::trusted();
+    for (i, &p) in params[1..].iter().enumerate() {
+        b.ins().store(flags, p, values, (i * 8) as i32);
+    }
+    let mut sig = Signature::new(call_conv);
+    sig.params.extend([AbiParam::new(types::I64); 2]);
+    let sig = b.import_signature(sig);
+    let callee = b.ins().iconst(types::I64, libcalls::host_call as *const () as usize as i64);
+    b.ins().call_indirect(sig, callee, &[params[0], values]);
+    let mut results = Vec::new();
+    for (i, t) in ty.results().iter().enumerate() {
+        results.push(b.ins().load(t.clif(), flags, values, (i * 8) as i32));
+    }
+    b.ins().return_(&results);
+    b.finalize(isa.frontend_config());
+    compile_function(isa, func, u32::MAX)
+}
+
+fn unreachable_params() -> ! {
+    // The block was given exactly the signature's three parameters.
+    std::process::abort()
+}
+
+/// Places compiled pieces one after another (16-byte aligned) in
+/// executable memory; returns the memory and each piece's offset.
+fn place(pieces: &[Compiled]) -> Result<(CodeMemory, Vec<usize>)> {
+    let mut code = Vec::new();
+    let mut traps = TrapTable::default();
+    let mut offsets = Vec::new();
+    for piece in pieces {
+        code.resize(code.len().next_multiple_of(16), 0);
+        offsets.push(code.len());
+        for &(offset, trap) in &piece.traps {
+            traps.sites.push((code.len() as u32 + offset, trap));
+        }
+        code.extend_from_slice(&piece.code);
+    }
+    traps.sites.sort_by_key(|&(o, _)| o);
+    Ok((CodeMemory::new(&code, traps).map_err(Error::Resource)?, offsets))
+}
+
+/// Compiles all of a module's functions and entry trampolines.
+pub(crate) fn compile_module(
+    isa: &OwnedTargetIsa,
+    info: &ModuleInfo,
+    bodies: &[FunctionBody<'_>],
+    lowering: &dyn Lowering,
+) -> Result<CompiledCode> {
+    let first = info.imported_funcs as u32;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(bodies.len().max(1));
+    let chunk = bodies.len().div_ceil(threads).max(1);
+    let funcs: Vec<Result<Compiled>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = bodies
+            .chunks(chunk)
+            .enumerate()
+            .map(|(c, part)| {
+                scope.spawn(move || {
+                    let mut builder_ctx = FunctionBuilderContext::new();
+                    part.iter()
+                        .enumerate()
+                        .map(|(i, body)| {
+                            let index = first + (c * chunk + i) as u32;
+                            compile_wasm_function(isa, info, lowering, index, body, &mut builder_ctx)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join().unwrap_or_else(|_| vec![Err(Error::Resource("compiler thread panicked".into()))])
+            })
+            .collect()
+    });
+    let mut pieces = funcs.into_iter().collect::<Result<Vec<_>>>()?;
+    let n = pieces.len();
+    for ty in &info.types {
+        pieces.push(entry_trampoline(isa, ty)?);
+    }
+    let (memory, offsets) = place(&pieces)?;
+    Ok(CompiledCode { memory, funcs: offsets[..n].to_vec(), entries: offsets[n..].to_vec() })
+}
+
+/// Compiles the trampoline for host functions of type `ty`, on its own.
+pub(crate) fn compile_host_trampoline(isa: &OwnedTargetIsa, ty: &FuncType) -> Result<Arc<CodeMemory>> {
+    let piece = host_trampoline(isa, ty)?;
+    Ok(Arc::new(place(&[piece])?.0))
+}

@@ -1,0 +1,268 @@
+//! Instances and the objects they export: memories, globals, tables.
+
+use crate::error::{Error, Result};
+use crate::func::{Func, TypedFunc, WasmParams, WasmResults};
+use crate::module::Module;
+use crate::store::Store;
+use crate::types::{GlobalType, Limits, TableType, ValType};
+use crate::values::Val;
+
+/// An instantiated module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Instance {
+    pub(crate) store: u64,
+    pub(crate) index: u32,
+}
+
+/// Something a module can import or export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extern {
+    /// A function.
+    Func(Func),
+    /// A table.
+    Table(Table),
+    /// A memory.
+    Memory(Memory),
+    /// A global.
+    Global(Global),
+}
+
+impl Extern {
+    pub(crate) fn kind_name(&self) -> &'static str {
+        match self {
+            Extern::Func(_) => "function",
+            Extern::Table(_) => "table",
+            Extern::Memory(_) => "memory",
+            Extern::Global(_) => "global",
+        }
+    }
+}
+
+impl From<Func> for Extern {
+    fn from(f: Func) -> Extern {
+        Extern::Func(f)
+    }
+}
+
+impl Instance {
+    /// Instantiates `module` with `imports`, given in the module's import
+    /// order. Runs the start function, if any.
+    pub fn new<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Result<Instance> {
+        let previous = store.inner.current;
+        store.inner.current = (store as *mut Store<T>).cast();
+        let result = store.inner.instantiate(module, imports);
+        store.inner.current = previous;
+        result
+    }
+
+    /// The export `name`, if any.
+    pub fn get_export<T>(&self, store: &Store<T>, name: &str) -> Option<Extern> {
+        store.inner.check(self.store).ok()?;
+        store.inner.exports.get(self.index as usize)?.iter().find(|(n, _)| n == name).map(|&(_, e)| e)
+    }
+
+    /// All exports, in order.
+    pub fn exports<'s, T>(&self, store: &'s Store<T>) -> impl Iterator<Item = (&'s str, Extern)> + 's {
+        let list = if store.inner.check(self.store).is_ok() {
+            store.inner.exports.get(self.index as usize)
+        } else {
+            None
+        };
+        list.into_iter().flatten().map(|(n, e)| (n.as_str(), *e))
+    }
+
+    /// The exported function `name`.
+    pub fn get_func<T>(&self, store: &Store<T>, name: &str) -> Option<Func> {
+        match self.get_export(store, name)? {
+            Extern::Func(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The exported function `name`, statically typed.
+    pub fn get_typed_func<T, Params: WasmParams, Results: WasmResults>(
+        &self,
+        store: &Store<T>,
+        name: &str,
+    ) -> Result<TypedFunc<Params, Results>> {
+        let func = self
+            .get_func(store, name)
+            .ok_or_else(|| Error::Usage(format!("no exported function \"{name}\"")))?;
+        func.typed(store)
+    }
+
+    /// The exported memory `name`.
+    pub fn get_memory<T>(&self, store: &Store<T>, name: &str) -> Option<Memory> {
+        match self.get_export(store, name)? {
+            Extern::Memory(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The exported global `name`.
+    pub fn get_global<T>(&self, store: &Store<T>, name: &str) -> Option<Global> {
+        match self.get_export(store, name)? {
+            Extern::Global(g) => Some(g),
+            _ => None,
+        }
+    }
+
+    /// The exported table `name`.
+    pub fn get_table<T>(&self, store: &Store<T>, name: &str) -> Option<Table> {
+        match self.get_export(store, name)? {
+            Extern::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// A linear memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Memory {
+    pub(crate) store: u64,
+    pub(crate) index: u32,
+}
+
+impl Memory {
+    /// A new memory with these limits, in 64 KiB pages.
+    pub fn new<T>(store: &mut Store<T>, limits: Limits) -> Result<Memory> {
+        store.inner.add_memory(limits)
+    }
+
+    /// The memory's bytes.
+    pub fn data<'s, T>(&self, store: &'s Store<T>) -> &'s [u8] {
+        match store.inner.check(self.store) {
+            Ok(()) => store.inner.memories[self.index as usize].data(),
+            Err(_) => &[],
+        }
+    }
+
+    /// The memory's bytes, mutably.
+    pub fn data_mut<'s, T>(&self, store: &'s mut Store<T>) -> &'s mut [u8] {
+        match store.inner.check(self.store) {
+            Ok(()) => store.inner.memories[self.index as usize].data_mut(),
+            Err(_) => &mut [],
+        }
+    }
+
+    /// Copies `buf.len()` bytes at `offset` into `buf`.
+    pub fn read<T>(&self, store: &Store<T>, offset: usize, buf: &mut [u8]) -> Result<()> {
+        let data = self.data(store);
+        let src = offset.checked_add(buf.len()).and_then(|end| data.get(offset..end));
+        buf.copy_from_slice(
+            src.ok_or_else(|| {
+                Error::Usage(format!("read of {} bytes at {offset} out of bounds", buf.len()))
+            })?,
+        );
+        Ok(())
+    }
+
+    /// Copies `buf` into the memory at `offset`.
+    pub fn write<T>(&self, store: &mut Store<T>, offset: usize, buf: &[u8]) -> Result<()> {
+        let data = self.data_mut(store);
+        let dst = offset.checked_add(buf.len()).and_then(|end| data.get_mut(offset..end));
+        dst.ok_or_else(|| Error::Usage(format!("write of {} bytes at {offset} out of bounds", buf.len())))?
+            .copy_from_slice(buf);
+        Ok(())
+    }
+
+    /// The size in pages.
+    pub fn size<T>(&self, store: &Store<T>) -> u64 {
+        self.data(store).len() as u64 / crate::runtime::memory::PAGE_SIZE
+    }
+
+    /// Grows by `delta` pages, returning the old size.
+    pub fn grow<T>(&self, store: &mut Store<T>, delta: u64) -> Result<u64> {
+        store.inner.check(self.store)?;
+        store.inner.memories[self.index as usize]
+            .grow(delta)
+            .ok_or_else(|| Error::Usage(format!("cannot grow memory by {delta} pages")))
+    }
+}
+
+/// A global.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Global {
+    pub(crate) store: u64,
+    pub(crate) index: u32,
+}
+
+impl Global {
+    /// A new global of type `ty` holding `value`.
+    pub fn new<T>(store: &mut Store<T>, ty: GlobalType, value: Val) -> Result<Global> {
+        store.inner.add_global(ty, value)
+    }
+
+    /// The global's type.
+    pub fn ty<T>(&self, store: &Store<T>) -> Result<GlobalType> {
+        store.inner.check(self.store)?;
+        Ok(store.inner.globals[self.index as usize].ty)
+    }
+
+    /// The current value.
+    pub fn get<T>(&self, store: &Store<T>) -> Result<Val> {
+        let ty = self.ty(store)?;
+        Ok(store.inner.val_from_raw(store.inner.globals[self.index as usize].cell, ty.content))
+    }
+
+    /// Sets a mutable global.
+    pub fn set<T>(&self, store: &mut Store<T>, value: Val) -> Result<()> {
+        let ty = self.ty(store)?;
+        if !ty.mutable {
+            return Err(Error::Usage("cannot set an immutable global".into()));
+        }
+        let raw = store.inner.raw_from_val(value, ty.content)?;
+        store.inner.globals[self.index as usize].cell = raw;
+        Ok(())
+    }
+}
+
+/// A table of references.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Table {
+    pub(crate) store: u64,
+    pub(crate) index: u32,
+}
+
+impl Table {
+    /// A new table of type `ty`, every element `init`.
+    pub fn new<T>(store: &mut Store<T>, ty: TableType, init: Val) -> Result<Table> {
+        store.inner.add_table(ty, init)
+    }
+
+    fn element<T>(&self, store: &Store<T>) -> Result<ValType> {
+        store.inner.check(self.store)?;
+        Ok(store.inner.tables[self.index as usize].ty.element)
+    }
+
+    /// The number of elements.
+    pub fn size<T>(&self, store: &Store<T>) -> Result<u64> {
+        store.inner.check(self.store)?;
+        Ok(store.inner.tables[self.index as usize].elems.len() as u64)
+    }
+
+    /// Element `index`, if in bounds.
+    pub fn get<T>(&self, store: &Store<T>, index: u64) -> Result<Option<Val>> {
+        let ty = self.element(store)?;
+        let raw = store.inner.tables[self.index as usize].elems.get(index as usize).copied();
+        Ok(raw.map(|r| store.inner.val_from_raw(r, ty)))
+    }
+
+    /// Sets element `index`.
+    pub fn set<T>(&self, store: &mut Store<T>, index: u64, value: Val) -> Result<()> {
+        let ty = self.element(store)?;
+        let raw = store.inner.raw_from_val(value, ty)?;
+        let slot = store.inner.tables[self.index as usize].elems.get_mut(index as usize);
+        *slot.ok_or_else(|| Error::Usage(format!("table index {index} out of bounds")))? = raw;
+        Ok(())
+    }
+
+    /// Grows by `delta` elements set to `init`, returning the old size.
+    pub fn grow<T>(&self, store: &mut Store<T>, delta: u64, init: Val) -> Result<u64> {
+        let ty = self.element(store)?;
+        let raw = store.inner.raw_from_val(init, ty)?;
+        store.inner.tables[self.index as usize]
+            .grow(delta, raw)
+            .ok_or_else(|| Error::Usage(format!("cannot grow table by {delta}")))
+    }
+}

@@ -1,0 +1,127 @@
+//! Linking by name: the definitions imports are resolved against.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::func::{Caller, Func, IntoFunc};
+use crate::instance::{Extern, Instance};
+use crate::module::Module;
+use crate::store::Store;
+use crate::trap::Trap;
+use crate::types::FuncType;
+use crate::values::Val;
+
+type SharedHostFn<T> = Arc<dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync>;
+
+/// A definition: an object of a store, or a host function made anew in each
+/// store it is instantiated into.
+enum Definition<T> {
+    Extern(u64, Extern),
+    Host(FuncType, SharedHostFn<T>),
+}
+
+/// Resolves imports by `module.name` and instantiates modules.
+pub struct Linker<T> {
+    definitions: HashMap<(String, String), Definition<T>>,
+}
+
+impl<T: 'static> Default for Linker<T> {
+    fn default() -> Self {
+        Linker { definitions: HashMap::new() }
+    }
+}
+
+impl<T: 'static> Linker<T> {
+    /// An empty linker.
+    pub fn new(_engine: &crate::Engine) -> Linker<T> {
+        Linker::default()
+    }
+
+    /// Defines `module.name` as a host function from a Rust closure.
+    pub fn func_wrap<Params, Results>(
+        &mut self,
+        module: &str,
+        name: &str,
+        func: impl IntoFunc<T, Params, Results> + Sync,
+    ) -> Result<&mut Linker<T>> {
+        let (ty, body) = func.into_func();
+        let shared = SyncHostFn(body);
+        let body: SharedHostFn<T> =
+            Arc::new(move |caller, args: &[Val], results: &mut [Val]| shared.call(caller, args, results));
+        self.definitions.insert((module.into(), name.into()), Definition::Host(ty, body));
+        Ok(self)
+    }
+
+    /// Defines `module.name` as a host function with a dynamic signature.
+    pub fn func_new(
+        &mut self,
+        module: &str,
+        name: &str,
+        ty: FuncType,
+        func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync + 'static,
+    ) -> Result<&mut Linker<T>> {
+        self.definitions.insert((module.into(), name.into()), Definition::Host(ty, Arc::new(func)));
+        Ok(self)
+    }
+
+    /// Defines `module.name` as an object of `store`.
+    pub fn define(
+        &mut self,
+        store: &Store<T>,
+        module: &str,
+        name: &str,
+        item: impl Into<Extern>,
+    ) -> Result<&mut Linker<T>> {
+        self.definitions
+            .insert((module.into(), name.into()), Definition::Extern(store.inner.id, item.into()));
+        Ok(self)
+    }
+
+    /// Defines every export of `instance` under the module name `module`.
+    pub fn instance(&mut self, store: &Store<T>, module: &str, instance: Instance) -> Result<&mut Linker<T>> {
+        let exports: Vec<(String, Extern)> =
+            instance.exports(store).map(|(n, e)| (n.to_string(), e)).collect();
+        for (name, item) in exports {
+            self.define(store, module, &name, item)?;
+        }
+        Ok(self)
+    }
+
+    /// Instantiates `module`, resolving its imports here.
+    pub fn instantiate(&self, store: &mut Store<T>, module: &Module) -> Result<Instance> {
+        let mut imports = Vec::new();
+        for (import_module, name, _) in module.imports() {
+            let definition =
+                self.definitions.get(&(import_module.to_string(), name.to_string())).ok_or_else(|| {
+                    Error::Link(format!("unknown import: `{import_module}::{name}` has not been defined"))
+                })?;
+            imports.push(match definition {
+                Definition::Extern(id, item) => {
+                    store.inner.check(*id)?;
+                    *item
+                }
+                Definition::Host(ty, body) => {
+                    let body = Arc::clone(body);
+                    Extern::Func(Func::new(store, ty.clone(), move |caller, args, results| {
+                        body(caller, args, results)
+                    })?)
+                }
+            });
+        }
+        Instance::new(store, module, &imports)
+    }
+}
+
+/// A boxed host closure shared between stores: the closure is `Sync`, the
+/// box merely forgets it.
+struct SyncHostFn<T>(crate::func::DynHostFn<T>);
+
+// SAFETY: only constructed in `func_wrap` from a closure that is `Sync`.
+unsafe impl<T> Sync for SyncHostFn<T> {}
+
+impl<T> SyncHostFn<T> {
+    fn call(&self, caller: Caller<'_, T>, args: &[Val], results: &mut [Val]) -> Result<(), Trap> {
+        (self.0)(caller, args, results)
+    }
+}

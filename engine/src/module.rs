@@ -1,0 +1,96 @@
+//! Compiled modules.
+
+use std::sync::Arc;
+
+use wasmparser::{Validator, WasmFeatures};
+
+use crate::compile::{CompiledCode, compile_module};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::module_info::{EntityIndex, ModuleInfo, decode};
+
+/// The WebAssembly features Plumb implements: 2.0 without SIMD.
+pub(crate) fn features() -> WasmFeatures {
+    WasmFeatures::WASM2 - WasmFeatures::SIMD
+}
+
+pub(crate) struct ModuleInner {
+    pub engine: Engine,
+    pub info: ModuleInfo,
+    pub code: CompiledCode,
+    /// Engine-wide ids of the module's types, by type index.
+    pub type_ids: Vec<u64>,
+}
+
+/// A validated, compiled module, ready to instantiate in any store of its
+/// engine. Cheap to clone.
+#[derive(Clone)]
+pub struct Module {
+    pub(crate) inner: Arc<ModuleInner>,
+}
+
+/// The kind of an import or export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExternKind {
+    /// A function.
+    Func,
+    /// A table.
+    Table,
+    /// A memory.
+    Memory,
+    /// A global.
+    Global,
+}
+
+fn kind(index: EntityIndex) -> ExternKind {
+    match index {
+        EntityIndex::Func(_) => ExternKind::Func,
+        EntityIndex::Table(_) => ExternKind::Table,
+        EntityIndex::Memory(_) => ExternKind::Memory,
+        EntityIndex::Global(_) => ExternKind::Global,
+    }
+}
+
+fn binary(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>> {
+    wat::parse_bytes(bytes).map_err(|e| Error::Text(e.to_string()))
+}
+
+impl Module {
+    /// Compiles a module from its binary or text (`.wat`) form.
+    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        let bytes = binary(bytes.as_ref())?;
+        Module::from_binary(engine, &bytes)
+    }
+
+    /// Compiles a module from its binary form.
+    pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
+        Validator::new_with_features(features()).validate_all(bytes)?;
+        let (info, bodies) = decode(bytes)?;
+        let code = compile_module(&engine.inner.isa, &info, &bodies, engine.lowering())?;
+        let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
+        Ok(Module { inner: Arc::new(ModuleInner { engine: engine.clone(), info, code, type_ids }) })
+    }
+
+    /// Checks that `bytes` (binary or text) is a valid module Plumb can run,
+    /// without compiling it.
+    pub fn validate(_engine: &Engine, bytes: &[u8]) -> Result<()> {
+        let bytes = binary(bytes)?;
+        Validator::new_with_features(features()).validate_all(&bytes)?;
+        decode(&bytes).map(|_| ())
+    }
+
+    /// The imports: module name, field name, kind.
+    pub fn imports(&self) -> impl Iterator<Item = (&str, &str, ExternKind)> {
+        self.inner.info.imports.iter().map(|i| (i.module.as_str(), i.name.as_str(), kind(i.index)))
+    }
+
+    /// The exports: name and kind.
+    pub fn exports(&self) -> impl Iterator<Item = (&str, ExternKind)> {
+        self.inner.info.exports.iter().map(|(n, i)| (n.as_str(), kind(*i)))
+    }
+
+    /// The engine that compiled this module.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+}

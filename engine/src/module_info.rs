@@ -1,0 +1,262 @@
+//! Decoding a validated module into what compilation and instantiation
+//! need: types, imports, index spaces, exports, segments, and the function
+//! bodies still to translate.
+
+use wasmparser::{
+    DataKind, ElementItems, ElementKind, ExternalKind, FunctionBody, Operator, Parser, Payload, TypeRef,
+};
+
+use crate::error::{Error, Result};
+use crate::types::{FuncType, GlobalType, Limits, TableType, ValType};
+
+/// A constant expression of WebAssembly 2.0 (one instruction).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum ConstExpr {
+    I32(i32),
+    I64(i64),
+    F32(u32),
+    F64(u64),
+    RefNull,
+    RefFunc(u32),
+    GlobalGet(u32),
+}
+
+/// What an import or export refers to, by kind and index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EntityIndex {
+    Func(u32),
+    Table(u32),
+    Memory(u32),
+    Global(u32),
+}
+
+/// An import and the type it requires.
+#[derive(Debug, Clone)]
+pub(crate) struct ImportInfo {
+    pub module: String,
+    pub name: String,
+    pub index: EntityIndex,
+}
+
+/// An element segment.
+#[derive(Debug, Clone)]
+pub(crate) struct ElemSegment {
+    pub items: Vec<ConstExpr>,
+    /// `Some((table, offset))` for active segments.
+    pub active: Option<(u32, ConstExpr)>,
+    /// Declared segments are dropped at instantiation like active ones.
+    pub declared: bool,
+}
+
+/// A data segment.
+#[derive(Debug, Clone)]
+pub(crate) struct DataSegment {
+    pub bytes: Vec<u8>,
+    /// `Some(offset)` for active segments (memory 0).
+    pub active: Option<ConstExpr>,
+}
+
+/// Everything about a module but its code.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ModuleInfo {
+    pub types: Vec<FuncType>,
+    pub imports: Vec<ImportInfo>,
+    /// Type index of every function, imports first.
+    pub funcs: Vec<u32>,
+    pub imported_funcs: usize,
+    pub tables: Vec<TableType>,
+    pub imported_tables: usize,
+    pub memories: Vec<Limits>,
+    pub imported_memories: usize,
+    pub globals: Vec<GlobalType>,
+    pub imported_globals: usize,
+    /// Initialisers of the defined globals.
+    pub global_inits: Vec<ConstExpr>,
+    pub exports: Vec<(String, EntityIndex)>,
+    pub start: Option<u32>,
+    pub elems: Vec<ElemSegment>,
+    pub datas: Vec<DataSegment>,
+}
+
+impl ModuleInfo {
+    /// The type of function `index`.
+    pub fn func_type(&self, index: u32) -> Option<&FuncType> {
+        self.types.get(*self.funcs.get(index as usize)? as usize)
+    }
+}
+
+fn unsupported(what: impl std::fmt::Display, offset: u64) -> Error {
+    Error::Unsupported { message: what.to_string(), offset }
+}
+
+fn val_type(ty: wasmparser::ValType, offset: u64) -> Result<ValType> {
+    ValType::from_wasmparser(ty).ok_or_else(|| unsupported(format!("value type {ty}"), offset))
+}
+
+fn ref_type(ty: wasmparser::RefType, offset: u64) -> Result<ValType> {
+    val_type(wasmparser::ValType::Ref(ty), offset)
+}
+
+fn global_type(ty: wasmparser::GlobalType, offset: u64) -> Result<GlobalType> {
+    Ok(GlobalType { content: val_type(ty.content_type, offset)?, mutable: ty.mutable })
+}
+
+fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
+    let mut reader = expr.get_operators_reader();
+    let offset = reader.original_position();
+    let op = reader.read()?;
+    let value = match op {
+        Operator::I32Const { value } => ConstExpr::I32(value),
+        Operator::I64Const { value } => ConstExpr::I64(value),
+        Operator::F32Const { value } => ConstExpr::F32(value.bits()),
+        Operator::F64Const { value } => ConstExpr::F64(value.bits()),
+        Operator::RefNull { .. } => ConstExpr::RefNull,
+        Operator::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
+        Operator::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
+        other => return Err(unsupported(format!("constant expression {other:?}"), offset)),
+    };
+    match reader.read()? {
+        Operator::End => Ok(value),
+        _ => Err(unsupported("extended constant expressions", offset)),
+    }
+}
+
+/// Decodes `bytes` (already validated) into its info and its function
+/// bodies, in order.
+pub(crate) fn decode(bytes: &[u8]) -> Result<(ModuleInfo, Vec<FunctionBody<'_>>)> {
+    let mut info = ModuleInfo::default();
+    let mut bodies = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload? {
+            Payload::TypeSection(reader) => {
+                let offset = reader.range().start;
+                for ty in reader.into_iter_err_on_gc_types() {
+                    let ty = ty?;
+                    let params =
+                        ty.params().iter().map(|&t| val_type(t, offset)).collect::<Result<Vec<_>>>()?;
+                    let results =
+                        ty.results().iter().map(|&t| val_type(t, offset)).collect::<Result<Vec<_>>>()?;
+                    info.types.push(FuncType::new(params, results));
+                }
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports_with_offsets() {
+                    let (offset, import) = import?;
+                    let index = match import.ty {
+                        TypeRef::Func(t) => {
+                            info.funcs.push(t);
+                            info.imported_funcs += 1;
+                            EntityIndex::Func(info.funcs.len() as u32 - 1)
+                        }
+                        TypeRef::Table(t) => {
+                            let element = ref_type(t.element_type, offset)?;
+                            info.tables.push(TableType {
+                                element,
+                                limits: Limits { min: t.initial, max: t.maximum },
+                            });
+                            info.imported_tables += 1;
+                            EntityIndex::Table(info.tables.len() as u32 - 1)
+                        }
+                        TypeRef::Memory(m) => {
+                            info.memories.push(Limits { min: m.initial, max: m.maximum });
+                            info.imported_memories += 1;
+                            EntityIndex::Memory(info.memories.len() as u32 - 1)
+                        }
+                        TypeRef::Global(g) => {
+                            info.globals.push(global_type(g, offset)?);
+                            info.imported_globals += 1;
+                            EntityIndex::Global(info.globals.len() as u32 - 1)
+                        }
+                        other => return Err(unsupported(format!("import of {other:?}"), offset)),
+                    };
+                    info.imports.push(ImportInfo {
+                        module: import.module.to_string(),
+                        name: import.name.to_string(),
+                        index,
+                    });
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for ty in reader {
+                    info.funcs.push(ty?);
+                }
+            }
+            Payload::TableSection(reader) => {
+                for table in reader.into_iter_with_offsets() {
+                    let (offset, table) = table?;
+                    if !matches!(table.init, wasmparser::TableInit::RefNull) {
+                        return Err(unsupported("table initialiser expressions", offset));
+                    }
+                    let element = ref_type(table.ty.element_type, offset)?;
+                    let limits = Limits { min: table.ty.initial, max: table.ty.maximum };
+                    info.tables.push(TableType { element, limits });
+                }
+            }
+            Payload::MemorySection(reader) => {
+                for memory in reader {
+                    let memory = memory?;
+                    info.memories.push(Limits { min: memory.initial, max: memory.maximum });
+                }
+            }
+            Payload::GlobalSection(reader) => {
+                for global in reader.into_iter_with_offsets() {
+                    let (offset, global) = global?;
+                    info.globals.push(global_type(global.ty, offset)?);
+                    info.global_inits.push(const_expr(&global.init_expr)?);
+                }
+            }
+            Payload::ExportSection(reader) => {
+                for export in reader.into_iter_with_offsets() {
+                    let (offset, export) = export?;
+                    let index = match export.kind {
+                        ExternalKind::Func => EntityIndex::Func(export.index),
+                        ExternalKind::Table => EntityIndex::Table(export.index),
+                        ExternalKind::Memory => EntityIndex::Memory(export.index),
+                        ExternalKind::Global => EntityIndex::Global(export.index),
+                        other => return Err(unsupported(format!("export of {other:?}"), offset)),
+                    };
+                    info.exports.push((export.name.to_string(), index));
+                }
+            }
+            Payload::StartSection { func, .. } => info.start = Some(func),
+            Payload::ElementSection(reader) => {
+                for elem in reader {
+                    let elem = elem?;
+                    let items = match elem.items {
+                        ElementItems::Functions(indices) => indices
+                            .into_iter()
+                            .map(|i| Ok(ConstExpr::RefFunc(i?)))
+                            .collect::<Result<Vec<_>>>()?,
+                        ElementItems::Expressions(_, exprs) => {
+                            exprs.into_iter().map(|e| const_expr(&e?)).collect::<Result<Vec<_>>>()?
+                        }
+                    };
+                    let (active, declared) = match elem.kind {
+                        ElementKind::Passive => (None, false),
+                        ElementKind::Declared => (None, true),
+                        ElementKind::Active { table_index, offset_expr } => {
+                            (Some((table_index.unwrap_or(0), const_expr(&offset_expr)?)), false)
+                        }
+                    };
+                    info.elems.push(ElemSegment { items, active, declared });
+                }
+            }
+            Payload::DataSection(reader) => {
+                for data in reader {
+                    let data = data?;
+                    let active = match data.kind {
+                        DataKind::Passive => None,
+                        DataKind::Active { memory_index: 0, offset_expr } => Some(const_expr(&offset_expr)?),
+                        DataKind::Active { .. } => {
+                            return Err(unsupported("multiple memories", data.range.start));
+                        }
+                    };
+                    info.datas.push(DataSegment { bytes: data.data.to_vec(), active });
+                }
+            }
+            Payload::CodeSectionEntry(body) => bodies.push(body),
+            _ => {}
+        }
+    }
+    Ok((info, bodies))
+}

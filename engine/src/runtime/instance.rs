@@ -1,0 +1,140 @@
+//! Runtime objects of a store: function, table and global records laid out
+//! as generated code expects, and instances with their `VMContext`.
+
+use std::cell::RefCell;
+
+use super::memory::LinearMemory;
+use crate::trap::TrapCode;
+use crate::types::{FuncType, GlobalType, TableType};
+use crate::vm::{VMContext, VMFuncRef, VMLimits, VMTable};
+
+/// A host function as the runtime calls it: arguments and results as 8-byte
+/// slots in one array.
+pub(crate) type HostCall = Box<dyn Fn(&mut [u64]) -> Result<(), crate::Trap> + Send>;
+
+/// What a host function's `VMFuncRef::vmctx` points to.
+pub(crate) struct HostFunc {
+    pub ty: FuncType,
+    pub call: HostCall,
+}
+
+/// A function of a store: its `VMFuncRef` (whose address is its identity),
+/// its type, and what keeps its code alive.
+pub(crate) struct FuncData {
+    pub vm: VMFuncRef,
+    pub ty: FuncType,
+    /// For host functions: the function the trampoline calls.
+    pub host: Option<Box<HostFunc>>,
+}
+
+/// A table of a store.
+#[derive(Debug)]
+pub(crate) struct TableData {
+    pub vm: VMTable,
+    pub elems: Vec<u64>,
+    pub ty: TableType,
+}
+
+impl TableData {
+    pub fn new(ty: TableType, init: u64) -> TableData {
+        let mut table = TableData { vm: VMTable { elems: std::ptr::null_mut(), len: 0 }, elems: vec![], ty };
+        table.elems = vec![init; ty.limits.min as usize];
+        table.sync();
+        table
+    }
+
+    /// Republishes the element array after it may have moved.
+    fn sync(&mut self) {
+        self.vm.elems = self.elems.as_mut_ptr();
+        self.vm.len = self.elems.len() as u64;
+    }
+
+    /// `table.grow`: the old size, or `None` past the maximum.
+    pub fn grow(&mut self, delta: u64, init: u64) -> Option<u64> {
+        let old = self.elems.len() as u64;
+        let max = self.ty.limits.max.unwrap_or(u64::from(u32::MAX)).min(MAX_TABLE_ELEMENTS);
+        let new = old.checked_add(delta).filter(|&n| n <= max)?;
+        self.elems.resize(new as usize, init);
+        self.sync();
+        Some(old)
+    }
+
+    /// The elements `[start, start + len)`, or a table-bounds trap.
+    pub fn range(&self, start: u32, len: u32) -> Result<std::ops::Range<usize>, TrapCode> {
+        let (start, end) = (start as usize, start as usize + len as usize);
+        if end > self.elems.len() { Err(TrapCode::TableOutOfBounds) } else { Ok(start..end) }
+    }
+}
+
+/// Largest table the runtime allows, in elements.
+pub(crate) const MAX_TABLE_ELEMENTS: u64 = 10_000_000;
+
+/// A global of a store: its cell first, as generated code addresses it.
+#[repr(C)]
+#[derive(Debug)]
+pub(crate) struct GlobalData {
+    pub cell: u64,
+    pub ty: GlobalType,
+}
+
+/// An instance: its context and the arrays the context points into.
+pub(crate) struct InstanceData {
+    pub vmctx: VMContext,
+    pub globals: Vec<*mut u64>,
+    pub funcs: Vec<*const VMFuncRef>,
+    pub tables: Vec<*mut VMTable>,
+    pub table_data: Vec<*mut TableData>,
+    pub type_ids: Vec<u64>,
+    pub memory: Option<*mut LinearMemory>,
+    /// Element segments as raw table elements; dropped ones are empty.
+    pub elems: RefCell<Vec<Vec<u64>>>,
+    /// Data segments; dropped ones are empty.
+    pub datas: RefCell<Vec<Vec<u8>>>,
+}
+
+impl InstanceData {
+    /// Points the context at the arrays (after they are final).
+    pub fn publish(&mut self, limits: *const VMLimits) {
+        let memory = self.memory.map(|m| {
+            // SAFETY: the memory is owned by the same store as this instance.
+            unsafe { ((*m).vm_memory(), (*(*m).vm_memory()).base) }
+        });
+        self.vmctx = VMContext {
+            memory: memory.map_or(std::ptr::null_mut(), |m| m.0),
+            memory_base: memory.map_or(std::ptr::null_mut(), |m| m.1),
+            globals: self.globals.as_ptr(),
+            funcs: self.funcs.as_ptr(),
+            tables: self.tables.as_ptr(),
+            type_ids: self.type_ids.as_ptr(),
+            limits,
+            instance: (self as *mut InstanceData).cast(),
+        };
+    }
+
+    /// The instance's memory 0.
+    pub fn memory(&mut self) -> Result<&mut LinearMemory, TrapCode> {
+        // SAFETY: the memory lives in the store as long as the instance.
+        self.memory.map(|m| unsafe { &mut *m }).ok_or(TrapCode::MemoryOutOfBounds)
+    }
+
+    /// The instance's table `index`.
+    pub fn table(&mut self, index: u32) -> Result<&mut TableData, TrapCode> {
+        let table = *self.table_data.get(index as usize).ok_or(TrapCode::TableOutOfBounds)?;
+        // SAFETY: tables live in the store as long as the instance.
+        Ok(unsafe { &mut *table })
+    }
+}
+
+/// A placeholder context before `publish`.
+pub(crate) fn empty_vmctx() -> VMContext {
+    VMContext {
+        memory: std::ptr::null_mut(),
+        memory_base: std::ptr::null_mut(),
+        globals: std::ptr::null(),
+        funcs: std::ptr::null(),
+        tables: std::ptr::null(),
+        type_ids: std::ptr::null(),
+        limits: std::ptr::null(),
+        instance: std::ptr::null_mut(),
+    }
+}

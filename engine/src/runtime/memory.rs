@@ -1,0 +1,134 @@
+//! Linear memories: each reserves its whole 4 GiB index space plus a 4 GiB
+//! guard region, so any `i32` address plus any `u32` offset lands either in
+//! the accessible pages or in inaccessible ones. Generated code therefore
+//! emits no bounds checks; an out-of-bounds access faults and becomes a
+//! `MemoryOutOfBounds` trap.
+
+use std::ptr::null_mut;
+
+use crate::trap::TrapCode;
+
+/// Bytes in a Wasm page.
+pub const PAGE_SIZE: u64 = 65536;
+/// Most pages a 32-bit memory can have.
+pub const MAX_PAGES: u64 = 65536;
+/// Virtual address space reserved per memory: 4 GiB of index space plus a
+/// 4 GiB guard region covering the largest static offset.
+const RESERVATION: usize = 8 << 30;
+
+/// What generated code reads through `vmctx`: the base (fixed for the
+/// memory's life) and the current length in bytes.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMMemory {
+    /// First byte of the memory.
+    pub base: *mut u8,
+    /// Accessible bytes.
+    pub len: u64,
+}
+
+/// A linear memory.
+#[derive(Debug)]
+pub struct LinearMemory {
+    /// Base and length, boxed so that instances can point at it.
+    def: Box<VMMemory>,
+    /// Largest size in pages this memory may grow to.
+    max_pages: u64,
+}
+
+// SAFETY: the mapping is owned by this value alone; access to it is
+// synchronised by whoever owns the `LinearMemory` (a `Store`).
+unsafe impl Send for LinearMemory {}
+
+impl LinearMemory {
+    /// Reserves a memory of `min` pages growing up to `max` pages.
+    pub fn new(min: u64, max: Option<u64>) -> Result<LinearMemory, String> {
+        let max_pages = max.unwrap_or(MAX_PAGES).min(MAX_PAGES);
+        if min > max_pages {
+            return Err(format!("memory minimum {min} pages exceeds its maximum {max_pages}"));
+        }
+        // SAFETY: a fresh anonymous reservation, inaccessible until grown.
+        let base = unsafe {
+            libc::mmap(
+                null_mut(),
+                RESERVATION,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err("cannot reserve address space for a linear memory".to_string());
+        }
+        let mut memory = LinearMemory { def: Box::new(VMMemory { base: base.cast(), len: 0 }), max_pages };
+        if memory.grow(min).is_none() {
+            return Err(format!("cannot commit {min} pages of linear memory"));
+        }
+        Ok(memory)
+    }
+
+    /// The current size in pages.
+    pub fn pages(&self) -> u64 {
+        self.def.len / PAGE_SIZE
+    }
+
+    /// The maximum size in pages.
+    pub fn max_pages(&self) -> u64 {
+        self.max_pages
+    }
+
+    /// Grows by `delta` pages, returning the old size in pages, or `None`
+    /// (leaving the memory unchanged) past the maximum.
+    pub fn grow(&mut self, delta: u64) -> Option<u64> {
+        let old = self.pages();
+        let new = old.checked_add(delta).filter(|&n| n <= self.max_pages)?;
+        if delta > 0 {
+            let new_len = (new * PAGE_SIZE) as usize;
+            // SAFETY: `[base, base + new_len)` lies within the reservation.
+            let ok = unsafe {
+                libc::mprotect(self.def.base.cast(), new_len, libc::PROT_READ | libc::PROT_WRITE) == 0
+            };
+            if !ok {
+                return None;
+            }
+            self.def.len = new_len as u64;
+        }
+        Some(old)
+    }
+
+    /// The accessible bytes.
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: `len` bytes from `base` are mapped read-write.
+        unsafe { std::slice::from_raw_parts(self.def.base, self.def.len as usize) }
+    }
+
+    /// The accessible bytes, mutably.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as `data`, and `&mut self` makes the access exclusive.
+        unsafe { std::slice::from_raw_parts_mut(self.def.base, self.def.len as usize) }
+    }
+
+    /// Where generated code finds base and length.
+    pub fn vm_memory(&mut self) -> *mut VMMemory {
+        &mut *self.def
+    }
+
+    /// Copies `bytes` to `offset`, or fails out of bounds (data segments,
+    /// `memory.init`).
+    pub fn write(&mut self, offset: u64, bytes: &[u8]) -> Result<(), TrapCode> {
+        let start = usize::try_from(offset).map_err(|_| TrapCode::MemoryOutOfBounds)?;
+        let end = start.checked_add(bytes.len()).ok_or(TrapCode::MemoryOutOfBounds)?;
+        self.data_mut().get_mut(start..end).ok_or(TrapCode::MemoryOutOfBounds)?.copy_from_slice(bytes);
+        Ok(())
+    }
+}
+
+impl Drop for LinearMemory {
+    fn drop(&mut self) {
+        // SAFETY: the reservation was made in `new` and is unmapped once.
+        unsafe {
+            libc::munmap(self.def.base.cast(), RESERVATION);
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! The runtime: everything generated code runs against — code memory,
+//! linear memories with guard pages, tables, globals, traps by signal
+//! handling, and the libcalls generated code makes. All of Plumb's `unsafe`
+//! lives here and in the API types that hand out raw pointers to it.
+
+pub(crate) mod code;
+pub(crate) mod instance;
+pub(crate) mod libcalls;
+pub(crate) mod memory;
+pub(crate) mod traps;

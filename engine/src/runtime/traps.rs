@@ -1,0 +1,229 @@
+//! Turning faults in generated code into [`TrapCode`]s returned to the host.
+//!
+//! Generated code is entered through [`catch_traps`], which publishes a jump
+//! buffer in a thread-local. A trap instruction, an access to a guard page or
+//! a stack-limit check raises a signal; the handler looks the faulting
+//! program counter up in the [registry](register_code) of compiled code and,
+//! when it is a known trap site, records its code and jumps back to
+//! `catch_traps`. Libcalls and host calls that must trap call [`raise`].
+//! Signals from anywhere else go to the handler that was installed before.
+//!
+//! This module must never let a fault in guest code crash the host, and must
+//! never swallow a fault that is not the guest's.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::ffi::{c_int, c_void};
+use std::ptr::null_mut;
+use std::sync::{Arc, Once, OnceLock, RwLock};
+
+use crate::trap::TrapCode;
+
+unsafe extern "C" {
+    fn plumb_catch_traps(
+        body: extern "C" fn(*mut c_void),
+        data: *mut c_void,
+        slot: *mut *mut c_void,
+    ) -> c_int;
+    fn plumb_unwind(buf: *mut c_void) -> !;
+}
+
+thread_local! {
+    /// The innermost active jump buffer of this thread, or null.
+    static JUMP_BUFFER: Cell<*mut c_void> = const { Cell::new(null_mut()) };
+    /// The trap being raised, set just before jumping.
+    static PENDING: Cell<Option<TrapCode>> = const { Cell::new(None) };
+    /// Whether this thread has an alternate signal stack.
+    static ALT_STACK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Trap sites of one piece of compiled code: offsets from its start.
+#[derive(Debug, Default)]
+pub struct TrapTable {
+    /// (code offset, trap code), sorted by offset.
+    pub sites: Vec<(u32, TrapCode)>,
+}
+
+impl TrapTable {
+    fn lookup(&self, offset: u32) -> Option<TrapCode> {
+        self.sites.binary_search_by_key(&offset, |&(o, _)| o).ok().map(|i| self.sites[i].1)
+    }
+}
+
+/// Executable code ranges by start address: (end, trap table).
+type Registry = BTreeMap<usize, (usize, Arc<TrapTable>)>;
+
+fn registry() -> &'static RwLock<Registry> {
+    static REGISTRY: OnceLock<RwLock<Registry>> = OnceLock::new();
+    REGISTRY.get_or_init(|| RwLock::new(BTreeMap::new()))
+}
+
+/// Records that `[start, start + len)` is generated code with these trap sites.
+pub fn register_code(start: usize, len: usize, traps: Arc<TrapTable>) {
+    if let Ok(mut registry) = registry().write() {
+        registry.insert(start, (start + len, traps));
+    }
+}
+
+/// Forgets the code starting at `start` (before its memory is unmapped).
+pub fn unregister_code(start: usize) {
+    if let Ok(mut registry) = registry().write() {
+        registry.remove(&start);
+    }
+}
+
+/// The trap at program counter `pc`, if `pc` is a trap site of generated
+/// code. Called from the signal handler: it must not block, so a registry
+/// being written by another thread counts as "not ours" after a few tries.
+fn trap_at(pc: usize) -> Option<TrapCode> {
+    for _ in 0..1000 {
+        if let Ok(registry) = registry().try_read() {
+            let (&start, (end, traps)) = registry.range(..=pc).next_back()?;
+            return if pc < *end { traps.lookup((pc - start) as u32) } else { None };
+        }
+        std::hint::spin_loop();
+    }
+    None
+}
+
+/// Runs `body` (which enters generated code) and returns the trap that
+/// ended it early, if any.
+pub fn catch_traps<F: FnOnce()>(body: F) -> Result<(), TrapCode> {
+    install_handlers();
+    ensure_alt_stack();
+    extern "C" fn call<F: FnOnce()>(data: *mut c_void) {
+        // SAFETY: `data` is the `Option<F>` below, alive for this call.
+        let body = unsafe { &mut *data.cast::<Option<F>>() };
+        if let Some(body) = body.take() {
+            body();
+        }
+    }
+    let mut body = Some(body);
+    let slot = JUMP_BUFFER.with(Cell::as_ptr);
+    // SAFETY: the shim calls `call::<F>` with `data` and publishes its jump
+    // buffer in this thread's slot, restoring the previous one on return.
+    let trapped = unsafe { plumb_catch_traps(call::<F>, (&raw mut body).cast(), slot) };
+    if trapped == 0 { Ok(()) } else { Err(PENDING.with(Cell::take).unwrap_or(TrapCode::HostError)) }
+}
+
+/// Raises `code` from a libcall or host call made by generated code: control
+/// returns to the innermost [`catch_traps`]. The caller must hold nothing
+/// that needs dropping.
+pub fn raise(code: TrapCode) -> ! {
+    PENDING.with(|p| p.set(Some(code)));
+    let buf = JUMP_BUFFER.with(Cell::get);
+    if buf.is_null() {
+        // Only reachable through a libcall invoked outside generated code,
+        // which the engine never does.
+        std::process::abort();
+    }
+    // SAFETY: `buf` is the live jump buffer of an enclosing `catch_traps`.
+    unsafe { plumb_unwind(buf) }
+}
+
+const SIGNALS: [c_int; 4] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
+
+/// The handlers that were installed before ours, to chain to.
+static PREVIOUS: OnceLock<[libc::sigaction; 4]> = OnceLock::new();
+
+fn install_handlers() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        // SAFETY: plain sigaction calls with zero-initialised structs.
+        let previous = SIGNALS.map(|signal| unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = handle_signal as *const () as usize;
+            action.sa_flags = libc::SA_SIGINFO | libc::SA_NODEFER | libc::SA_ONSTACK;
+            libc::sigemptyset(&mut action.sa_mask);
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(signal, &action, &mut old);
+            old
+        });
+        let _ = PREVIOUS.set(previous);
+    });
+}
+
+/// Gives this thread an alternate signal stack, so the handler can run even
+/// when the fault is a stack overflow.
+fn ensure_alt_stack() {
+    if ALT_STACK.with(Cell::get) {
+        return;
+    }
+    const SIZE: usize = 256 * 1024;
+    // SAFETY: a fresh private mapping; it is leaked on purpose, as the
+    // thread may take a signal at any point until it exits.
+    unsafe {
+        let mut current: libc::stack_t = std::mem::zeroed();
+        libc::sigaltstack(null_mut(), &mut current);
+        if current.ss_flags & libc::SS_DISABLE == 0 && current.ss_size >= SIZE {
+            ALT_STACK.with(|a| a.set(true));
+            return;
+        }
+        let stack = libc::mmap(
+            null_mut(),
+            SIZE,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        if stack == libc::MAP_FAILED {
+            return;
+        }
+        let alt = libc::stack_t { ss_sp: stack, ss_flags: 0, ss_size: SIZE };
+        if libc::sigaltstack(&alt, null_mut()) == 0 {
+            ALT_STACK.with(|a| a.set(true));
+        }
+    }
+}
+
+/// The program counter at the fault.
+///
+/// # Safety
+/// `context` must be the `ucontext_t` the kernel passed to the handler.
+unsafe fn faulting_pc(context: *mut c_void) -> usize {
+    let context = context.cast::<libc::ucontext_t>();
+    // SAFETY: per the function's contract.
+    unsafe {
+        #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+        return (*context).uc_mcontext.gregs[libc::REG_RIP as usize] as usize;
+        #[cfg(all(target_os = "linux", target_arch = "aarch64"))]
+        return (*context).uc_mcontext.pc as usize;
+    }
+}
+
+extern "C" fn handle_signal(signal: c_int, info: *mut libc::siginfo_t, context: *mut c_void) {
+    let buf = JUMP_BUFFER.with(Cell::get);
+    if !buf.is_null() {
+        // SAFETY: the kernel passes a valid context to an SA_SIGINFO handler.
+        let pc = unsafe { faulting_pc(context) };
+        if let Some(code) = trap_at(pc) {
+            PENDING.with(|p| p.set(Some(code)));
+            // SAFETY: `buf` belongs to the `catch_traps` that entered the
+            // generated code which faulted; the skipped frames are that code.
+            unsafe { plumb_unwind(buf) }
+        }
+    }
+    chain(signal, info, context);
+}
+
+/// Passes a signal that is not a guest trap to the previous handler, or
+/// restores the default action so that the fault, re-executed, is fatal.
+fn chain(signal: c_int, info: *mut libc::siginfo_t, context: *mut c_void) {
+    let Some(index) = SIGNALS.iter().position(|&s| s == signal) else { return };
+    let Some(previous) = PREVIOUS.get().map(|p| p[index]) else { return };
+    // SAFETY: calling or reinstating the handler that was registered before
+    // ours, with the arguments the kernel gave us.
+    unsafe {
+        if previous.sa_flags & libc::SA_SIGINFO != 0 {
+            let handler: extern "C" fn(c_int, *mut libc::siginfo_t, *mut c_void) =
+                std::mem::transmute(previous.sa_sigaction);
+            handler(signal, info, context);
+        } else if previous.sa_sigaction == libc::SIG_DFL || previous.sa_sigaction == libc::SIG_IGN {
+            libc::sigaction(signal, &previous, null_mut());
+        } else {
+            let handler: extern "C" fn(c_int) = std::mem::transmute(previous.sa_sigaction);
+            handler(signal);
+        }
+    }
+}

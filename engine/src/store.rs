@@ -1,0 +1,467 @@
+//! Stores: own every runtime object (functions, tables, memories, globals,
+//! instances) and the embedder's data `T`. Handles such as [`Func`] are
+//! indices into a store and are checked to belong to it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::func::Func;
+use crate::instance::{Extern, Global, Instance, Memory, Table};
+use crate::module::Module;
+use crate::module_info::{ConstExpr, EntityIndex};
+use crate::runtime::code::CodeMemory;
+use crate::runtime::instance::{
+    FuncData, GlobalData, HostCall, HostFunc, InstanceData, TableData, empty_vmctx,
+};
+use crate::runtime::libcalls::{HOST_ERROR, table_init_impl};
+use crate::runtime::memory::LinearMemory;
+use crate::runtime::traps::catch_traps;
+use crate::trap::{Trap, TrapCode};
+use crate::types::{FuncType, GlobalType, Limits, TableType, ValType};
+use crate::values::Val;
+use crate::vm::{VMFuncRef, VMLimits};
+use std::sync::Arc;
+
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The objects of a store, independent of the embedder's data type.
+///
+/// Objects are boxed on purpose: generated code and instances hold raw
+/// pointers to them, which must stay valid as the vectors grow.
+#[allow(clippy::vec_box)]
+pub(crate) struct StoreInner {
+    pub id: u64,
+    pub engine: Engine,
+    pub funcs: Vec<Box<FuncData>>,
+    /// Entry trampoline of each Wasm function (null for host functions).
+    pub entries: Vec<*const u8>,
+    /// `VMFuncRef` address → function index, to turn `funcref`s back into [`Func`]s.
+    pub func_by_address: HashMap<usize, u32>,
+    pub tables: Vec<Box<TableData>>,
+    pub memories: Vec<Box<LinearMemory>>,
+    pub globals: Vec<Box<GlobalData>>,
+    pub instances: Vec<Box<InstanceData>>,
+    pub exports: Vec<Vec<(String, Extern)>>,
+    /// Modules and host trampolines whose code this store's functions use.
+    pub modules: Vec<Module>,
+    pub host_code: Vec<Arc<CodeMemory>>,
+    pub limits: Box<VMLimits>,
+    /// The `Store<T>` a call is running in (for host functions' `Caller`).
+    pub current: *mut u8,
+}
+
+/// A store of runtime objects plus the embedder's data `T`.
+pub struct Store<T> {
+    pub(crate) inner: Box<StoreInner>,
+    data: Box<T>,
+}
+
+// SAFETY: a store's raw pointers point only into objects the store owns,
+// and a store is used by one thread at a time (`&mut self` for every call).
+unsafe impl<T: Send> Send for Store<T> {}
+
+impl<T> Store<T> {
+    /// A new store of `engine` holding `data`.
+    pub fn new(engine: &Engine, data: T) -> Store<T> {
+        Store {
+            inner: Box::new(StoreInner {
+                id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+                engine: engine.clone(),
+                funcs: Vec::new(),
+                entries: Vec::new(),
+                func_by_address: HashMap::new(),
+                tables: Vec::new(),
+                memories: Vec::new(),
+                globals: Vec::new(),
+                instances: Vec::new(),
+                exports: Vec::new(),
+                modules: Vec::new(),
+                host_code: Vec::new(),
+                limits: Box::new(VMLimits::default()),
+                current: std::ptr::null_mut(),
+            }),
+            data: Box::new(data),
+        }
+    }
+
+    /// The embedder's data.
+    pub fn data(&self) -> &T {
+        &self.data
+    }
+
+    /// The embedder's data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.data
+    }
+
+    /// The store's engine.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// Calls function `func` with argument slots in `values` (results
+    /// replace them), letting host functions reach this store.
+    pub(crate) fn call_raw(&mut self, func: u32, values: &mut [u64]) -> Result<(), Trap> {
+        let previous = self.inner.current;
+        self.inner.current = (self as *mut Store<T>).cast();
+        let result = self.inner.call_raw(func, values);
+        self.inner.current = previous;
+        result
+    }
+}
+
+impl StoreInner {
+    /// Fails unless `id` is this store's.
+    pub fn check(&self, id: u64) -> Result<()> {
+        if id == self.id {
+            Ok(())
+        } else {
+            Err(Error::Usage("object used with a store it does not belong to".into()))
+        }
+    }
+
+    /// Adds a host function of type `ty`.
+    pub fn add_host_func(&mut self, ty: FuncType, call: HostCall) -> Result<Func> {
+        let code = self.engine.host_trampoline(&ty)?;
+        let type_id = self.engine.type_id(&ty);
+        let mut host = Box::new(HostFunc { ty: ty.clone(), call });
+        let vm = VMFuncRef { code: code.at(0), vmctx: (&mut *host as *mut HostFunc).cast(), type_id };
+        self.host_code.push(code);
+        Ok(self.push_func(FuncData { vm, ty, host: Some(host) }, std::ptr::null()))
+    }
+
+    fn push_func(&mut self, data: FuncData, entry: *const u8) -> Func {
+        let data = Box::new(data);
+        let index = self.funcs.len() as u32;
+        self.func_by_address.insert(&data.vm as *const VMFuncRef as usize, index);
+        self.funcs.push(data);
+        self.entries.push(entry);
+        Func { store: self.id, index }
+    }
+
+    /// Adds a table of type `ty` filled with `init`.
+    pub fn add_table(&mut self, ty: TableType, init: Val) -> Result<Table> {
+        let init = self.raw_from_val(init, ty.element)?;
+        if ty.limits.min > crate::runtime::instance::MAX_TABLE_ELEMENTS {
+            return Err(Error::Resource(format!("table of {} elements is too large", ty.limits.min)));
+        }
+        self.tables.push(Box::new(TableData::new(ty, init)));
+        Ok(Table { store: self.id, index: self.tables.len() as u32 - 1 })
+    }
+
+    /// Adds a memory with these limits (pages).
+    pub fn add_memory(&mut self, limits: Limits) -> Result<Memory> {
+        let memory = LinearMemory::new(limits.min, limits.max).map_err(Error::Resource)?;
+        self.memories.push(Box::new(memory));
+        Ok(Memory { store: self.id, index: self.memories.len() as u32 - 1 })
+    }
+
+    /// Adds a global.
+    pub fn add_global(&mut self, ty: GlobalType, value: Val) -> Result<Global> {
+        let cell = self.raw_from_val(value, ty.content)?;
+        self.globals.push(Box::new(GlobalData { cell, ty }));
+        Ok(Global { store: self.id, index: self.globals.len() as u32 - 1 })
+    }
+
+    /// A value as an 8-byte slot.
+    pub fn raw_from_val(&self, value: Val, ty: ValType) -> Result<u64> {
+        if value.ty() != ty {
+            return Err(Error::Usage(format!("expected a value of type {ty}, got {}", value.ty())));
+        }
+        Ok(match value {
+            Val::I32(v) => u64::from(v as u32),
+            Val::I64(v) => v as u64,
+            Val::F32(v) => u64::from(v),
+            Val::F64(v) => v,
+            Val::FuncRef(None) | Val::ExternRef(None) => 0,
+            Val::FuncRef(Some(f)) => {
+                self.check(f.store)?;
+                let data = self.funcs.get(f.index as usize).ok_or(Error::Usage("unknown function".into()))?;
+                &data.vm as *const VMFuncRef as u64
+            }
+            Val::ExternRef(Some(id)) => u64::from(id) + 1,
+        })
+    }
+
+    /// An 8-byte slot as a value of type `ty`.
+    pub fn val_from_raw(&self, raw: u64, ty: ValType) -> Val {
+        match ty {
+            ValType::I32 => Val::I32(raw as u32 as i32),
+            ValType::I64 => Val::I64(raw as i64),
+            ValType::F32 => Val::F32(raw as u32),
+            ValType::F64 => Val::F64(raw),
+            ValType::FuncRef => Val::FuncRef(
+                self.func_by_address.get(&(raw as usize)).map(|&index| Func { store: self.id, index }),
+            ),
+            ValType::ExternRef => Val::ExternRef(raw.checked_sub(1).map(|id| id as u32)),
+        }
+    }
+
+    /// Calls function `index` with `values` holding the arguments; the
+    /// results replace them. `values` has room for max(params, results).
+    pub fn call_raw(&mut self, index: u32, values: &mut [u64]) -> Result<(), Trap> {
+        let func = self.funcs.get(index as usize).ok_or(Trap::host("unknown function"))?;
+        if let Some(host) = &func.host {
+            return (host.call)(values);
+        }
+        let entry = self.entries[index as usize];
+        let (code, vmctx) = (func.vm.code, func.vm.vmctx);
+        // The outermost entry sets the stack limit, nested ones keep it.
+        let outermost = self.limits.stack_limit == 0;
+        if outermost {
+            let here = &values as *const _ as usize;
+            self.limits.stack_limit = here.saturating_sub(self.engine.inner.config.max_wasm_stack_bytes());
+        }
+        let result = catch_traps(|| {
+            // SAFETY: `entry` is the entry trampoline compiled for this
+            // function's type, `code`/`vmctx` its entry point and context,
+            // and `values` has a slot for every parameter and result.
+            unsafe {
+                let entry: extern "C" fn(*const u8, *mut u8, *mut u64) = std::mem::transmute(entry);
+                entry(code, vmctx, values.as_mut_ptr());
+            }
+        });
+        if outermost {
+            self.limits.stack_limit = 0;
+        }
+        result.map_err(|code| match code {
+            TrapCode::HostError => {
+                Trap::host(HOST_ERROR.with(|e| e.borrow_mut().take()).unwrap_or_else(|| "host error".into()))
+            }
+            code => Trap::new(code),
+        })
+    }
+
+    /// Evaluates a constant expression of an instance being created.
+    fn eval_const(&self, instance: &InstanceData, expr: ConstExpr) -> Result<u64> {
+        Ok(match expr {
+            ConstExpr::I32(v) => u64::from(v as u32),
+            ConstExpr::I64(v) => v as u64,
+            ConstExpr::F32(v) => u64::from(v),
+            ConstExpr::F64(v) => v,
+            ConstExpr::RefNull => 0,
+            ConstExpr::RefFunc(i) => {
+                *instance.funcs.get(i as usize).ok_or(Error::Link("bad ref.func".into()))? as u64
+            }
+            ConstExpr::GlobalGet(i) => {
+                let cell = *instance.globals.get(i as usize).ok_or(Error::Link("bad global.get".into()))?;
+                // SAFETY: global cells live in this store.
+                unsafe { *cell }
+            }
+        })
+    }
+
+    /// Checks that `provided` satisfies import `index` of `module`.
+    fn check_import(&self, module: &Module, index: EntityIndex, provided: &Extern, name: &str) -> Result<()> {
+        let info = &module.inner.info;
+        let incompatible =
+            |what: String| Err(Error::Link(format!("incompatible import type for {name}: {what}")));
+        match (index, provided) {
+            (EntityIndex::Func(i), Extern::Func(f)) => {
+                self.check(f.store)?;
+                let want = info.func_type(i).ok_or(Error::Link("bad import".into()))?;
+                let have = &self.funcs[f.index as usize].ty;
+                if want == have { Ok(()) } else { incompatible(format!("function {have}, expected {want}")) }
+            }
+            (EntityIndex::Table(i), Extern::Table(t)) => {
+                self.check(t.store)?;
+                let want = info.tables.get(i as usize).ok_or(Error::Link("bad import".into()))?;
+                let table = &self.tables[t.index as usize];
+                let have = Limits { min: table.elems.len() as u64, max: table.ty.limits.max };
+                if table.ty.element == want.element && have.matches(&want.limits) {
+                    Ok(())
+                } else {
+                    incompatible(format!(
+                        "table {} {have:?}, expected {} {:?}",
+                        table.ty.element, want.element, want.limits
+                    ))
+                }
+            }
+            (EntityIndex::Memory(i), Extern::Memory(m)) => {
+                self.check(m.store)?;
+                let want = info.memories.get(i as usize).ok_or(Error::Link("bad import".into()))?;
+                let memory = &self.memories[m.index as usize];
+                let max =
+                    (memory.max_pages() < crate::runtime::memory::MAX_PAGES).then_some(memory.max_pages());
+                let have = Limits { min: memory.pages(), max };
+                if have.matches(want) {
+                    Ok(())
+                } else {
+                    incompatible(format!("memory {have:?}, expected {want:?}"))
+                }
+            }
+            (EntityIndex::Global(i), Extern::Global(g)) => {
+                self.check(g.store)?;
+                let want = info.globals.get(i as usize).ok_or(Error::Link("bad import".into()))?;
+                let have = self.globals[g.index as usize].ty;
+                if have == *want {
+                    Ok(())
+                } else {
+                    incompatible(format!("global {have:?}, expected {want:?}"))
+                }
+            }
+            (_, provided) => incompatible(format!("a {} was provided", provided.kind_name())),
+        }
+    }
+
+    /// Instantiates `module` with `imports` in import order (spec §4.5.4).
+    pub fn instantiate(&mut self, module: &Module, imports: &[Extern]) -> Result<Instance> {
+        if !module.inner.engine.same(&self.engine) {
+            return Err(Error::Usage("module compiled by another engine".into()));
+        }
+        let info = &module.inner.info;
+        if imports.len() != info.imports.len() {
+            return Err(Error::Link(format!(
+                "{} imports required, {} provided",
+                info.imports.len(),
+                imports.len()
+            )));
+        }
+        for (import, provided) in info.imports.iter().zip(imports) {
+            self.check_import(module, import.index, provided, &format!("{}.{}", import.module, import.name))?;
+        }
+        self.modules.push(module.clone());
+        let mut instance = Box::new(InstanceData {
+            vmctx: empty_vmctx(),
+            globals: Vec::new(),
+            funcs: Vec::new(),
+            tables: Vec::new(),
+            table_data: Vec::new(),
+            type_ids: module.inner.type_ids.clone(),
+            memory: None,
+            elems: Default::default(),
+            datas: Default::default(),
+        });
+        let vmctx_ptr: *mut u8 = (&mut instance.vmctx as *mut crate::vm::VMContext).cast();
+        for provided in imports {
+            match *provided {
+                Extern::Func(f) => instance.funcs.push(&self.funcs[f.index as usize].vm),
+                Extern::Table(t) => {
+                    let table = &mut *self.tables[t.index as usize];
+                    instance.tables.push(&mut table.vm);
+                    instance.table_data.push(table);
+                }
+                Extern::Memory(m) => instance.memory = Some(&mut *self.memories[m.index as usize]),
+                Extern::Global(g) => instance.globals.push(&mut self.globals[g.index as usize].cell),
+            }
+        }
+        let code = &module.inner.code;
+        for (i, &offset) in code.funcs.iter().enumerate() {
+            let index = info.imported_funcs + i;
+            let type_index = info.funcs[index] as usize;
+            let ty = info.types[type_index].clone();
+            let vm = VMFuncRef {
+                code: code.memory.at(offset),
+                vmctx: vmctx_ptr,
+                type_id: module.inner.type_ids[type_index],
+            };
+            let entry = code.memory.at(code.entries[type_index]);
+            let func = self.push_func(FuncData { vm, ty, host: None }, entry);
+            instance.funcs.push(&self.funcs[func.index as usize].vm);
+        }
+        for ty in &info.tables[info.imported_tables..] {
+            let table = self.add_table(*ty, Val::default_for(ty.element))?;
+            let table = &mut *self.tables[table.index as usize];
+            instance.tables.push(&mut table.vm);
+            instance.table_data.push(table);
+        }
+        for limits in &info.memories[info.imported_memories..] {
+            let memory = self.add_memory(*limits)?;
+            instance.memory = Some(&mut *self.memories[memory.index as usize]);
+        }
+        for (ty, init) in info.globals[info.imported_globals..].iter().zip(&info.global_inits) {
+            let cell = self.eval_const(&instance, *init)?;
+            self.globals.push(Box::new(GlobalData { cell, ty: *ty }));
+            let global = self.globals.last_mut().ok_or(Error::Link("global".into()))?;
+            instance.globals.push(&mut global.cell);
+        }
+        instance.publish(&*self.limits);
+        let elems = info
+            .elems
+            .iter()
+            .map(|e| e.items.iter().map(|&item| self.eval_const(&instance, item)).collect::<Result<Vec<_>>>())
+            .collect::<Result<Vec<_>>>()?;
+        *instance.elems.borrow_mut() = elems;
+        *instance.datas.borrow_mut() = info.datas.iter().map(|d| d.bytes.clone()).collect();
+
+        let index = self.instances.len() as u32;
+        let handle = Instance { store: self.id, index };
+        let exports = info
+            .exports
+            .iter()
+            .map(|(name, entity)| Ok((name.clone(), self.export(&instance, *entity)?)))
+            .collect::<Result<Vec<_>>>()?;
+        self.instances.push(instance);
+        self.exports.push(exports);
+
+        // Segment initialisation in order; a trap leaves earlier writes.
+        let offsets = |exprs: Vec<Option<ConstExpr>>| -> Result<Vec<Option<u64>>> {
+            let instance = &self.instances[index as usize];
+            exprs.into_iter().map(|e| e.map(|e| self.eval_const(instance, e)).transpose()).collect()
+        };
+        let elem_offsets = offsets(info.elems.iter().map(|e| e.active.map(|a| a.1)).collect())?;
+        let data_offsets = offsets(info.datas.iter().map(|d| d.active).collect())?;
+        let instance = &mut *self.instances[index as usize];
+        for (i, segment) in info.elems.iter().enumerate() {
+            if let (Some((table, _)), Some(offset)) = (segment.active, elem_offsets[i]) {
+                let n = segment.items.len() as u32;
+                table_init_impl(instance, table, i as u32, offset as u32, 0, n).map_err(Trap::new)?;
+            }
+            if segment.active.is_some() || segment.declared {
+                instance.elems.borrow_mut()[i].clear();
+            }
+        }
+        for (i, segment) in info.datas.iter().enumerate() {
+            if let Some(offset) = data_offsets[i] {
+                let memory = instance.memory().map_err(Trap::new)?;
+                memory.write(u64::from(offset as u32), &segment.bytes).map_err(Trap::new)?;
+                instance.datas.borrow_mut()[i].clear();
+            }
+        }
+        if let Some(start) = info.start {
+            let func = self.func_of(index, start)?;
+            let mut values = [0u64; 1];
+            self.call_raw(func.index, &mut values)?;
+        }
+        Ok(handle)
+    }
+
+    /// The [`Func`] handle of function `index` of instance `instance`.
+    fn func_of(&self, instance: u32, index: u32) -> Result<Func> {
+        let ptr = *self.instances[instance as usize]
+            .funcs
+            .get(index as usize)
+            .ok_or(Error::Link("bad func".into()))?;
+        let index = *self.func_by_address.get(&(ptr as usize)).ok_or(Error::Link("unknown func".into()))?;
+        Ok(Func { store: self.id, index })
+    }
+
+    fn export(&self, instance: &InstanceData, entity: EntityIndex) -> Result<Extern> {
+        let missing = || Error::Link("export of an unknown entity".into());
+        Ok(match entity {
+            EntityIndex::Func(i) => {
+                let ptr = *instance.funcs.get(i as usize).ok_or_else(missing)?;
+                let index = *self.func_by_address.get(&(ptr as usize)).ok_or_else(missing)?;
+                Extern::Func(Func { store: self.id, index })
+            }
+            EntityIndex::Table(i) => {
+                let ptr = *instance.table_data.get(i as usize).ok_or_else(missing)?;
+                let index = self.tables.iter().position(|t| std::ptr::eq(&**t, ptr)).ok_or_else(missing)?;
+                Extern::Table(Table { store: self.id, index: index as u32 })
+            }
+            EntityIndex::Memory(_) => {
+                let ptr = instance.memory.ok_or_else(missing)?;
+                let index = self.memories.iter().position(|m| std::ptr::eq(&**m, ptr)).ok_or_else(missing)?;
+                Extern::Memory(Memory { store: self.id, index: index as u32 })
+            }
+            EntityIndex::Global(i) => {
+                let ptr = *instance.globals.get(i as usize).ok_or_else(missing)?;
+                let index =
+                    self.globals.iter().position(|g| std::ptr::eq(&g.cell, ptr)).ok_or_else(missing)?;
+                Extern::Global(Global { store: self.id, index: index as u32 })
+            }
+        })
+    }
+}

@@ -1,0 +1,909 @@
+//! Translation of one Wasm function into Cranelift IR.
+//!
+//! The function becomes a *side-effect skeleton* — blocks, branches, loads,
+//! stores, calls, traps, table and memory operations — built directly with
+//! `cranelift-frontend`, while every pure operator becomes a node of a
+//! [`PureExpr`] term. A term is lowered only when a side effect needs its
+//! value, and only through the rules (see [`crate::midend`]): this module has
+//! no code path that emits CLIF for a pure Wasm operator.
+//!
+//! Operators that are pure on part of their domain and trap elsewhere
+//! (division, remainder, float-to-int truncation) are split: the trap
+//! condition is a term lowered and checked at once, in program order; the
+//! value is a term like any other.
+
+use std::rc::Rc;
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    self, AbiParam, BlockArg, InstBuilder, JumpTableData, MemFlagsData, Signature, TrapCode, Value, types,
+};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::{FunctionBuilder, Variable};
+use wasmparser::{BlockType, FunctionBody, Operator};
+
+use crate::midend::Lowering;
+use crate::module_info::ModuleInfo;
+use crate::pure::{PureExpr, pure_operator};
+use crate::runtime::libcalls;
+use crate::trap;
+use crate::types::{FuncType, ValType};
+use crate::vm;
+
+/// Cranelift trap codes for the traps Cranelift has no code of its own for.
+pub(crate) mod user_trap {
+    use cranelift_codegen::ir::TrapCode;
+
+    /// `unreachable`.
+    pub const UNREACHABLE: u8 = 1;
+    /// `call_indirect` index past the table.
+    pub const UNDEFINED_ELEMENT: u8 = 2;
+    /// `call_indirect` through null.
+    pub const NULL_ELEMENT: u8 = 3;
+    /// `call_indirect` type mismatch.
+    pub const BAD_SIGNATURE: u8 = 4;
+
+    pub(crate) fn code(n: u8) -> TrapCode {
+        TrapCode::user(n).unwrap_or(TrapCode::STACK_OVERFLOW)
+    }
+}
+
+/// Maps a Cranelift trap code back to the engine's.
+pub(crate) fn trap_code(code: TrapCode) -> Option<trap::TrapCode> {
+    use trap::TrapCode as T;
+    Some(match code {
+        TrapCode::STACK_OVERFLOW => T::StackOverflow,
+        TrapCode::HEAP_OUT_OF_BOUNDS => T::MemoryOutOfBounds,
+        TrapCode::INTEGER_OVERFLOW => T::IntegerOverflow,
+        TrapCode::INTEGER_DIVISION_BY_ZERO => T::IntegerDivisionByZero,
+        TrapCode::BAD_CONVERSION_TO_INTEGER => T::BadConversionToInteger,
+        c if c == user_trap::code(user_trap::UNREACHABLE) => T::UnreachableCodeReached,
+        c if c == user_trap::code(user_trap::UNDEFINED_ELEMENT) => T::UndefinedElement,
+        c if c == user_trap::code(user_trap::NULL_ELEMENT) => T::IndirectCallToNull,
+        c if c == user_trap::code(user_trap::BAD_SIGNATURE) => T::BadSignature,
+        _ => return None,
+    })
+}
+
+/// The Cranelift signature of a Wasm function of type `ty`: the callee
+/// context first, then the Wasm parameters.
+pub(crate) fn wasm_signature(ty: &FuncType, call_conv: CallConv) -> Signature {
+    let mut sig = Signature::new(call_conv);
+    sig.params.push(AbiParam::special(types::I64, ir::ArgumentPurpose::VMContext));
+    sig.params.extend(ty.params().iter().map(|t| AbiParam::new(t.clif())));
+    sig.returns.extend(ty.results().iter().map(|t| AbiParam::new(t.clif())));
+    sig
+}
+
+/// A value on the Wasm operand stack: already in a Cranelift value, or a
+/// pure term not lowered yet.
+#[derive(Debug, Clone)]
+enum Operand {
+    Value(Value),
+    Pure(Rc<PureExpr>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FrameKind {
+    Block,
+    Loop,
+    /// An `if`; `else_block` is where the false edge goes.
+    If {
+        else_block: ir::Block,
+        has_else: bool,
+        head_reachable: bool,
+    },
+}
+
+/// An open `block`, `loop` or `if` (or the function body itself).
+#[derive(Debug, Clone)]
+struct ControlFrame {
+    kind: FrameKind,
+    /// Where the construct continues after its `end`; its parameters are
+    /// the results.
+    dest: ir::Block,
+    /// For loops, the header a branch jumps back to.
+    header: Option<ir::Block>,
+    params: Vec<ValType>,
+    results: Vec<ValType>,
+    /// Operand stack height below the parameters.
+    height: usize,
+    /// Whether anything branches to `dest`.
+    dest_used: bool,
+}
+
+impl ControlFrame {
+    /// The block a branch to this frame jumps to, and the types it carries.
+    fn branch_target(&self) -> (ir::Block, &[ValType]) {
+        match self.header {
+            Some(header) => (header, &self.params),
+            None => (self.dest, &self.results),
+        }
+    }
+}
+
+/// Translates one function body.
+pub(crate) struct FuncTranslator<'a> {
+    module: &'a ModuleInfo,
+    lowering: &'a dyn Lowering,
+    call_conv: CallConv,
+    builder: FunctionBuilder<'a>,
+    vmctx: Value,
+    locals: Vec<(Variable, ValType)>,
+    stack: Vec<Operand>,
+    control: Vec<ControlFrame>,
+    /// Nesting depth of constructs opened inside unreachable code.
+    unreachable_depth: usize,
+    reachable: bool,
+}
+
+type TResult<T> = Result<T, String>;
+
+impl<'a> FuncTranslator<'a> {
+    /// Translates the body of function `func_index` (of type `ty`) into the
+    /// function under `builder`.
+    pub(crate) fn translate(
+        module: &'a ModuleInfo,
+        lowering: &'a dyn Lowering,
+        call_conv: CallConv,
+        frontend_config: cranelift_codegen::isa::TargetFrontendConfig,
+        mut builder: FunctionBuilder<'a>,
+        ty: &FuncType,
+        body: &FunctionBody<'_>,
+    ) -> TResult<()> {
+        let entry = builder.create_block();
+        builder.append_block_params_for_function_params(entry);
+        builder.switch_to_block(entry);
+        builder.seal_block(entry);
+        let params = builder.block_params(entry).to_vec();
+        let vmctx = params[0];
+
+        // The stack limit check in every prologue: vmctx->limits->stack_limit.
+        let readonly = builder.func.dfg.mem_flags.insert_unchecked(MemFlagsData::trusted().with_readonly());
+        let trusted = builder.func.dfg.mem_flags.insert_unchecked(MemFlagsData::trusted());
+        let limits = builder.create_global_value(ir::GlobalValueData::VMContext);
+        let limits = builder.create_global_value(ir::GlobalValueData::Load {
+            base: limits,
+            offset: vm::vmctx::LIMITS.into(),
+            global_type: types::I64,
+            flags: readonly,
+        });
+        let stack_limit = builder.create_global_value(ir::GlobalValueData::Load {
+            base: limits,
+            offset: 0.into(),
+            global_type: types::I64,
+            flags: trusted,
+        });
+        builder.func.stack_limit = Some(stack_limit);
+
+        let mut locals = Vec::new();
+        for (i, &t) in ty.params().iter().enumerate() {
+            let var = builder.declare_var(t.clif());
+            builder.def_var(var, params[i + 1]);
+            locals.push((var, t));
+        }
+        let mut reader = body.get_locals_reader().map_err(|e| e.to_string())?;
+        for _ in 0..reader.get_count() {
+            let (count, t) = reader.read().map_err(|e| e.to_string())?;
+            let t = ValType::from_wasmparser(t).ok_or("unsupported local type")?;
+            for _ in 0..count {
+                let var = builder.declare_var(t.clif());
+                let zero = zero(&mut builder, t);
+                builder.def_var(var, zero);
+                locals.push((var, t));
+            }
+        }
+
+        let exit = builder.create_block();
+        for t in ty.results() {
+            builder.append_block_param(exit, t.clif());
+        }
+        let mut this = FuncTranslator {
+            module,
+            lowering,
+            call_conv,
+            builder,
+            vmctx,
+            locals,
+            stack: Vec::new(),
+            control: vec![ControlFrame {
+                kind: FrameKind::Block,
+                dest: exit,
+                header: None,
+                params: Vec::new(),
+                results: ty.results().to_vec(),
+                height: 0,
+                dest_used: false,
+            }],
+            unreachable_depth: 0,
+            reachable: true,
+        };
+        let mut ops = body.get_operators_reader().map_err(|e| e.to_string())?;
+        while !ops.eof() {
+            let op = ops.read().map_err(|e| e.to_string())?;
+            this.operator(&op)?;
+        }
+        // The final `end` switched to `exit` when it is reachable.
+        if this.reachable {
+            let results = this.builder.block_params(exit).to_vec();
+            this.builder.ins().return_(&results);
+        }
+        this.builder.seal_all_blocks();
+        this.builder.finalize(frontend_config);
+        Ok(())
+    }
+
+    fn pop(&mut self) -> TResult<Operand> {
+        self.stack.pop().ok_or_else(|| "operand stack underflow".to_string())
+    }
+
+    fn pop_value(&mut self) -> TResult<Value> {
+        let operand = self.pop()?;
+        self.materialize(operand)
+    }
+
+    /// Pops `n` operands and returns their values, deepest first.
+    fn pop_values(&mut self, n: usize) -> TResult<Vec<Value>> {
+        let at = self.stack.len().checked_sub(n).ok_or("operand stack underflow")?;
+        let operands = self.stack.split_off(at);
+        operands.into_iter().map(|o| self.materialize(o)).collect()
+    }
+
+    fn push(&mut self, value: Value) {
+        self.stack.push(Operand::Value(value));
+    }
+
+    fn push_pure(&mut self, expr: PureExpr) {
+        self.stack.push(Operand::Pure(Rc::new(expr)));
+    }
+
+    /// The value of an operand, lowering a pure term through the rules here.
+    fn materialize(&mut self, operand: Operand) -> TResult<Value> {
+        match operand {
+            Operand::Value(v) => Ok(v),
+            Operand::Pure(expr) => self.lowering.lower(&mut self.builder, &expr),
+        }
+    }
+
+    /// Replaces the top `n` operands by their values (so that a branch and
+    /// the fall-through can both use them) and returns those values.
+    fn peek_values(&mut self, n: usize) -> TResult<Vec<Value>> {
+        let values = self.pop_values(n)?;
+        for &v in &values {
+            self.push(v);
+        }
+        Ok(values)
+    }
+
+    fn block_type(&self, ty: BlockType) -> TResult<(Vec<ValType>, Vec<ValType>)> {
+        Ok(match ty {
+            BlockType::Empty => (vec![], vec![]),
+            BlockType::Type(t) => {
+                (vec![], vec![ValType::from_wasmparser(t).ok_or("unsupported block type")?])
+            }
+            BlockType::FuncType(i) => {
+                let ty = self.module.types.get(i as usize).ok_or("unknown block type")?;
+                (ty.params().to_vec(), ty.results().to_vec())
+            }
+        })
+    }
+
+    fn new_block(&mut self, types: &[ValType]) -> ir::Block {
+        let block = self.builder.create_block();
+        for t in types {
+            self.builder.append_block_param(block, t.clif());
+        }
+        block
+    }
+
+    fn args(values: &[Value]) -> Vec<BlockArg> {
+        values.iter().map(|&v| BlockArg::Value(v)).collect()
+    }
+
+    /// The frame `depth` levels out.
+    fn frame(&mut self, depth: u32) -> TResult<&mut ControlFrame> {
+        let index = self.control.len().checked_sub(1 + depth as usize).ok_or("branch depth out of range")?;
+        Ok(&mut self.control[index])
+    }
+
+    /// Jumps to the frame `depth` levels out with the values it expects,
+    /// leaving them on the stack.
+    fn branch_args(&mut self, depth: u32) -> TResult<(ir::Block, Vec<Value>)> {
+        let frame = self.frame(depth)?;
+        frame.dest_used |= frame.header.is_none();
+        let (block, types) = frame.branch_target();
+        let n = types.len();
+        let values = self.peek_values(n)?;
+        Ok((block, values))
+    }
+
+    fn vmctx_load(&mut self, offset: i32) -> Value {
+        let flags = MemFlagsData::trusted().with_readonly();
+        self.builder.ins().load(types::I64, flags, self.vmctx, offset)
+    }
+
+    /// The address of the cell of global `index`.
+    fn global_cell(&mut self, index: u32) -> Value {
+        let globals = self.vmctx_load(vm::vmctx::GLOBALS);
+        self.builder.ins().load(
+            types::I64,
+            MemFlagsData::trusted().with_readonly(),
+            globals,
+            (index * 8) as i32,
+        )
+    }
+
+    /// The `*const VMFuncRef` of function `index`.
+    fn func_ref(&mut self, index: u32) -> Value {
+        let funcs = self.vmctx_load(vm::vmctx::FUNCS);
+        self.builder.ins().load(
+            types::I64,
+            MemFlagsData::trusted().with_readonly(),
+            funcs,
+            (index * 8) as i32,
+        )
+    }
+
+    /// Calls through a `VMFuncRef` pointer with the signature of `ty`.
+    fn call_func_ref(&mut self, func_ref: Value, ty: &FuncType) -> TResult<()> {
+        let args = self.pop_values(ty.params().len())?;
+        let flags = MemFlagsData::trusted().with_readonly();
+        let code = self.builder.ins().load(types::I64, flags, func_ref, vm::funcref::CODE);
+        let callee_vmctx = self.builder.ins().load(types::I64, flags, func_ref, vm::funcref::VMCTX);
+        let sig = self.builder.import_signature(wasm_signature(ty, self.call_conv));
+        let mut call_args = vec![callee_vmctx];
+        call_args.extend(args);
+        let call = self.builder.ins().call_indirect(sig, code, &call_args);
+        let results = self.builder.inst_results(call).to_vec();
+        for r in results {
+            self.push(r);
+        }
+        Ok(())
+    }
+
+    /// Calls a runtime function: `vmctx` first, then `args`.
+    fn libcall(
+        &mut self,
+        address: usize,
+        args: &[Value],
+        params: &[types::Type],
+        ret: Option<types::Type>,
+    ) -> Option<Value> {
+        let mut sig = Signature::new(self.call_conv);
+        sig.params.push(AbiParam::new(types::I64));
+        sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+        sig.returns.extend(ret.map(AbiParam::new));
+        let sig = self.builder.import_signature(sig);
+        let callee = self.builder.ins().iconst(types::I64, address as i64);
+        let mut call_args = vec![self.vmctx];
+        call_args.extend_from_slice(args);
+        let call = self.builder.ins().call_indirect(sig, callee, &call_args);
+        self.builder.inst_results(call).first().copied()
+    }
+
+    /// The address `base + zext(addr) + offset` of a memory access; the
+    /// static offset is folded into the access when it fits.
+    fn heap_address(&mut self, offset: u64) -> TResult<(Value, i32)> {
+        let addr = self.pop_value()?;
+        let base = self.vmctx_load(vm::vmctx::MEMORY_BASE);
+        let addr = self.builder.ins().uextend(types::I64, addr);
+        let mut address = self.builder.ins().iadd(base, addr);
+        let offset = match i32::try_from(offset) {
+            Ok(o) => o,
+            Err(_) => {
+                let offset = self.builder.ins().iconst(types::I64, offset as i64);
+                address = self.builder.ins().iadd(address, offset);
+                0
+            }
+        };
+        Ok((address, offset))
+    }
+
+    fn heap_flags() -> MemFlagsData {
+        MemFlagsData::new()
+            .with_endianness(ir::Endianness::Little)
+            .with_trap_code(Some(TrapCode::HEAP_OUT_OF_BOUNDS))
+    }
+
+    fn load(&mut self, ty: types::Type, memarg: &wasmparser::MemArg, kind: LoadKind) -> TResult<()> {
+        let (address, offset) = self.heap_address(memarg.offset)?;
+        let flags = Self::heap_flags();
+        let ins = self.builder.ins();
+        let value = match kind {
+            LoadKind::Plain => ins.load(ty, flags, address, offset),
+            LoadKind::S8 => ins.sload8(ty, flags, address, offset),
+            LoadKind::U8 => ins.uload8(ty, flags, address, offset),
+            LoadKind::S16 => ins.sload16(ty, flags, address, offset),
+            LoadKind::U16 => ins.uload16(ty, flags, address, offset),
+            LoadKind::S32 => ins.sload32(flags, address, offset),
+            LoadKind::U32 => ins.uload32(flags, address, offset),
+        };
+        self.push(value);
+        Ok(())
+    }
+
+    fn store(&mut self, memarg: &wasmparser::MemArg, bytes: u8) -> TResult<()> {
+        let value = self.pop_value()?;
+        let (address, offset) = self.heap_address(memarg.offset)?;
+        let flags = Self::heap_flags();
+        let ins = self.builder.ins();
+        match bytes {
+            1 => ins.istore8(flags, value, address, offset),
+            2 => ins.istore16(flags, value, address, offset),
+            4 if self.builder.func.dfg.value_type(value) == types::I64 => {
+                self.builder.ins().istore32(flags, value, address, offset)
+            }
+            _ => self.builder.ins().store(flags, value, address, offset),
+        };
+        Ok(())
+    }
+
+    /// Enters unreachable code: everything up to the end of the current
+    /// construct is skipped.
+    fn set_unreachable(&mut self) {
+        self.reachable = false;
+    }
+
+    fn operator(&mut self, op: &Operator<'_>) -> TResult<()> {
+        if !self.reachable {
+            return self.unreachable_operator(op);
+        }
+        if let Some(name) = pure_operator(op) {
+            return self.pure(name);
+        }
+        match *op {
+            Operator::Nop => {}
+            Operator::Unreachable => {
+                self.builder.ins().trap(user_trap::code(user_trap::UNREACHABLE));
+                self.set_unreachable();
+            }
+            Operator::Block { blockty } => {
+                let (params, results) = self.block_type(blockty)?;
+                let dest = self.new_block(&results);
+                let height = self.stack.len().checked_sub(params.len()).ok_or("stack underflow")?;
+                self.control.push(ControlFrame {
+                    kind: FrameKind::Block,
+                    dest,
+                    header: None,
+                    params,
+                    results,
+                    height,
+                    dest_used: false,
+                });
+            }
+            Operator::Loop { blockty } => {
+                let (params, results) = self.block_type(blockty)?;
+                let header = self.new_block(&params);
+                let dest = self.new_block(&results);
+                let values = self.pop_values(params.len())?;
+                self.builder.ins().jump(header, &Self::args(&values));
+                self.builder.switch_to_block(header);
+                let height = self.stack.len();
+                for v in self.builder.block_params(header).to_vec() {
+                    self.push(v);
+                }
+                self.control.push(ControlFrame {
+                    kind: FrameKind::Loop,
+                    dest,
+                    header: Some(header),
+                    params,
+                    results,
+                    height,
+                    dest_used: false,
+                });
+            }
+            Operator::If { blockty } => {
+                let (params, results) = self.block_type(blockty)?;
+                let condition = self.pop_value()?;
+                let values = self.pop_values(params.len())?;
+                let then_block = self.new_block(&params);
+                let else_block = self.new_block(&params);
+                let dest = self.new_block(&results);
+                let args = Self::args(&values);
+                self.builder.ins().brif(condition, then_block, &args, else_block, &args);
+                self.builder.seal_block(then_block);
+                self.builder.seal_block(else_block);
+                self.builder.switch_to_block(then_block);
+                let height = self.stack.len();
+                for v in self.builder.block_params(then_block).to_vec() {
+                    self.push(v);
+                }
+                self.control.push(ControlFrame {
+                    kind: FrameKind::If { else_block, has_else: false, head_reachable: true },
+                    dest,
+                    header: None,
+                    params,
+                    results,
+                    height,
+                    dest_used: false,
+                });
+            }
+            Operator::Else => self.else_()?,
+            Operator::End => self.end()?,
+            Operator::Br { relative_depth } => {
+                let (block, values) = self.branch_args(relative_depth)?;
+                self.builder.ins().jump(block, &Self::args(&values));
+                self.set_unreachable();
+            }
+            Operator::BrIf { relative_depth } => {
+                let condition = self.pop_value()?;
+                let (block, values) = self.branch_args(relative_depth)?;
+                let next = self.builder.create_block();
+                self.builder.ins().brif(condition, block, &Self::args(&values), next, &[]);
+                self.builder.seal_block(next);
+                self.builder.switch_to_block(next);
+            }
+            Operator::BrTable { ref targets } => {
+                let index = self.pop_value()?;
+                let mut depths =
+                    targets.targets().collect::<Result<Vec<u32>, _>>().map_err(|e| e.to_string())?;
+                depths.push(targets.default());
+                let mut calls = Vec::new();
+                for depth in depths {
+                    let (block, values) = self.branch_args(depth)?;
+                    let args = Self::args(&values);
+                    calls.push(self.builder.func.dfg.block_call(block, &args));
+                }
+                let default = calls.pop().ok_or("br_table without default")?;
+                let table = self.builder.create_jump_table(JumpTableData::new(default, &calls));
+                self.builder.ins().br_table(index, table);
+                self.set_unreachable();
+            }
+            Operator::Return => {
+                let n = self.control.first().map_or(0, |f| f.results.len());
+                let values = self.pop_values(n)?;
+                self.builder.ins().return_(&values);
+                self.set_unreachable();
+            }
+            Operator::Call { function_index } => {
+                let ty = self.module.func_type(function_index).ok_or("unknown function")?.clone();
+                let func_ref = self.func_ref(function_index);
+                self.call_func_ref(func_ref, &ty)?;
+            }
+            Operator::CallIndirect { type_index, table_index } => {
+                let ty = self.module.types.get(type_index as usize).ok_or("unknown type")?.clone();
+                let index = self.pop_value()?;
+                let func_ref = self.indirect_callee(index, type_index, table_index);
+                self.call_func_ref(func_ref, &ty)?;
+            }
+            Operator::Drop => {
+                // A dropped pure term is never lowered: it has no effect.
+                self.pop()?;
+            }
+            Operator::LocalGet { local_index } => {
+                let (var, _) = *self.locals.get(local_index as usize).ok_or("unknown local")?;
+                let value = self.builder.use_var(var);
+                self.push(value);
+            }
+            Operator::LocalSet { local_index } => {
+                let value = self.pop_value()?;
+                let (var, _) = *self.locals.get(local_index as usize).ok_or("unknown local")?;
+                self.builder.def_var(var, value);
+            }
+            Operator::LocalTee { local_index } => {
+                let value = self.pop_value()?;
+                let (var, _) = *self.locals.get(local_index as usize).ok_or("unknown local")?;
+                self.builder.def_var(var, value);
+                self.push(value);
+            }
+            Operator::GlobalGet { global_index } => {
+                let ty = self.module.globals.get(global_index as usize).ok_or("unknown global")?.content;
+                let cell = self.global_cell(global_index);
+                let value = self.builder.ins().load(ty.clif(), MemFlagsData::trusted(), cell, 0);
+                self.push(value);
+            }
+            Operator::GlobalSet { global_index } => {
+                let value = self.pop_value()?;
+                let cell = self.global_cell(global_index);
+                self.builder.ins().store(MemFlagsData::trusted(), value, cell, 0);
+            }
+            Operator::I32Load { ref memarg } => self.load(types::I32, memarg, LoadKind::Plain)?,
+            Operator::I64Load { ref memarg } => self.load(types::I64, memarg, LoadKind::Plain)?,
+            Operator::F32Load { ref memarg } => self.load(types::F32, memarg, LoadKind::Plain)?,
+            Operator::F64Load { ref memarg } => self.load(types::F64, memarg, LoadKind::Plain)?,
+            Operator::I32Load8S { ref memarg } => self.load(types::I32, memarg, LoadKind::S8)?,
+            Operator::I32Load8U { ref memarg } => self.load(types::I32, memarg, LoadKind::U8)?,
+            Operator::I32Load16S { ref memarg } => self.load(types::I32, memarg, LoadKind::S16)?,
+            Operator::I32Load16U { ref memarg } => self.load(types::I32, memarg, LoadKind::U16)?,
+            Operator::I64Load8S { ref memarg } => self.load(types::I64, memarg, LoadKind::S8)?,
+            Operator::I64Load8U { ref memarg } => self.load(types::I64, memarg, LoadKind::U8)?,
+            Operator::I64Load16S { ref memarg } => self.load(types::I64, memarg, LoadKind::S16)?,
+            Operator::I64Load16U { ref memarg } => self.load(types::I64, memarg, LoadKind::U16)?,
+            Operator::I64Load32S { ref memarg } => self.load(types::I64, memarg, LoadKind::S32)?,
+            Operator::I64Load32U { ref memarg } => self.load(types::I64, memarg, LoadKind::U32)?,
+            Operator::I32Store { ref memarg } | Operator::F32Store { ref memarg } => self.store(memarg, 4)?,
+            Operator::I64Store { ref memarg } | Operator::F64Store { ref memarg } => self.store(memarg, 8)?,
+            Operator::I32Store8 { ref memarg } | Operator::I64Store8 { ref memarg } => {
+                self.store(memarg, 1)?
+            }
+            Operator::I32Store16 { ref memarg } | Operator::I64Store16 { ref memarg } => {
+                self.store(memarg, 2)?
+            }
+            Operator::I64Store32 { ref memarg } => self.store(memarg, 4)?,
+            Operator::MemorySize { .. } => {
+                let memory = self.vmctx_load(vm::vmctx::MEMORY);
+                let len =
+                    self.builder.ins().load(types::I64, MemFlagsData::trusted(), memory, vm::MEMORY_LEN);
+                let pages = self.builder.ins().ushr_imm_u(len, 16);
+                let pages = self.builder.ins().ireduce(types::I32, pages);
+                self.push(pages);
+            }
+            Operator::MemoryGrow { .. } => {
+                let delta = self.pop_value()?;
+                let old = self.libcall(
+                    libcalls::memory_grow as *const () as usize,
+                    &[delta],
+                    &[types::I32],
+                    Some(types::I32),
+                );
+                self.push(old.ok_or("memory.grow returned nothing")?);
+            }
+            Operator::MemoryFill { .. } => {
+                let args = self.pop_values(3)?;
+                self.libcall(libcalls::memory_fill as *const () as usize, &args, &[types::I32; 3], None);
+            }
+            Operator::MemoryCopy { .. } => {
+                let args = self.pop_values(3)?;
+                self.libcall(libcalls::memory_copy as *const () as usize, &args, &[types::I32; 3], None);
+            }
+            Operator::MemoryInit { data_index, .. } => {
+                let mut args = vec![self.builder.ins().iconst(types::I32, i64::from(data_index))];
+                args.extend(self.pop_values(3)?);
+                self.libcall(libcalls::memory_init as *const () as usize, &args, &[types::I32; 4], None);
+            }
+            Operator::DataDrop { data_index } => {
+                let index = self.builder.ins().iconst(types::I32, i64::from(data_index));
+                self.libcall(libcalls::data_drop as *const () as usize, &[index], &[types::I32], None);
+            }
+            Operator::TableGet { table } => {
+                let index = self.pop_value()?;
+                let t = self.builder.ins().iconst(types::I32, i64::from(table));
+                let value = self.libcall(
+                    libcalls::table_get as *const () as usize,
+                    &[t, index],
+                    &[types::I32; 2],
+                    Some(types::I64),
+                );
+                self.push(value.ok_or("table.get returned nothing")?);
+            }
+            Operator::TableSet { table } => {
+                let values = self.pop_values(2)?;
+                let t = self.builder.ins().iconst(types::I32, i64::from(table));
+                let params = [types::I32, types::I32, types::I64];
+                self.libcall(
+                    libcalls::table_set as *const () as usize,
+                    &[t, values[0], values[1]],
+                    &params,
+                    None,
+                );
+            }
+            Operator::TableSize { table } => {
+                let t = self.builder.ins().iconst(types::I32, i64::from(table));
+                let size = self.libcall(
+                    libcalls::table_size as *const () as usize,
+                    &[t],
+                    &[types::I32],
+                    Some(types::I32),
+                );
+                self.push(size.ok_or("table.size returned nothing")?);
+            }
+            Operator::TableGrow { table } => {
+                let values = self.pop_values(2)?;
+                let t = self.builder.ins().iconst(types::I32, i64::from(table));
+                let params = [types::I32, types::I64, types::I32];
+                let old = self.libcall(
+                    libcalls::table_grow as *const () as usize,
+                    &[t, values[0], values[1]],
+                    &params,
+                    Some(types::I32),
+                );
+                self.push(old.ok_or("table.grow returned nothing")?);
+            }
+            Operator::TableFill { table } => {
+                let values = self.pop_values(3)?;
+                let t = self.builder.ins().iconst(types::I32, i64::from(table));
+                let params = [types::I32, types::I32, types::I64, types::I32];
+                self.libcall(
+                    libcalls::table_fill as *const () as usize,
+                    &[t, values[0], values[1], values[2]],
+                    &params,
+                    None,
+                );
+            }
+            Operator::TableCopy { dst_table, src_table } => {
+                let values = self.pop_values(3)?;
+                let d = self.builder.ins().iconst(types::I32, i64::from(dst_table));
+                let s = self.builder.ins().iconst(types::I32, i64::from(src_table));
+                let args = [d, s, values[0], values[1], values[2]];
+                self.libcall(libcalls::table_copy as *const () as usize, &args, &[types::I32; 5], None);
+            }
+            Operator::TableInit { elem_index, table } => {
+                let values = self.pop_values(3)?;
+                let t = self.builder.ins().iconst(types::I32, i64::from(table));
+                let e = self.builder.ins().iconst(types::I32, i64::from(elem_index));
+                let args = [t, e, values[0], values[1], values[2]];
+                self.libcall(libcalls::table_init as *const () as usize, &args, &[types::I32; 5], None);
+            }
+            Operator::ElemDrop { elem_index } => {
+                let index = self.builder.ins().iconst(types::I32, i64::from(elem_index));
+                self.libcall(libcalls::elem_drop as *const () as usize, &[index], &[types::I32], None);
+            }
+            Operator::I32Const { value } => self.push_pure(PureExpr::Const(types::I32, value as u32 as u64)),
+            Operator::I64Const { value } => self.push_pure(PureExpr::Const(types::I64, value as u64)),
+            Operator::F32Const { value } => {
+                self.push_pure(PureExpr::Const(types::F32, u64::from(value.bits())))
+            }
+            Operator::F64Const { value } => self.push_pure(PureExpr::Const(types::F64, value.bits())),
+            Operator::RefNull { .. } => {
+                let null = self.builder.ins().iconst(types::I64, 0);
+                self.push(null);
+            }
+            Operator::RefIsNull => {
+                // A reference is a pointer or an id + 1; null is 0.
+                let value = self.pop_value()?;
+                let is_null = self.builder.ins().icmp_imm_u(IntCC::Equal, value, 0);
+                let is_null = self.builder.ins().uextend(types::I32, is_null);
+                self.push(is_null);
+            }
+            Operator::RefFunc { function_index } => {
+                let func_ref = self.func_ref(function_index);
+                self.push(func_ref);
+            }
+            ref other => return Err(format!("unsupported operator {other:?}")),
+        }
+        Ok(())
+    }
+
+    /// A pure operator: its trap conditions (if any) are checked now, its
+    /// value becomes a term.
+    fn pure(&mut self, name: &'static str) -> TResult<()> {
+        // `select`'s type is that of its first operand (three from the top).
+        let operand_type =
+            self.stack.len().checked_sub(3).and_then(|i| self.stack.get(i)).map(|o| self.type_of(o));
+        let (name, arity, result) = self
+            .lowering
+            .resolve(name, operand_type)
+            .ok_or_else(|| format!("the rule set has no operator {name}"))?;
+        let at = self.stack.len().checked_sub(arity).ok_or("operand stack underflow")?;
+        let mut args: Vec<Rc<PureExpr>> = Vec::new();
+        for operand in self.stack.split_off(at) {
+            args.push(match operand {
+                Operand::Pure(e) => e,
+                Operand::Value(v) => {
+                    let ty = self.builder.func.dfg.value_type(v);
+                    Rc::new(PureExpr::Value(v, ty))
+                }
+            });
+        }
+        for (condition, operands, code) in self.lowering.traps(&name) {
+            let picked = operands.iter().map(|&i| args.get(i).cloned().ok_or("bad trap operand"));
+            let check = PureExpr::Op(condition, picked.collect::<Result<Vec<_>, _>>()?, types::I8);
+            let flag = self.lowering.lower(&mut self.builder, &check)?;
+            self.builder.ins().trapnz(flag, code);
+        }
+        self.push_pure(PureExpr::Op(name, args, result));
+        Ok(())
+    }
+
+    fn type_of(&self, operand: &Operand) -> types::Type {
+        match operand {
+            Operand::Value(v) => self.builder.func.dfg.value_type(*v),
+            Operand::Pure(e) => e.ty(),
+        }
+    }
+
+    /// The `VMFuncRef` that `call_indirect` through `table` at `index`
+    /// reaches, after its bounds, null and signature checks.
+    fn indirect_callee(&mut self, index: Value, type_index: u32, table: u32) -> Value {
+        let flags = MemFlagsData::trusted();
+        let tables = self.vmctx_load(vm::vmctx::TABLES);
+        let table = self.builder.ins().load(types::I64, flags.with_readonly(), tables, (table * 8) as i32);
+        let len = self.builder.ins().load(types::I64, flags, table, vm::table::LEN);
+        let index = self.builder.ins().uextend(types::I64, index);
+        let out_of_bounds = self.builder.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
+        self.builder.ins().trapnz(out_of_bounds, user_trap::code(user_trap::UNDEFINED_ELEMENT));
+        let elems = self.builder.ins().load(types::I64, flags, table, vm::table::ELEMS);
+        let offset = self.builder.ins().ishl_imm_u(index, 3);
+        let slot = self.builder.ins().iadd(elems, offset);
+        let func_ref = self.builder.ins().load(types::I64, flags, slot, 0);
+        self.builder.ins().trapz(func_ref, user_trap::code(user_trap::NULL_ELEMENT));
+        let actual = self.builder.ins().load(types::I64, flags, func_ref, vm::funcref::TYPE_ID);
+        let type_ids = self.vmctx_load(vm::vmctx::TYPE_IDS);
+        let expected =
+            self.builder.ins().load(types::I64, flags.with_readonly(), type_ids, (type_index * 8) as i32);
+        let mismatch = self.builder.ins().icmp(IntCC::NotEqual, actual, expected);
+        self.builder.ins().trapnz(mismatch, user_trap::code(user_trap::BAD_SIGNATURE));
+        func_ref
+    }
+
+    fn else_(&mut self) -> TResult<()> {
+        let frame = self.control.last_mut().ok_or("else outside if")?;
+        let FrameKind::If { else_block, head_reachable, .. } = frame.kind else {
+            return Err("else outside if".into());
+        };
+        frame.kind = FrameKind::If { else_block, has_else: true, head_reachable };
+        let (dest, height, n) = (frame.dest, frame.height, frame.results.len());
+        if self.reachable {
+            self.control.last_mut().ok_or("no frame")?.dest_used = true;
+            let values = self.pop_values(n)?;
+            self.builder.ins().jump(dest, &Self::args(&values));
+        }
+        self.stack.truncate(height);
+        self.builder.switch_to_block(else_block);
+        for v in self.builder.block_params(else_block).to_vec() {
+            self.push(v);
+        }
+        self.reachable = head_reachable;
+        Ok(())
+    }
+
+    fn end(&mut self) -> TResult<()> {
+        let frame = self.control.pop().ok_or("end without a frame")?;
+        let mut dest_used = frame.dest_used;
+        if self.reachable {
+            let values = self.pop_values(frame.results.len())?;
+            self.builder.ins().jump(frame.dest, &Self::args(&values));
+            dest_used = true;
+        }
+        if let FrameKind::If { else_block, has_else: false, head_reachable } = frame.kind {
+            // Without an `else`, the false edge carries the parameters
+            // straight through (an `if` without `else` has params == results).
+            self.builder.switch_to_block(else_block);
+            let params = self.builder.block_params(else_block).to_vec();
+            self.builder.ins().jump(frame.dest, &Self::args(&params));
+            dest_used |= head_reachable;
+        }
+        if let Some(header) = frame.header {
+            self.builder.seal_block(header);
+        }
+        self.stack.truncate(frame.height);
+        if dest_used {
+            self.builder.switch_to_block(frame.dest);
+            self.builder.seal_block(frame.dest);
+            for v in self.builder.block_params(frame.dest).to_vec() {
+                self.push(v);
+            }
+            self.reachable = true;
+        } else {
+            self.reachable = false;
+        }
+        Ok(())
+    }
+
+    /// Skips operators of unreachable code, tracking nesting so that the
+    /// `else`/`end` of the enclosing construct is still handled.
+    fn unreachable_operator(&mut self, op: &Operator<'_>) -> TResult<()> {
+        match op {
+            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+                self.unreachable_depth += 1
+            }
+            Operator::Else if self.unreachable_depth == 0 => self.else_()?,
+            Operator::End if self.unreachable_depth > 0 => self.unreachable_depth -= 1,
+            Operator::End => self.end()?,
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// How a load extends.
+#[derive(Clone, Copy)]
+enum LoadKind {
+    Plain,
+    S8,
+    U8,
+    S16,
+    U16,
+    S32,
+    U32,
+}
+
+/// The zero value of a local of type `t`.
+fn zero(builder: &mut FunctionBuilder<'_>, t: ValType) -> Value {
+    match t {
+        ValType::I32 => builder.ins().iconst(types::I32, 0),
+        ValType::I64 | ValType::FuncRef | ValType::ExternRef => builder.ins().iconst(types::I64, 0),
+        ValType::F32 => builder.ins().f32const(0.0),
+        ValType::F64 => builder.ins().f64const(0.0),
+    }
+}

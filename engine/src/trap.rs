@@ -1,0 +1,111 @@
+//! Traps: how guest execution can end abnormally, as seen by the embedder.
+
+use std::fmt;
+
+/// Why guest code trapped. The messages match the spec test suite's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TrapCode {
+    /// The guest's call stack exceeded its limit.
+    StackOverflow,
+    /// A load, store or bulk memory operation outside the memory.
+    MemoryOutOfBounds,
+    /// A table access or bulk table operation outside the table.
+    TableOutOfBounds,
+    /// `call_indirect` with an index past the end of the table.
+    UndefinedElement,
+    /// `call_indirect` through a null table entry.
+    IndirectCallToNull,
+    /// `call_indirect` to a function of another type.
+    BadSignature,
+    /// Signed division overflow, or a float-to-int conversion out of range.
+    IntegerOverflow,
+    /// Integer division or remainder by zero.
+    IntegerDivisionByZero,
+    /// Float-to-int conversion of NaN.
+    BadConversionToInteger,
+    /// `unreachable` was executed.
+    UnreachableCodeReached,
+    /// A host function returned an error or panicked.
+    HostError,
+}
+
+impl TrapCode {
+    /// The message the spec test suite uses for this trap.
+    pub fn message(self) -> &'static str {
+        match self {
+            TrapCode::StackOverflow => "call stack exhausted",
+            TrapCode::MemoryOutOfBounds => "out of bounds memory access",
+            TrapCode::TableOutOfBounds => "out of bounds table access",
+            TrapCode::UndefinedElement => "undefined element",
+            TrapCode::IndirectCallToNull => "uninitialized element",
+            TrapCode::BadSignature => "indirect call type mismatch",
+            TrapCode::IntegerOverflow => "integer overflow",
+            TrapCode::IntegerDivisionByZero => "integer divide by zero",
+            TrapCode::BadConversionToInteger => "invalid conversion to integer",
+            TrapCode::UnreachableCodeReached => "unreachable",
+            TrapCode::HostError => "host function error",
+        }
+    }
+
+    /// Every code, for tables that map codes to numbers and back.
+    pub const ALL: [TrapCode; 11] = [
+        TrapCode::StackOverflow,
+        TrapCode::MemoryOutOfBounds,
+        TrapCode::TableOutOfBounds,
+        TrapCode::UndefinedElement,
+        TrapCode::IndirectCallToNull,
+        TrapCode::BadSignature,
+        TrapCode::IntegerOverflow,
+        TrapCode::IntegerDivisionByZero,
+        TrapCode::BadConversionToInteger,
+        TrapCode::UnreachableCodeReached,
+        TrapCode::HostError,
+    ];
+}
+
+impl fmt::Display for TrapCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// A trap returned to the host: its code and, for host errors, the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trap {
+    code: TrapCode,
+    detail: Option<String>,
+}
+
+impl Trap {
+    /// A trap with this code.
+    pub fn new(code: TrapCode) -> Trap {
+        Trap { code, detail: None }
+    }
+
+    /// A host error with a message.
+    pub fn host(message: impl Into<String>) -> Trap {
+        Trap { code: TrapCode::HostError, detail: Some(message.into()) }
+    }
+
+    /// Why execution trapped.
+    pub fn code(&self) -> TrapCode {
+        self.code
+    }
+}
+
+impl From<TrapCode> for Trap {
+    fn from(code: TrapCode) -> Trap {
+        Trap::new(code)
+    }
+}
+
+impl fmt::Display for Trap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.detail {
+            Some(detail) => write!(f, "wasm trap: {}: {detail}", self.code),
+            None => write!(f, "wasm trap: {}", self.code),
+        }
+    }
+}
+
+impl std::error::Error for Trap {}
