@@ -38,6 +38,7 @@
 
 pub mod ast;
 pub mod check;
+pub mod egraph;
 pub mod error;
 pub mod eval;
 pub mod parse;
