@@ -1,6 +1,9 @@
 //! The `plumb` command line.
 //!
 //! - `plumb wast [--engine interp] FILE...` runs spec test scripts.
+//! - `plumb verify [--rule NAME] [--rules FILE...] [--json]` proves the rules with Z3.
+
+mod verify_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +31,8 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Prove every lowering and optimisation rule with Z3, one line per rule instance.
+    Verify(verify_cmd::VerifyArgs),
 }
 
 /// An execution engine.
@@ -69,5 +74,6 @@ fn wast(engine: Engine, files: &[PathBuf]) -> ExitCode {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Wast { engine, files } => wast(engine, &files),
+        Command::Verify(args) => verify_cmd::run(&args),
     }
 }

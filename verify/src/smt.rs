@@ -23,91 +23,27 @@
 //! [`EncodeError`].
 
 use std::collections::HashMap;
-use std::fmt;
 
+use plumb_rules::ast::Prim;
+use plumb_rules::{FloatFormat, SemType};
 use z3::ast::{Ast, BV, Bool, Float, RoundingMode};
 use z3::{FuncDecl, Sort};
 
-/// An IEEE-754 binary format used by Wasm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Format {
-    /// binary32.
-    F32,
-    /// binary64.
-    F64,
+/// The Z3 floating-point sort of a format.
+fn fp_sort(fmt: FloatFormat) -> Sort {
+    Sort::float(fmt.exponent_bits(), fmt.significand_bits())
 }
 
-impl Format {
-    /// Total width in bits.
-    pub fn bits(self) -> u32 {
-        match self {
-            Format::F32 => 32,
-            Format::F64 => 64,
-        }
-    }
-
-    /// Exponent bits.
-    pub fn exponent_bits(self) -> u32 {
-        match self {
-            Format::F32 => 8,
-            Format::F64 => 11,
-        }
-    }
-
-    /// Significand bits, the hidden bit included (SMT-LIB's `sb`).
-    pub fn significand_bits(self) -> u32 {
-        match self {
-            Format::F32 => 24,
-            Format::F64 => 53,
-        }
-    }
-
-    /// Stored fraction bits (`sb - 1`).
-    fn fraction_bits(self) -> u32 {
-        self.significand_bits() - 1
-    }
-
-    /// The Z3 floating-point sort of the format.
-    fn sort(self) -> Sort {
-        Sort::float(self.exponent_bits(), self.significand_bits())
-    }
-
-    /// The bits of the power of two `2^exp` in this format (`exp` small
-    /// enough to be a normal number, which every caller guarantees).
-    fn power_of_two_bits(self, exp: u32) -> u64 {
-        let bias = (1u64 << (self.exponent_bits() - 1)) - 1;
-        (bias + u64::from(exp)) << self.fraction_bits()
-    }
+/// Stored fraction bits of a format (`sb - 1`).
+fn fraction_bits(fmt: FloatFormat) -> u32 {
+    fmt.significand_bits() - 1
 }
 
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Format::F32 => "f32",
-            Format::F64 => "f64",
-        })
-    }
-}
-
-/// The type of an encoded term.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TermType {
-    /// A bit vector of this width.
-    Bv(u32),
-    /// A float of this format (carried as its bits).
-    Float(Format),
-    /// The SMT boolean sort.
-    Bool,
-}
-
-impl fmt::Display for TermType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TermType::Bv(w) => write!(f, "bv{w}"),
-            TermType::Float(fmt) => write!(f, "{fmt}"),
-            TermType::Bool => f.write_str("bool"),
-        }
-    }
+/// The bits of the power of two `2^exp` in format `fmt` (`exp` small enough
+/// to be a normal number, which every caller guarantees).
+fn power_of_two_bits(fmt: FloatFormat, exp: u32) -> u64 {
+    let bias = (1u64 << (fmt.exponent_bits() - 1)) - 1;
+    (bias + u64::from(exp)) << fraction_bits(fmt)
 }
 
 /// A semantic value as a Z3 term.
@@ -116,39 +52,39 @@ pub enum Term {
     /// A bit vector.
     Bv(BV),
     /// A float of the given format, as its IEEE-754 bits.
-    Float(Format, BV),
+    Float(FloatFormat, BV),
     /// A boolean.
     Bool(Bool),
 }
 
 impl Term {
     /// The term's type.
-    pub fn ty(&self) -> TermType {
+    pub fn ty(&self) -> SemType {
         match self {
-            Term::Bv(bv) => TermType::Bv(bv.get_size()),
-            Term::Float(fmt, _) => TermType::Float(*fmt),
-            Term::Bool(_) => TermType::Bool,
+            Term::Bv(bv) => SemType::Bv(bv.get_size()),
+            Term::Float(fmt, _) => SemType::Float(*fmt),
+            Term::Bool(_) => SemType::Bool,
         }
     }
 
     /// A fresh-named constant (free variable) of the given type. Floats are
     /// bit-vector constants: every bit pattern, every NaN payload included,
     /// is a possible value.
-    pub fn var(name: &str, ty: TermType) -> Term {
+    pub fn var(name: &str, ty: SemType) -> Term {
         match ty {
-            TermType::Bv(w) => Term::Bv(BV::new_const(name, w)),
-            TermType::Float(fmt) => Term::Float(fmt, BV::new_const(name, fmt.bits())),
-            TermType::Bool => Term::Bool(Bool::new_const(name)),
+            SemType::Bv(w) => Term::Bv(BV::new_const(name, w)),
+            SemType::Float(fmt) => Term::Float(fmt, BV::new_const(name, fmt.bits())),
+            SemType::Bool => Term::Bool(Bool::new_const(name)),
         }
     }
 
     /// The literal of type `ty` with these bits (taken modulo the width; a
     /// float literal is its bit pattern). `None` for the boolean type.
-    pub fn literal(bits: u64, ty: TermType) -> Option<Term> {
+    pub fn literal(bits: u64, ty: SemType) -> Option<Term> {
         match ty {
-            TermType::Bv(w) => Some(Term::Bv(bv_lit(bits, w))),
-            TermType::Float(fmt) => Some(Term::Float(fmt, bv_lit(bits, fmt.bits()))),
-            TermType::Bool => None,
+            SemType::Bv(w) => Some(Term::Bv(bv_lit(bits, w))),
+            SemType::Float(fmt) => Some(Term::Float(fmt, bv_lit(bits, fmt.bits()))),
+            SemType::Bool => None,
         }
     }
 
@@ -199,7 +135,7 @@ fn want_bv2<'t>(prim: &str, a: &'t Term, b: &'t Term) -> Result<(&'t BV, &'t BV)
 }
 
 /// `x` if it is a float: its format and bits.
-fn want_float<'t>(prim: &str, x: &'t Term) -> Result<(Format, &'t BV), EncodeError> {
+fn want_float<'t>(prim: &str, x: &'t Term) -> Result<(FloatFormat, &'t BV), EncodeError> {
     match x {
         Term::Float(fmt, bits) => Ok((*fmt, bits)),
         other => err(prim, format!("expects a float, got {}", other.ty())),
@@ -207,10 +143,14 @@ fn want_float<'t>(prim: &str, x: &'t Term) -> Result<(Format, &'t BV), EncodeErr
 }
 
 /// Two floats of the same format.
-fn want_float2<'t>(prim: &str, a: &'t Term, b: &'t Term) -> Result<(Format, &'t BV, &'t BV), EncodeError> {
+fn want_float2<'t>(
+    prim: &str,
+    a: &'t Term,
+    b: &'t Term,
+) -> Result<(FloatFormat, &'t BV, &'t BV), EncodeError> {
     let ((fa, a), (fb, b)) = (want_float(prim, a)?, want_float(prim, b)?);
     if fa != fb {
-        return err(prim, format!("operands of formats {fa} and {fb}"));
+        return err(prim, format!("operands of formats {} and {}", fa.ty(), fb.ty()));
     }
     Ok((fa, a, b))
 }
@@ -223,12 +163,12 @@ fn want_bool<'t>(prim: &str, x: &'t Term) -> Result<&'t Bool, EncodeError> {
 }
 
 /// The float value of a bit pattern: `((_ to_fp eb sb) bits)`.
-pub fn fp_of_bits(fmt: Format, bits: &BV) -> Result<Float, EncodeError> {
+pub fn fp_of_bits(fmt: FloatFormat, bits: &BV) -> Result<Float, EncodeError> {
     if bits.get_size() != fmt.bits() {
-        return err("to_fp", format!("a bv{} is not the bits of an {fmt}", bits.get_size()));
+        return err("to_fp", format!("a bv{} is not the bits of an {}", bits.get_size(), fmt.ty()));
     }
     let ctx = bits.get_ctx();
-    let sort = fmt.sort();
+    let sort = fp_sort(fmt);
     // SAFETY: `ctx` is the live context `bits` belongs to, `bits` is a valid
     // bit-vector AST of width `fmt.bits()` (checked above) and `sort` is a
     // floating-point sort of that total width, which is all
@@ -243,9 +183,9 @@ pub fn fp_of_bits(fmt: Format, bits: &BV) -> Result<Float, EncodeError> {
 }
 
 /// The float value of a signed (`signed`) or unsigned bit vector, RNE.
-fn fp_of_int(fmt: Format, x: &BV, signed: bool) -> Result<Float, EncodeError> {
+fn fp_of_int(fmt: FloatFormat, x: &BV, signed: bool) -> Result<Float, EncodeError> {
     let ctx = x.get_ctx();
-    let sort = fmt.sort();
+    let sort = fp_sort(fmt);
     let rne = RoundingMode::round_nearest_ties_to_even();
     let c = ctx.get_z3_context();
     // SAFETY: as in `fp_of_bits`: a live context, and a rounding-mode AST, a
@@ -265,12 +205,12 @@ fn fp_of_int(fmt: Format, x: &BV, signed: bool) -> Result<Float, EncodeError> {
 }
 
 /// The float literal `2^exp` of format `fmt`.
-fn fp_power_of_two(fmt: Format, exp: u32) -> Result<Float, EncodeError> {
-    fp_of_bits(fmt, &bv_lit(fmt.power_of_two_bits(exp), fmt.bits()))
+fn fp_power_of_two(fmt: FloatFormat, exp: u32) -> Result<Float, EncodeError> {
+    fp_of_bits(fmt, &bv_lit(power_of_two_bits(fmt, exp), fmt.bits()))
 }
 
 /// The sign-bit mask of a format, as a bit vector.
-fn sign_mask(fmt: Format) -> BV {
+fn sign_mask(fmt: FloatFormat) -> BV {
     bv_lit(1u64 << (fmt.bits() - 1), fmt.bits())
 }
 
@@ -279,7 +219,8 @@ fn sign_mask(fmt: Format) -> BV {
 /// query.
 #[derive(Debug, Default)]
 pub struct Encoder {
-    nan_payloads: HashMap<(String, Format, Vec<TermType>), FuncDecl>,
+    nan_payloads: HashMap<(String, FloatFormat, Vec<SemType>), FuncDecl>,
+    nan_sources: usize,
 }
 
 impl Encoder {
@@ -288,17 +229,25 @@ impl Encoder {
         Encoder::default()
     }
 
+    /// How many applications of NaN-producing primitives (arithmetic,
+    /// rounding, `fmin_wasm`/`fmax_wasm`, `to_fp`) have been encoded: a term
+    /// encoded with none has a deterministic value, NaN bits included.
+    pub fn nan_sources(&self) -> usize {
+        self.nan_sources
+    }
+
     /// The bits of a NaN produced by primitive `prim` from `operands`: a
     /// quiet NaN whose sign and payload are an unspecified function of the
     /// primitive and its operands.
-    fn nan_bits(&mut self, prim: &str, fmt: Format, operands: &[&Term]) -> Result<BV, EncodeError> {
+    fn nan_bits(&mut self, prim: &str, fmt: FloatFormat, operands: &[&Term]) -> Result<BV, EncodeError> {
+        self.nan_sources += 1;
         let key = (prim.to_owned(), fmt, operands.iter().map(|t| t.ty()).collect::<Vec<_>>());
         // The function gives the sign and the fraction bits below the quiet bit.
-        let payload_width = fmt.fraction_bits();
+        let payload_width = fraction_bits(fmt);
         let decl = self.nan_payloads.entry(key).or_insert_with(|| {
             let domain: Vec<Sort> = operands.iter().map(|t| sort_of(t.ty())).collect();
             let domain_refs: Vec<&Sort> = domain.iter().collect();
-            FuncDecl::new(format!("nan_{prim}_{fmt}"), &domain_refs, &Sort::bitvector(payload_width))
+            FuncDecl::new(format!("nan_{prim}_{}", fmt.ty()), &domain_refs, &Sort::bitvector(payload_width))
         });
         let args: Vec<&dyn Ast> = operands
             .iter()
@@ -322,7 +271,7 @@ impl Encoder {
     fn float_result(
         &mut self,
         prim: &str,
-        fmt: Format,
+        fmt: FloatFormat,
         operands: &[&Term],
         value: &Float,
     ) -> Result<Term, EncodeError> {
@@ -330,16 +279,17 @@ impl Encoder {
         Ok(Term::Float(fmt, value.is_nan().ite(&nan, &value.to_ieee_bv())))
     }
 
-    /// Applies the primitive named `prim` (its rule-file name) to width/type
-    /// immediates and operands. A width immediate is given as
-    /// [`Immediate::Width`], a format immediate (`to_fp`, `sbv_to_fp`,
-    /// `ubv_to_fp`, `bits_to_fp`) as [`Immediate::Format`].
-    pub fn apply(&mut self, prim: &str, imms: &[Immediate], args: &[Term]) -> Result<Term, EncodeError> {
+    /// Applies `prim` to its immediates and operands. Immediates are numbers
+    /// as in [`plumb_rules::Sem::App`]: widths in bits, bit indices for
+    /// `extract`, and 32 or 64 for the format of `to_fp`, `sbv_to_fp`,
+    /// `ubv_to_fp` and `bits_to_fp`.
+    pub fn apply(&mut self, prim: Prim, imms: &[u32], args: &[Term]) -> Result<Term, EncodeError> {
         use Term::{Bool as B, Bv};
+        let name = prim.name();
         let arity = |n: usize, m: usize| -> Result<(), EncodeError> {
             if imms.len() != n || args.len() != m {
                 return err(
-                    prim,
+                    name,
                     format!("takes {n} immediates and {m} operands, given {} and {}", imms.len(), args.len()),
                 );
             }
@@ -347,151 +297,151 @@ impl Encoder {
         };
         let bin_bv = |f: fn(&BV, &BV) -> BV| -> Result<Term, EncodeError> {
             arity(0, 2)?;
-            let (a, b) = want_bv2(prim, &args[0], &args[1])?;
+            let (a, b) = want_bv2(name, &args[0], &args[1])?;
             Ok(Bv(f(a, b)))
         };
         let cmp_bv = |f: fn(&BV, &BV) -> Bool| -> Result<Term, EncodeError> {
             arity(0, 2)?;
-            let (a, b) = want_bv2(prim, &args[0], &args[1])?;
+            let (a, b) = want_bv2(name, &args[0], &args[1])?;
             Ok(B(f(a, b)))
         };
         let cmp_fp = |f: fn(&Float, &Float) -> Bool| -> Result<Term, EncodeError> {
             arity(0, 2)?;
-            let (fmt, a, b) = want_float2(prim, &args[0], &args[1])?;
+            let (fmt, a, b) = want_float2(name, &args[0], &args[1])?;
             Ok(B(f(&fp_of_bits(fmt, a)?, &fp_of_bits(fmt, b)?)))
         };
         match prim {
-            "bvadd" => bin_bv(|a, b| a.bvadd(b)),
-            "bvsub" => bin_bv(|a, b| a.bvsub(b)),
-            "bvmul" => bin_bv(|a, b| a.bvmul(b)),
-            "bvudiv" => bin_bv(|a, b| a.bvudiv(b)),
-            "bvsdiv" => bin_bv(|a, b| a.bvsdiv(b)),
-            "bvurem" => bin_bv(|a, b| a.bvurem(b)),
-            "bvsrem" => bin_bv(|a, b| a.bvsrem(b)),
-            "bvand" => bin_bv(|a, b| a.bvand(b)),
-            "bvor" => bin_bv(|a, b| a.bvor(b)),
-            "bvxor" => bin_bv(|a, b| a.bvxor(b)),
-            "bvshl" => bin_bv(|a, b| a.bvshl(b)),
-            "bvlshr" => bin_bv(|a, b| a.bvlshr(b)),
-            "bvashr" => bin_bv(|a, b| a.bvashr(b)),
-            "rotl" => bin_bv(|a, b| rotate(a, b, true)),
-            "rotr" => bin_bv(|a, b| rotate(a, b, false)),
-            "bvnot" | "bvneg" | "clz" | "ctz" | "popcnt" => {
+            Prim::BvAdd => bin_bv(|a, b| a.bvadd(b)),
+            Prim::BvSub => bin_bv(|a, b| a.bvsub(b)),
+            Prim::BvMul => bin_bv(|a, b| a.bvmul(b)),
+            Prim::BvUdiv => bin_bv(|a, b| a.bvudiv(b)),
+            Prim::BvSdiv => bin_bv(|a, b| a.bvsdiv(b)),
+            Prim::BvUrem => bin_bv(|a, b| a.bvurem(b)),
+            Prim::BvSrem => bin_bv(|a, b| a.bvsrem(b)),
+            Prim::BvAnd => bin_bv(|a, b| a.bvand(b)),
+            Prim::BvOr => bin_bv(|a, b| a.bvor(b)),
+            Prim::BvXor => bin_bv(|a, b| a.bvxor(b)),
+            Prim::BvShl => bin_bv(|a, b| a.bvshl(b)),
+            Prim::BvLshr => bin_bv(|a, b| a.bvlshr(b)),
+            Prim::BvAshr => bin_bv(|a, b| a.bvashr(b)),
+            Prim::Rotl => bin_bv(|a, b| rotate(a, b, true)),
+            Prim::Rotr => bin_bv(|a, b| rotate(a, b, false)),
+            Prim::BvNot | Prim::BvNeg | Prim::Clz | Prim::Ctz | Prim::Popcnt => {
                 arity(0, 1)?;
-                let a = want_bv(prim, &args[0])?;
+                let a = want_bv(name, &args[0])?;
                 Ok(Bv(match prim {
-                    "bvnot" => a.bvnot(),
-                    "bvneg" => a.bvneg(),
-                    "clz" => count_zeros(a, true),
-                    "ctz" => count_zeros(a, false),
+                    Prim::BvNot => a.bvnot(),
+                    Prim::BvNeg => a.bvneg(),
+                    Prim::Clz => count_zeros(a, true),
+                    Prim::Ctz => count_zeros(a, false),
                     _ => popcnt(a),
                 }))
             }
-            "zext" | "sext" => {
+            Prim::Zext | Prim::Sext => {
                 arity(1, 1)?;
-                let w = imms[0].width(prim)?;
-                let a = want_bv(prim, &args[0])?;
+                let w = imms[0];
+                let a = want_bv(name, &args[0])?;
                 let from = a.get_size();
                 if w < from || w > 64 {
-                    return err(prim, format!("cannot extend a bv{from} to {w} bits"));
+                    return err(name, format!("cannot extend a bv{from} to {w} bits"));
                 }
                 Ok(Bv(match (w - from, prim) {
                     (0, _) => a.clone(),
-                    (n, "zext") => a.zero_ext(n),
+                    (n, Prim::Zext) => a.zero_ext(n),
                     (n, _) => a.sign_ext(n),
                 }))
             }
-            "extract" => {
+            Prim::Extract => {
                 arity(2, 1)?;
-                let (hi, lo) = (imms[0].width(prim)?, imms[1].width(prim)?);
-                let a = want_bv(prim, &args[0])?;
+                let (hi, lo) = (imms[0], imms[1]);
+                let a = want_bv(name, &args[0])?;
                 if lo > hi || hi >= a.get_size() {
-                    return err(prim, format!("bits {hi}..{lo} of a bv{}", a.get_size()));
+                    return err(name, format!("bits {hi}..{lo} of a bv{}", a.get_size()));
                 }
                 Ok(Bv(a.extract(hi, lo)))
             }
-            "bveq" => cmp_bv(|a, b| a.eq(b)),
-            "bvne" => cmp_bv(|a, b| a.eq(b).not()),
-            "bvult" => cmp_bv(|a, b| a.bvult(b)),
-            "bvule" => cmp_bv(|a, b| a.bvule(b)),
-            "bvugt" => cmp_bv(|a, b| a.bvugt(b)),
-            "bvuge" => cmp_bv(|a, b| a.bvuge(b)),
-            "bvslt" => cmp_bv(|a, b| a.bvslt(b)),
-            "bvsle" => cmp_bv(|a, b| a.bvsle(b)),
-            "bvsgt" => cmp_bv(|a, b| a.bvsgt(b)),
-            "bvsge" => cmp_bv(|a, b| a.bvsge(b)),
-            "ite" => {
+            Prim::BvEq => cmp_bv(|a, b| a.eq(b)),
+            Prim::BvNe => cmp_bv(|a, b| a.eq(b).not()),
+            Prim::BvUlt => cmp_bv(|a, b| a.bvult(b)),
+            Prim::BvUle => cmp_bv(|a, b| a.bvule(b)),
+            Prim::BvUgt => cmp_bv(|a, b| a.bvugt(b)),
+            Prim::BvUge => cmp_bv(|a, b| a.bvuge(b)),
+            Prim::BvSlt => cmp_bv(|a, b| a.bvslt(b)),
+            Prim::BvSle => cmp_bv(|a, b| a.bvsle(b)),
+            Prim::BvSgt => cmp_bv(|a, b| a.bvsgt(b)),
+            Prim::BvSge => cmp_bv(|a, b| a.bvsge(b)),
+            Prim::Ite => {
                 arity(0, 3)?;
-                let c = want_bool(prim, &args[0])?;
-                ite(prim, c, &args[1], &args[2])
+                let c = want_bool(name, &args[0])?;
+                ite(name, c, &args[1], &args[2])
             }
-            "bool2bv" => {
+            Prim::Bool2Bv => {
                 arity(1, 1)?;
-                let w = imms[0].width(prim)?;
+                let w = imms[0];
                 if w == 0 || w > 64 {
-                    return err(prim, format!("no bit vector of {w} bits"));
+                    return err(name, format!("no bit vector of {w} bits"));
                 }
-                let c = want_bool(prim, &args[0])?;
+                let c = want_bool(name, &args[0])?;
                 Ok(Bv(c.ite(&bv_lit(1, w), &bv_lit(0, w))))
             }
-            "and" | "or" => {
+            Prim::And | Prim::Or => {
                 arity(0, 2)?;
-                let (a, b) = (want_bool(prim, &args[0])?, want_bool(prim, &args[1])?);
-                Ok(B(if prim == "and" { Bool::and(&[a, b]) } else { Bool::or(&[a, b]) }))
+                let (a, b) = (want_bool(name, &args[0])?, want_bool(name, &args[1])?);
+                Ok(B(if prim == Prim::And { Bool::and(&[a, b]) } else { Bool::or(&[a, b]) }))
             }
-            "not" => {
+            Prim::Not => {
                 arity(0, 1)?;
-                Ok(B(want_bool(prim, &args[0])?.not()))
+                Ok(B(want_bool(name, &args[0])?.not()))
             }
-            "fadd" | "fsub" | "fmul" | "fdiv" => {
+            Prim::FAdd | Prim::FSub | Prim::FMul | Prim::FDiv => {
                 arity(0, 2)?;
-                let (fmt, a, b) = want_float2(prim, &args[0], &args[1])?;
+                let (fmt, a, b) = want_float2(name, &args[0], &args[1])?;
                 let (x, y) = (fp_of_bits(fmt, a)?, fp_of_bits(fmt, b)?);
                 let rne = RoundingMode::round_nearest_ties_to_even();
                 let value = match prim {
-                    "fadd" => x.add_with_rounding_mode(&y, &rne),
-                    "fsub" => x.sub_with_rounding_mode(&y, &rne),
-                    "fmul" => x.mul_with_rounding_mode(&y, &rne),
+                    Prim::FAdd => x.add_with_rounding_mode(&y, &rne),
+                    Prim::FSub => x.sub_with_rounding_mode(&y, &rne),
+                    Prim::FMul => x.mul_with_rounding_mode(&y, &rne),
                     _ => x.div_with_rounding_mode(&y, &rne),
                 };
-                self.float_result(prim, fmt, &[&args[0], &args[1]], &value)
+                self.float_result(name, fmt, &[&args[0], &args[1]], &value)
             }
-            "fsqrt" | "fround_ceil" | "fround_floor" | "fround_trunc" | "fround_nearest" => {
+            Prim::FSqrt | Prim::FRoundCeil | Prim::FRoundFloor | Prim::FRoundTrunc | Prim::FRoundNearest => {
                 arity(0, 1)?;
-                let (fmt, a) = want_float(prim, &args[0])?;
+                let (fmt, a) = want_float(name, &args[0])?;
                 let x = fp_of_bits(fmt, a)?;
                 let value = match prim {
-                    "fsqrt" => x.sqrt_with_rounding_mode(&RoundingMode::round_nearest_ties_to_even()),
-                    "fround_ceil" => {
+                    Prim::FSqrt => x.sqrt_with_rounding_mode(&RoundingMode::round_nearest_ties_to_even()),
+                    Prim::FRoundCeil => {
                         x.round_to_integral_with_rounding_mode(&RoundingMode::round_towards_positive())
                     }
-                    "fround_floor" => {
+                    Prim::FRoundFloor => {
                         x.round_to_integral_with_rounding_mode(&RoundingMode::round_towards_negative())
                     }
-                    "fround_trunc" => {
+                    Prim::FRoundTrunc => {
                         x.round_to_integral_with_rounding_mode(&RoundingMode::round_towards_zero())
                     }
                     _ => x.round_to_integral_with_rounding_mode(&RoundingMode::round_nearest_ties_to_even()),
                 };
-                self.float_result(prim, fmt, &[&args[0]], &value)
+                self.float_result(name, fmt, &[&args[0]], &value)
             }
-            "fabs" | "fneg" => {
+            Prim::FAbs | Prim::FNeg => {
                 arity(0, 1)?;
-                let (fmt, a) = want_float(prim, &args[0])?;
+                let (fmt, a) = want_float(name, &args[0])?;
                 let mask = sign_mask(fmt);
-                Ok(Term::Float(fmt, if prim == "fabs" { a.bvand(mask.bvnot()) } else { a.bvxor(&mask) }))
+                Ok(Term::Float(fmt, if prim == Prim::FAbs { a.bvand(mask.bvnot()) } else { a.bvxor(&mask) }))
             }
-            "fcopysign" => {
+            Prim::FCopysign => {
                 arity(0, 2)?;
-                let (fmt, a, b) = want_float2(prim, &args[0], &args[1])?;
+                let (fmt, a, b) = want_float2(name, &args[0], &args[1])?;
                 let mask = sign_mask(fmt);
                 Ok(Term::Float(fmt, a.bvand(mask.bvnot()).bvor(b.bvand(&mask))))
             }
-            "fmin_wasm" | "fmax_wasm" => {
+            Prim::FMinWasm | Prim::FMaxWasm => {
                 arity(0, 2)?;
-                let (fmt, a, b) = want_float2(prim, &args[0], &args[1])?;
+                let (fmt, a, b) = want_float2(name, &args[0], &args[1])?;
                 let (x, y) = (fp_of_bits(fmt, a)?, fp_of_bits(fmt, b)?);
-                let is_min = prim == "fmin_wasm";
+                let is_min = prim == Prim::FMinWasm;
                 // Written out rather than fp.min/fp.max, whose result on
                 // (+0, -0) SMT-LIB leaves unspecified: Wasm orders -0 < +0,
                 // so of two zeros min has a sign bit if either has (the OR of
@@ -502,116 +452,100 @@ impl Encoder {
                 let number = both_zero.ite(&zeros, &ordered.ite(a, b));
                 // A NaN operand makes the result NaN.
                 let either_nan = Bool::or(&[x.is_nan(), y.is_nan()]);
-                let nan = self.nan_bits(prim, fmt, &[&args[0], &args[1]])?;
+                let nan = self.nan_bits(name, fmt, &[&args[0], &args[1]])?;
                 Ok(Term::Float(fmt, either_nan.ite(&nan, &number)))
             }
-            "feq" => cmp_fp(|a, b| a.eq_fpa(b)),
-            "flt" => cmp_fp(|a, b| a.lt(b)),
-            "fle" => cmp_fp(|a, b| a.le(b)),
-            "fgt" => cmp_fp(|a, b| a.gt(b)),
-            "fge" => cmp_fp(|a, b| a.ge(b)),
-            "fisnan" => {
+            Prim::FEq => cmp_fp(|a, b| a.eq_fpa(b)),
+            Prim::FLt => cmp_fp(|a, b| a.lt(b)),
+            Prim::FLe => cmp_fp(|a, b| a.le(b)),
+            Prim::FGt => cmp_fp(|a, b| a.gt(b)),
+            Prim::FGe => cmp_fp(|a, b| a.ge(b)),
+            Prim::FIsNan => {
                 arity(0, 1)?;
-                let (fmt, a) = want_float(prim, &args[0])?;
+                let (fmt, a) = want_float(name, &args[0])?;
                 Ok(B(fp_of_bits(fmt, a)?.is_nan()))
             }
-            "to_fp" => {
+            Prim::ToFp => {
                 arity(1, 1)?;
-                let to = imms[0].format(prim)?;
-                let (from, a) = want_float(prim, &args[0])?;
+                let to = format_of(name, imms[0])?;
+                let (from, a) = want_float(name, &args[0])?;
                 if from == to {
                     return Ok(args[0].clone());
                 }
                 let value = fp_of_bits(from, a)?
-                    .to_fp_with_rounding_mode(&RoundingMode::round_nearest_ties_to_even(), &to.sort());
-                self.float_result(prim, to, &[&args[0]], &value)
+                    .to_fp_with_rounding_mode(&RoundingMode::round_nearest_ties_to_even(), &fp_sort(to));
+                self.float_result(name, to, &[&args[0]], &value)
             }
-            "sbv_to_fp" | "ubv_to_fp" => {
+            Prim::SbvToFp | Prim::UbvToFp => {
                 arity(1, 1)?;
-                let to = imms[0].format(prim)?;
-                let a = want_bv(prim, &args[0])?;
+                let to = format_of(name, imms[0])?;
+                let a = want_bv(name, &args[0])?;
                 // Never NaN, so its encoding is exact.
-                Ok(Term::Float(to, fp_of_int(to, a, prim == "sbv_to_fp")?.to_ieee_bv()))
+                Ok(Term::Float(to, fp_of_int(to, a, prim == Prim::SbvToFp)?.to_ieee_bv()))
             }
-            "fp_to_sbv" | "fp_to_ubv" => {
+            Prim::FpToSbv | Prim::FpToUbv => {
                 arity(1, 1)?;
-                let w = int_width(prim, &imms[0])?;
-                let (fmt, a) = want_float(prim, &args[0])?;
+                let w = int_width(name, imms[0])?;
+                let (fmt, a) = want_float(name, &args[0])?;
                 let x = fp_of_bits(fmt, a)?;
                 let rtz = RoundingMode::round_towards_zero();
-                Ok(Bv(if prim == "fp_to_sbv" {
+                Ok(Bv(if prim == Prim::FpToSbv {
                     x.to_sbv_with_rounding_mode(&rtz, w)
                 } else {
                     x.to_ubv_with_rounding_mode(&rtz, w)
                 }))
             }
-            "fp_to_sbv_sat" | "fp_to_ubv_sat" => {
+            Prim::FpToSbvSat | Prim::FpToUbvSat => {
                 arity(1, 1)?;
-                let w = int_width(prim, &imms[0])?;
-                let (fmt, a) = want_float(prim, &args[0])?;
-                Ok(Bv(saturating_truncation(fmt, a, w, prim == "fp_to_sbv_sat")?))
+                let w = int_width(name, imms[0])?;
+                let (fmt, a) = want_float(name, &args[0])?;
+                Ok(Bv(saturating_truncation(fmt, a, w, prim == Prim::FpToSbvSat)?))
             }
-            "fbits" => {
+            Prim::FBits => {
                 arity(0, 1)?;
-                let (_, a) = want_float(prim, &args[0])?;
+                let (_, a) = want_float(name, &args[0])?;
                 Ok(Bv(a.clone()))
             }
-            "bits_to_fp" => {
+            Prim::BitsToFp => {
                 arity(1, 1)?;
-                let to = imms[0].format(prim)?;
-                let a = want_bv(prim, &args[0])?;
+                let to = format_of(name, imms[0])?;
+                let a = want_bv(name, &args[0])?;
                 if a.get_size() != to.bits() {
-                    return err(prim, format!("a bv{} is not the bits of an {to}", a.get_size()));
+                    return err(name, format!("a bv{} is not the bits of an {}", a.get_size(), to.ty()));
                 }
                 Ok(Term::Float(to, a.clone()))
             }
-            other => err(other, "is not a semantic primitive"),
+            Prim::Bitcast => err(name, "is resolved by instantiation and has no encoding of its own"),
         }
     }
 
     /// The condition under which the partial primitive `prim` (`fp_to_sbv`,
     /// `fp_to_ubv`) is defined on `args`; `None` for a total primitive.
-    pub fn domain(&self, prim: &str, imms: &[Immediate], args: &[Term]) -> Result<Option<Bool>, EncodeError> {
-        if prim != "fp_to_sbv" && prim != "fp_to_ubv" {
+    pub fn domain(&self, prim: Prim, imms: &[u32], args: &[Term]) -> Result<Option<Bool>, EncodeError> {
+        if prim != Prim::FpToSbv && prim != Prim::FpToUbv {
             return Ok(None);
         }
-        let (Some(imm), Some(arg)) = (imms.first(), args.first()) else {
-            return err(prim, "takes 1 immediate and 1 operand");
+        let name = prim.name();
+        let (Some(&imm), Some(arg)) = (imms.first(), args.first()) else {
+            return err(name, "takes 1 immediate and 1 operand");
         };
-        let w = int_width(prim, imm)?;
-        let (fmt, a) = want_float(prim, arg)?;
-        Ok(Some(truncation_in_range(fmt, a, w, prim == "fp_to_sbv")?))
+        let w = int_width(name, imm)?;
+        let (fmt, a) = want_float(name, arg)?;
+        Ok(Some(truncation_in_range(fmt, a, w, prim == Prim::FpToSbv)?))
     }
 }
 
-/// An immediate of a primitive: a number of bits, or a float format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Immediate {
-    /// A number (of bits, or a bit index for `extract`).
-    Width(u32),
-    /// A float format.
-    Format(Format),
-}
-
-impl Immediate {
-    fn width(self, prim: &str) -> Result<u32, EncodeError> {
-        match self {
-            Immediate::Width(w) => Ok(w),
-            Immediate::Format(f) => err(prim, format!("expects a width, got the format {f}")),
-        }
-    }
-
-    fn format(self, prim: &str) -> Result<Format, EncodeError> {
-        match self {
-            Immediate::Format(f) => Ok(f),
-            Immediate::Width(w) => err(prim, format!("expects a float format, got the width {w}")),
-        }
+/// The float format an immediate of 32 or 64 bits stands for.
+fn format_of(prim: &str, imm: u32) -> Result<FloatFormat, EncodeError> {
+    match imm {
+        32 => Ok(FloatFormat::F32),
+        64 => Ok(FloatFormat::F64),
+        other => err(prim, format!("no float format of {other} bits")),
     }
 }
 
 /// The integer width of a float-to-integer conversion: 8 to 64 bits.
-fn int_width(prim: &str, imm: &Immediate) -> Result<u32, EncodeError> {
-    let w = imm.width(prim)?;
+fn int_width(prim: &str, w: u32) -> Result<u32, EncodeError> {
     if !(8..=64).contains(&w) {
         return err(prim, format!("cannot convert to a {w}-bit integer"));
     }
@@ -619,11 +553,11 @@ fn int_width(prim: &str, imm: &Immediate) -> Result<u32, EncodeError> {
 }
 
 /// The SMT sort of a term type.
-fn sort_of(ty: TermType) -> Sort {
+fn sort_of(ty: SemType) -> Sort {
     match ty {
-        TermType::Bv(w) => Sort::bitvector(w),
-        TermType::Float(fmt) => Sort::bitvector(fmt.bits()),
-        TermType::Bool => Sort::bool(),
+        SemType::Bv(w) => Sort::bitvector(w),
+        SemType::Float(fmt) => Sort::bitvector(fmt.bits()),
+        SemType::Bool => Sort::bool(),
     }
 }
 
@@ -674,7 +608,7 @@ fn popcnt(a: &BV) -> BV {
 
 /// The bounds `[low, high)` of the integers of `w` bits, signed or not, as
 /// floats: powers of two (or zero), which every format represents exactly.
-fn integer_range(fmt: Format, w: u32, signed: bool) -> Result<(Float, Float), EncodeError> {
+fn integer_range(fmt: FloatFormat, w: u32, signed: bool) -> Result<(Float, Float), EncodeError> {
     Ok(if signed {
         (fp_power_of_two(fmt, w - 1)?.unary_neg(), fp_power_of_two(fmt, w - 1)?)
     } else {
@@ -685,7 +619,7 @@ fn integer_range(fmt: Format, w: u32, signed: bool) -> Result<(Float, Float), En
 /// Whether truncating the float with bits `a` toward zero gives an integer
 /// representable in `w` bits, signed or not: Wasm's exact bounds, since the
 /// truncated value is an integer and is compared with exact bounds.
-fn truncation_in_range(fmt: Format, a: &BV, w: u32, signed: bool) -> Result<Bool, EncodeError> {
+fn truncation_in_range(fmt: FloatFormat, a: &BV, w: u32, signed: bool) -> Result<Bool, EncodeError> {
     let t = fp_of_bits(fmt, a)?.round_to_integral_with_rounding_mode(&RoundingMode::round_towards_zero());
     let (low, high) = integer_range(fmt, w, signed)?;
     // Comparisons with NaN are false, so NaN is out of range.
@@ -694,7 +628,7 @@ fn truncation_in_range(fmt: Format, a: &BV, w: u32, signed: bool) -> Result<Bool
 
 /// Wasm's `trunc_sat`: NaN → 0, below the range → the minimum, above → the
 /// maximum, else truncation toward zero.
-fn saturating_truncation(fmt: Format, a: &BV, w: u32, signed: bool) -> Result<BV, EncodeError> {
+fn saturating_truncation(fmt: FloatFormat, a: &BV, w: u32, signed: bool) -> Result<BV, EncodeError> {
     let x = fp_of_bits(fmt, a)?;
     let rtz = RoundingMode::round_towards_zero();
     let (min, max, in_range) = if signed {
@@ -836,27 +770,31 @@ mod tests {
         Term::Bv(bv_lit(v, w))
     }
     fn f32t(v: f32) -> Term {
-        Term::Float(Format::F32, bv_lit(u64::from(v.to_bits()), 32))
+        Term::Float(FloatFormat::F32, bv_lit(u64::from(v.to_bits()), 32))
     }
     fn f64t(v: f64) -> Term {
-        Term::Float(Format::F64, bv_lit(v.to_bits(), 64))
+        Term::Float(FloatFormat::F64, bv_lit(v.to_bits(), 64))
     }
 
-    fn app(prim: &str, imms: &[Immediate], args: impl AsRef<[Term]>) -> Term {
-        Encoder::new().apply(prim, imms, args.as_ref()).unwrap_or_else(|e| panic!("{e}"))
+    fn prim(name: &str) -> Prim {
+        Prim::from_name(name).unwrap_or_else(|| panic!("no primitive {name}"))
+    }
+
+    fn app(name: &str, imms: &[u32], args: impl AsRef<[Term]>) -> Term {
+        Encoder::new().apply(prim(name), imms, args.as_ref()).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Whether `bits` is a quiet NaN of `fmt` (what Wasm calls an arithmetic NaN).
-    fn is_quiet_nan(fmt: Format, bits: u64) -> bool {
-        let exp = (bits >> fmt.fraction_bits()) & ((1 << fmt.exponent_bits()) - 1);
-        exp == (1 << fmt.exponent_bits()) - 1 && bits >> (fmt.fraction_bits() - 1) & 1 == 1
+    fn is_quiet_nan(fmt: FloatFormat, bits: u64) -> bool {
+        let exp = (bits >> fraction_bits(fmt)) & ((1 << fmt.exponent_bits()) - 1);
+        exp == (1 << fmt.exponent_bits()) - 1 && bits >> (fraction_bits(fmt) - 1) & 1 == 1
     }
 
     /// A float result matches: NaN for NaN (quiet, any payload), else the bits.
     fn check_f32(prim: &str, got: &Term, want: f32) {
         let bits = eval_bits(got);
         if want.is_nan() {
-            assert!(is_quiet_nan(Format::F32, bits), "{prim}: {bits:#x} is not a quiet NaN");
+            assert!(is_quiet_nan(FloatFormat::F32, bits), "{prim}: {bits:#x} is not a quiet NaN");
         } else {
             assert_eq!(
                 bits,
@@ -870,7 +808,7 @@ mod tests {
     fn check_f64(prim: &str, got: &Term, want: f64) {
         let bits = eval_bits(got);
         if want.is_nan() {
-            assert!(is_quiet_nan(Format::F64, bits), "{prim}: {bits:#x} is not a quiet NaN");
+            assert!(is_quiet_nan(FloatFormat::F64, bits), "{prim}: {bits:#x} is not a quiet NaN");
         } else {
             assert_eq!(bits, want.to_bits(), "{prim}: got {}, want {want}", f64::from_bits(bits));
         }
@@ -965,17 +903,17 @@ mod tests {
 
     #[test]
     fn extensions_and_extraction_move_the_right_bits() {
-        let w = |n| [Immediate::Width(n)];
+        let w = |n: u32| [n];
         for &a in &u32s() {
             let t = bv(a.into(), 32);
             assert_eq!(eval_bits(&app("zext", &w(64), [t.clone()])), u64::from(a));
             assert_eq!(eval_bits(&app("sext", &w(64), [t.clone()])), a as i32 as i64 as u64);
             assert_eq!(eval_bits(&app("zext", &w(32), [t.clone()])), u64::from(a));
-            let low8 = app("extract", &[Immediate::Width(7), Immediate::Width(0)], [t.clone()]);
+            let low8 = app("extract", &[7, 0], [t.clone()]);
             assert_eq!(eval_bits(&low8), u64::from(a as u8));
             let sext8 = app("sext", &w(32), [low8]);
             assert_eq!(eval_bits(&sext8), u64::from(a as i8 as i32 as u32));
-            let high = app("extract", &[Immediate::Width(31), Immediate::Width(16)], [t]);
+            let high = app("extract", &[31, 16], [t]);
             assert_eq!(eval_bits(&high), u64::from(a >> 16));
         }
     }
@@ -1001,7 +939,7 @@ mod tests {
                 for (prim, want) in cases {
                     let c = app(prim, &[], [ta.clone(), tb.clone()]);
                     assert_eq!(eval_bool(&c), want, "{prim} {a:#x} {b:#x}");
-                    let as_bv = app("bool2bv", &[Immediate::Width(8)], [c.clone()]);
+                    let as_bv = app("bool2bv", &[8], [c.clone()]);
                     assert_eq!(eval_bits(&as_bv), u64::from(want));
                     let chosen = app("ite", &[], [c.clone(), ta.clone(), tb.clone()]);
                     assert_eq!(eval_bits(&chosen), u64::from(if want { a } else { b }));
@@ -1133,8 +1071,8 @@ mod tests {
 
     #[test]
     fn conversions_round_to_nearest_even_like_rust_casts() {
-        let f32_fmt = [Immediate::Format(Format::F32)];
-        let f64_fmt = [Immediate::Format(Format::F64)];
+        let f32_fmt = [32];
+        let f64_fmt = [64];
         for &a in &f64s() {
             check_f32("to_fp", &app("to_fp", &f32_fmt, [f64t(a)]), a as f32);
         }
@@ -1155,7 +1093,7 @@ mod tests {
 
     #[test]
     fn truncations_are_exact_in_range_and_saturate_like_rust_casts() {
-        let w = |n| [Immediate::Width(n)];
+        let w = |n: u32| [n];
         let enc = Encoder::new();
         for &a in &f64s() {
             let t = f64t(a);
@@ -1164,15 +1102,19 @@ mod tests {
             assert_eq!(eval_bits(&app("fp_to_ubv_sat", &w(32), [t.clone()])), u64::from(a as u32));
             assert_eq!(eval_bits(&app("fp_to_sbv_sat", &w(64), [t.clone()])), a as i64 as u64);
             assert_eq!(eval_bits(&app("fp_to_ubv_sat", &w(64), [t.clone()])), a as u64);
-            let in_range =
-                enc.domain("fp_to_sbv", &w(32), std::slice::from_ref(&t)).expect("domain").expect("partial");
+            let in_range = enc
+                .domain(prim("fp_to_sbv"), &w(32), std::slice::from_ref(&t))
+                .expect("domain")
+                .expect("partial");
             let fits = !a.is_nan() && a.trunc() >= -2147483648.0 && a.trunc() <= 2147483647.0;
             assert_eq!(eval_bool(&Term::Bool(in_range)), fits, "fp_to_sbv 32 domain at {a}");
             if fits {
                 assert_eq!(eval_bits(&app("fp_to_sbv", &w(32), [t.clone()])), u64::from(a as i32 as u32));
             }
-            let in_range =
-                enc.domain("fp_to_ubv", &w(32), std::slice::from_ref(&t)).expect("domain").expect("partial");
+            let in_range = enc
+                .domain(prim("fp_to_ubv"), &w(32), std::slice::from_ref(&t))
+                .expect("domain")
+                .expect("partial");
             let fits = !a.is_nan() && a.trunc() >= 0.0 && a.trunc() <= 4294967295.0;
             assert_eq!(eval_bool(&Term::Bool(in_range)), fits, "fp_to_ubv 32 domain at {a}");
             if fits {
@@ -1183,43 +1125,45 @@ mod tests {
             let t = f32t(a);
             assert_eq!(eval_bits(&app("fp_to_sbv_sat", &w(32), [t.clone()])), u64::from(a as i32 as u32));
             assert_eq!(eval_bits(&app("fp_to_ubv_sat", &w(64), [t.clone()])), a as u64);
-            let in_range =
-                enc.domain("fp_to_sbv", &w(64), std::slice::from_ref(&t)).expect("domain").expect("partial");
+            let in_range = enc
+                .domain(prim("fp_to_sbv"), &w(64), std::slice::from_ref(&t))
+                .expect("domain")
+                .expect("partial");
             let fits =
                 !a.is_nan() && a.trunc() >= -9223372036854775808.0 && a.trunc() < 9223372036854775808.0;
             assert_eq!(eval_bool(&Term::Bool(in_range)), fits, "fp_to_sbv 64 domain at {a}");
         }
-        assert_eq!(enc.domain("fadd", &[], &[f32t(1.0), f32t(2.0)]), Ok(None));
+        assert_eq!(enc.domain(prim("fadd"), &[], &[f32t(1.0), f32t(2.0)]), Ok(None));
     }
 
     #[test]
     fn bit_casts_are_identities_on_every_pattern() {
         let nan = 0x7fa0_0001u64;
-        let as_float = app("bits_to_fp", &[Immediate::Format(Format::F32)], [bv(nan, 32)]);
-        assert_eq!(as_float.ty(), TermType::Float(Format::F32));
+        let as_float = app("bits_to_fp", &[32], [bv(nan, 32)]);
+        assert_eq!(as_float.ty(), SemType::Float(FloatFormat::F32));
         let back = app("fbits", &[], [as_float]);
-        assert_eq!(back.ty(), TermType::Bv(32));
+        assert_eq!(back.ty(), SemType::Bv(32));
         assert_eq!(eval_bits(&back), nan);
     }
 
     #[test]
     fn ill_typed_applications_are_errors_not_panics() {
         let mut enc = Encoder::new();
-        let cases: Vec<(&str, Vec<Immediate>, Vec<Term>)> = vec![
+        let cases: Vec<(&str, Vec<u32>, Vec<Term>)> = vec![
             ("bvadd", vec![], vec![bv(1, 32), bv(1, 64)]),
             ("bvadd", vec![], vec![bv(1, 32)]),
             ("fadd", vec![], vec![f32t(1.0), f64t(1.0)]),
             ("fadd", vec![], vec![bv(1, 32), bv(1, 32)]),
-            ("zext", vec![Immediate::Width(16)], vec![bv(1, 32)]),
-            ("extract", vec![Immediate::Width(40), Immediate::Width(0)], vec![bv(1, 32)]),
-            ("bits_to_fp", vec![Immediate::Format(Format::F64)], vec![bv(1, 32)]),
-            ("to_fp", vec![Immediate::Width(32)], vec![f32t(1.0)]),
+            ("zext", vec![16], vec![bv(1, 32)]),
+            ("extract", vec![40, 0], vec![bv(1, 32)]),
+            ("bits_to_fp", vec![64], vec![bv(1, 32)]),
+            ("to_fp", vec![16], vec![f32t(1.0)]),
             ("ite", vec![], vec![bv(1, 1), bv(1, 32), bv(1, 32)]),
-            ("fp_to_sbv", vec![Immediate::Width(128)], vec![f32t(1.0)]),
-            ("frobnicate", vec![], vec![]),
+            ("fp_to_sbv", vec![128], vec![f32t(1.0)]),
+            ("bitcast", vec![32], vec![f32t(1.0)]),
         ];
-        for (prim, imms, args) in cases {
-            assert!(enc.apply(prim, &imms, &args).is_err(), "{prim} accepted ill-typed operands");
+        for (name, imms, args) in cases {
+            assert!(enc.apply(prim(name), &imms, &args).is_err(), "{name} accepted ill-typed operands");
         }
     }
 }

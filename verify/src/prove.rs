@@ -1,0 +1,257 @@
+//! One rule instance, one verdict: the Z3 queries and how their answers are
+//! read.
+//!
+//! For a rule instance with side conditions `C`, left side `L` and right
+//! side `R` (each with its definedness, see [`crate::encode`]):
+//!
+//! 1. `C ∧ defined(L)` must be satisfiable, else the rule never fires and
+//!    proves nothing ([`Verdict::NeverFires`]).
+//! 2. `C ∧ defined(L) ∧ ¬(defined(R) ∧ L ≈ R)` must be unsatisfiable
+//!    ([`Verdict::Proved`]); a model is a [`Counterexample`]. `≈` is
+//!    equality, except that two float NaNs agree whatever their bits when
+//!    the left side can produce a NaN of unspecified bits itself (Wasm's
+//!    NaN nondeterminism). A left side built only of bit-exact operations
+//!    (`fneg`, `fabs`, `fcopysign`, reinterpretations, `select`, integer
+//!    arithmetic) has one result, and the right side must match its bits.
+//!
+//! `unknown` (including the per-query timeout) is never read as a proof.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use plumb_rules::{OpInstance, RuleInstance, Type};
+use z3::ast::{Ast, Bool};
+use z3::{Model, Params, SatResult, Solver};
+
+use crate::encode::{Encoded, RuleEncoder, agree};
+use crate::smt::{EncodeError, Term};
+
+/// How the verifier runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// The limit of each Z3 query; past it the verdict is
+    /// [`Verdict::Unknown`].
+    pub timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { timeout: Duration::from_secs(20) }
+    }
+}
+
+/// A concrete value in a counterexample: the bits of a value of `ty`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Value {
+    /// Its type.
+    pub ty: Type,
+    /// Its bits (low `ty.bits()` significant).
+    pub bits: u64,
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let digits = (self.ty.bits() as usize).div_ceil(4);
+        write!(f, "{:#0width$x}", self.bits, width = digits + 2)?;
+        match self.ty {
+            Type::F32 => write!(f, " ({:?})", f32::from_bits(self.bits as u32)),
+            Type::F64 => write!(f, " ({:?})", f64::from_bits(self.bits)),
+            int => {
+                let w = int.bits();
+                let signed = ((self.bits << (64 - w)) as i64) >> (64 - w);
+                if signed < 0 { write!(f, " ({} = {signed})", self.bits) } else { write!(f, " ({signed})") }
+            }
+        }
+    }
+}
+
+/// Inputs on which the two sides of a rule differ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counterexample {
+    /// Every variable of the rule (in [`RuleInstance::vars`] order) with its
+    /// value.
+    pub inputs: Vec<(String, Value)>,
+    /// The left side's value.
+    pub lhs: Value,
+    /// The right side's value, or `None` where it traps (or leaves its
+    /// domain) although the left side does not.
+    pub rhs: Option<Value>,
+}
+
+impl fmt::Display for Counterexample {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inputs: Vec<String> = self.inputs.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+        write!(f, "{}; lhs = {}, rhs = ", inputs.join(", "), self.lhs)?;
+        match &self.rhs {
+            Some(v) => write!(f, "{v}"),
+            None => f.write_str("traps (undefined where the left side is defined)"),
+        }
+    }
+}
+
+/// What the verifier concluded about one rule instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The two sides agree on every input the side conditions allow.
+    Proved,
+    /// They differ on these inputs.
+    Counterexample(Counterexample),
+    /// The side conditions (with the left side's definedness) can never
+    /// hold, so the rule never fires.
+    NeverFires,
+    /// The instance does not type-check (the sides differ in type, or a
+    /// term is ill-sorted).
+    IllTyped(String),
+    /// Z3 gave no answer (e.g. the timeout); never a pass.
+    Unknown(String),
+}
+
+impl Verdict {
+    /// Whether the instance is proved.
+    pub fn is_proved(&self) -> bool {
+        matches!(self, Verdict::Proved)
+    }
+
+    /// Whether the verdict is [`Verdict::Unknown`].
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Verdict::Unknown(_))
+    }
+
+    /// A one-word name: `proved`, `counterexample`, `never_fires`,
+    /// `ill_typed`, `unknown`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Verdict::Proved => "proved",
+            Verdict::Counterexample(_) => "counterexample",
+            Verdict::NeverFires => "never_fires",
+            Verdict::IllTyped(_) => "ill_typed",
+            Verdict::Unknown(_) => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Verdict::Proved => f.write_str("proved"),
+            Verdict::Counterexample(cex) => write!(f, "counterexample: {cex}"),
+            Verdict::NeverFires => f.write_str("the side conditions never hold: the rule never fires"),
+            Verdict::IllTyped(what) => write!(f, "does not type-check: {what}"),
+            Verdict::Unknown(why) => write!(f, "unknown ({why})"),
+        }
+    }
+}
+
+impl From<EncodeError> for Verdict {
+    fn from(e: EncodeError) -> Verdict {
+        Verdict::IllTyped(e.to_string())
+    }
+}
+
+/// Verifies one rule instance against the operator instances `ops` it
+/// refers to. Runs on the calling thread's Z3 context.
+pub fn verify_instance(ops: &[OpInstance], instance: &RuleInstance, options: &Options) -> Verdict {
+    match query(ops, instance, options) {
+        Ok(verdict) | Err(verdict) => verdict,
+    }
+}
+
+/// A solver with the query timeout set.
+fn solver(options: &Options) -> Solver {
+    let solver = Solver::new();
+    let mut params = Params::new();
+    params.set_u32("timeout", u32::try_from(options.timeout.as_millis()).unwrap_or(u32::MAX));
+    solver.set_params(&params);
+    solver
+}
+
+fn unknown(solver: &Solver, started: Instant, options: &Options) -> Verdict {
+    let reason = solver.get_reason_unknown().unwrap_or_else(|| "no reason given".to_owned());
+    if started.elapsed() >= options.timeout {
+        Verdict::Unknown(format!("timeout after {:.1}s: {reason}", options.timeout.as_secs_f64()))
+    } else {
+        Verdict::Unknown(reason)
+    }
+}
+
+fn query(ops: &[OpInstance], instance: &RuleInstance, options: &Options) -> Result<Verdict, Verdict> {
+    let mut enc = RuleEncoder::new(ops, instance);
+    let mut assumptions: Vec<Bool> = Vec::new();
+    for cond in &instance.conds {
+        let Encoded { value, defined } = enc.condition(cond)?;
+        if let Term::Bool(b) = value {
+            assumptions.push(b);
+        }
+        assumptions.push(defined);
+    }
+    let before_lhs = enc.nan_sources();
+    let lhs = enc.term(&instance.lhs)?;
+    let lhs_is_deterministic = enc.nan_sources() == before_lhs;
+    let rhs = enc.term(&instance.rhs)?;
+    let want = instance.ty.sem();
+    if lhs.value.ty() != want || rhs.value.ty() != want {
+        return Err(Verdict::IllTyped(format!(
+            "the left side is a {}, the right side a {}, the rule a {}",
+            lhs.value.ty(),
+            rhs.value.ty(),
+            instance.ty
+        )));
+    }
+    assumptions.push(lhs.defined.clone());
+
+    // 1. Can the rule fire at all?
+    let started = Instant::now();
+    let premise = Bool::and(&assumptions).simplify();
+    if premise.as_bool() != Some(true) {
+        let s = solver(options);
+        s.assert(&premise);
+        match s.check() {
+            SatResult::Sat => {}
+            SatResult::Unsat => return Ok(Verdict::NeverFires),
+            SatResult::Unknown => return Ok(unknown(&s, started, options)),
+        }
+    }
+
+    // 2. Do the sides agree wherever it fires?
+    let agreement = agree(&lhs.value, &rhs.value, lhs_is_deterministic)?;
+    let s = solver(options);
+    s.assert(&premise);
+    s.assert(Bool::and(&[rhs.defined.clone(), agreement]).not());
+    let started = Instant::now();
+    match s.check() {
+        SatResult::Unsat => Ok(Verdict::Proved),
+        SatResult::Unknown => Ok(unknown(&s, started, options)),
+        SatResult::Sat => {
+            let model = s.get_model().ok_or_else(|| Verdict::Unknown("Z3 found no model".to_owned()))?;
+            Ok(Verdict::Counterexample(counterexample(&model, instance, &enc, &lhs, &rhs)?))
+        }
+    }
+}
+
+/// Reads the inputs and both sides' values out of a model.
+fn counterexample(
+    model: &Model,
+    instance: &RuleInstance,
+    enc: &RuleEncoder<'_>,
+    lhs: &Encoded,
+    rhs: &Encoded,
+) -> Result<Counterexample, Verdict> {
+    let value_of = |term: &Term, ty: Type| -> Result<Value, Verdict> {
+        let bits = term
+            .bits()
+            .and_then(|b| model.eval(b, true))
+            .and_then(|b| b.as_u64())
+            .ok_or_else(|| Verdict::Unknown("Z3's model has no value for a term".to_owned()))?;
+        Ok(Value { ty, bits })
+    };
+    let mut inputs = Vec::with_capacity(instance.vars.len());
+    for (var, term) in instance.vars.iter().zip(enc.vars()) {
+        inputs.push((var.name.clone(), value_of(term, var.ty)?));
+    }
+    let rhs_defined = model.eval(&rhs.defined, true).and_then(|b| b.as_bool()).unwrap_or(false);
+    Ok(Counterexample {
+        inputs,
+        lhs: value_of(&lhs.value, instance.ty)?,
+        rhs: if rhs_defined { Some(value_of(&rhs.value, instance.ty)?) } else { None },
+    })
+}
