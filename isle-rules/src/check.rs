@@ -198,7 +198,8 @@ fn assignments(params: &[TypeParam], constraints: &[TypeConstraint]) -> Vec<Vec<
             .collect();
     }
     out.retain(|a| {
-        let ty = |n: &str| params.iter().position(|p| p.name == n).map(|i| a[i]);
+        let ty =
+            |n: &str| params.iter().position(|p| p.name == n).map(|i| a[i]).or_else(|| Type::from_name(n));
         constraints.iter().all(|c| match c {
             TypeConstraint::SameWidth(x, y) => ty(x).zip(ty(y)).is_some_and(|(x, y)| x.bits() == y.bits()),
             TypeConstraint::Narrower(x, y) => ty(x).zip(ty(y)).is_some_and(|(x, y)| x.bits() < y.bits()),

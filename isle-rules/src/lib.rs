@@ -60,7 +60,14 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("lower/float.isle", include_str!("../lower/float.isle")),
     ("lower/conv.isle", include_str!("../lower/conv.isle")),
     ("lower/traps.isle", include_str!("../lower/traps.isle")),
+    ("opt/algebra.isle", include_str!("../opt/algebra.isle")),
     ("opt/strength.isle", include_str!("../opt/strength.isle")),
+    ("opt/bitops.isle", include_str!("../opt/bitops.isle")),
+    ("opt/shifts.isle", include_str!("../opt/shifts.isle")),
+    ("opt/icmp.isle", include_str!("../opt/icmp.isle")),
+    ("opt/select.isle", include_str!("../opt/select.isle")),
+    ("opt/extends.isle", include_str!("../opt/extends.isle")),
+    ("opt/float.isle", include_str!("../opt/float.isle")),
 ];
 
 /// A checked set of operator declarations and rules.
@@ -141,6 +148,21 @@ impl RuleSet {
     /// significant), checking its trap conditions first.
     pub fn eval(&self, op: OpInstId, args: &[u64]) -> Result<u64, EvalError> {
         eval::eval_op(&self.ops, op, args)
+    }
+
+    /// Evaluates a side of a rule instance with its variables bound to
+    /// `env` (indexed like [`RuleInstance::vars`]): operators through
+    /// [`RuleSet::eval`] (so a trap condition that holds is an error),
+    /// constants through their semantic expression.
+    pub fn eval_term(&self, term: &Term, env: &[u64]) -> Result<u64, EvalError> {
+        match term {
+            Term::Var(i) => env.get(*i).copied().ok_or(EvalError::UnboundVariable(*i)),
+            Term::Const { ty, value } => Ok(eval::eval_sem(value, env)? & ty.mask()),
+            Term::Op { op, args } => {
+                let vals = args.iter().map(|a| self.eval_term(a, env)).collect::<Result<Vec<_>, _>>()?;
+                self.eval(*op, &vals)
+            }
+        }
     }
 
     /// Evaluates the declaration named `decl` (`iadd`, `{T}.add`, or a

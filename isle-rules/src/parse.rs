@@ -158,10 +158,11 @@ impl Parser<'_> {
                     let a = self.atom(&pair[1], "a type variable")?.to_owned();
                     let b = self.atom(&pair[2], "a type variable")?.to_owned();
                     for (n, at) in [(&a, &pair[1]), (&b, &pair[2])] {
-                        if !params.iter().any(|q: &TypeParam| &q.name == n) {
-                            return Err(
-                                self.err(at.pos(), format!("`{n}` is not a type variable declared before"))
-                            );
+                        if !params.iter().any(|q: &TypeParam| &q.name == n) && Type::from_name(n).is_none() {
+                            return Err(self.err(
+                                at.pos(),
+                                format!("`{n}` is neither a type nor a type variable declared before"),
+                            ));
                         }
                     }
                     constraints.push(if c == "same_width" {
