@@ -1,6 +1,6 @@
 //! The `plumb` command line.
 //!
-//! - `plumb wast [--engine interp] FILE...` runs spec test scripts.
+//! - `plumb wast [--engine interp|jit] FILE...` runs spec test scripts.
 //! - `plumb verify [--rule NAME] [--rules FILE...] [--json]` proves the rules with Z3.
 
 mod verify_cmd;
@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use plumb_cli::engine_backend::EngineBackend;
 use plumb_oracles::wast::{InterpBackend, Report, run_file};
 
 /// Plumb: a WebAssembly runtime whose compiler is checked by proved rules and
@@ -40,6 +41,8 @@ enum Command {
 enum Engine {
     /// The reference interpreter of `plumb-oracles`.
     Interp,
+    /// Plumb's JIT engine (rules, e-graph mid-end, Cranelift).
+    Jit,
 }
 
 /// How many failures a file's line lists before summarising the rest.
@@ -59,9 +62,11 @@ fn file_line(path: &std::path::Path, report: &Report) -> String {
 
 fn wast(engine: Engine, files: &[PathBuf]) -> ExitCode {
     let (mut passed, mut total) = (0, 0);
+    let jit = plumb::Engine::default();
     for path in files {
         let report = match engine {
             Engine::Interp => run_file(path, InterpBackend::new()),
+            Engine::Jit => run_file(path, EngineBackend::new(&jit)),
         };
         println!("{}", file_line(path, &report));
         passed += report.passed;

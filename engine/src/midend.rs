@@ -4,11 +4,24 @@
 //! runs the rules of `plumb-rules` over it in an e-graph and emits the
 //! extracted CLIF-only term at the current position of the function.
 
-use cranelift_codegen::ir::{self, InstBuilder, TrapCode, Value, types};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, TrapCode, Value, types};
 use cranelift_frontend::FunctionBuilder;
-use plumb_rules::{OpKind, RuleError, RuleSet, Type};
+use egg::{Id, RecExpr, Rewrite, Runner};
+use plumb_rules::egraph::{ConstFold, Node, extract_lowered, rewrites};
+use plumb_rules::{OpInstance, OpKind, RuleError, RuleSet, Type};
 
 use crate::pure::PureExpr;
+
+/// Bounds on saturation per term, so compile time stays predictable on
+/// huge functions; any extracted term is correct whatever the bound.
+const ITERATION_LIMIT: usize = 8;
+const NODE_LIMIT: usize = 4_000;
+const TIME_LIMIT: Duration = Duration::from_millis(50);
 
 /// Lowers pure terms; shared by all the threads compiling a module.
 pub(crate) trait Lowering: Sync {
@@ -49,12 +62,143 @@ fn wasm_type_name(ty: ir::Type) -> &'static str {
 
 /// Lowering by the project's built-in rule set.
 pub(crate) struct RuleLowering {
-    rules: RuleSet,
+    rules: Arc<RuleSet>,
+    rewrites: Vec<Rewrite<Node, ConstFold>>,
 }
 
 impl RuleLowering {
     pub(crate) fn new() -> Result<RuleLowering, RuleError> {
-        Ok(RuleLowering { rules: RuleSet::builtin()? })
+        let rules = Arc::new(RuleSet::builtin()?);
+        let rewrites = rewrites(&rules);
+        Ok(RuleLowering { rules, rewrites })
+    }
+
+    /// The term as an e-graph expression over `leaves` (its values from the
+    /// skeleton, each an `Arg` node).
+    fn expr(&self, expr: &PureExpr, out: &mut RecExpr<Node>, leaves: &mut Vec<Value>) -> Result<Id, String> {
+        Ok(match expr {
+            PureExpr::Value(v, ty) => {
+                let index = match leaves.iter().position(|l| l == v) {
+                    Some(i) => i,
+                    None => {
+                        leaves.push(*v);
+                        leaves.len() - 1
+                    }
+                };
+                out.add(Node::Arg { index: index as u32, ty: rule_type(*ty)? })
+            }
+            PureExpr::Const(ty, bits) => {
+                let ty = rule_type(*ty)?;
+                out.add(Node::Const { ty, bits: bits & ty_mask(ty) })
+            }
+            PureExpr::Op(name, args, _) => {
+                let op = self
+                    .rules
+                    .op_by_name(name)
+                    .ok_or_else(|| format!("the rule set has no operator {name}"))?;
+                let args = args.iter().map(|a| self.expr(a, out, leaves)).collect::<Result<Vec<_>, _>>()?;
+                out.add(
+                    Node::op(&self.rules, op, args)
+                        .ok_or_else(|| format!("wrong operand count for {name}"))?,
+                )
+            }
+        })
+    }
+
+    /// Emits one extracted CLIF operator.
+    fn emit(&self, b: &mut FunctionBuilder<'_>, op: &OpInstance, args: &[Value]) -> Result<Value, String> {
+        let ty = clif_type(op.result);
+        let arg = |i: usize| args.get(i).copied().ok_or_else(|| format!("{} lacks operand {i}", op.name));
+        let ins = b.ins();
+        Ok(match op.decl_name.as_str() {
+            "iadd" => ins.iadd(arg(0)?, arg(1)?),
+            "isub" => ins.isub(arg(0)?, arg(1)?),
+            "imul" => ins.imul(arg(0)?, arg(1)?),
+            "ineg" => ins.ineg(arg(0)?),
+            "sdiv" => ins.sdiv(arg(0)?, arg(1)?),
+            "udiv" => ins.udiv(arg(0)?, arg(1)?),
+            "srem" => ins.srem(arg(0)?, arg(1)?),
+            "urem" => ins.urem(arg(0)?, arg(1)?),
+            "band" => ins.band(arg(0)?, arg(1)?),
+            "bor" => ins.bor(arg(0)?, arg(1)?),
+            "bxor" => ins.bxor(arg(0)?, arg(1)?),
+            "bnot" => ins.bnot(arg(0)?),
+            "ishl" => ins.ishl(arg(0)?, arg(1)?),
+            "sshr" => ins.sshr(arg(0)?, arg(1)?),
+            "ushr" => ins.ushr(arg(0)?, arg(1)?),
+            "rotl" => ins.rotl(arg(0)?, arg(1)?),
+            "rotr" => ins.rotr(arg(0)?, arg(1)?),
+            "clz" => ins.clz(arg(0)?),
+            "ctz" => ins.ctz(arg(0)?),
+            "popcnt" => ins.popcnt(arg(0)?),
+            "uextend" => ins.uextend(ty, arg(0)?),
+            "sextend" => ins.sextend(ty, arg(0)?),
+            "ireduce" => ins.ireduce(ty, arg(0)?),
+            "icmp_eq" => ins.icmp(IntCC::Equal, arg(0)?, arg(1)?),
+            "icmp_ne" => ins.icmp(IntCC::NotEqual, arg(0)?, arg(1)?),
+            "icmp_slt" => ins.icmp(IntCC::SignedLessThan, arg(0)?, arg(1)?),
+            "icmp_sle" => ins.icmp(IntCC::SignedLessThanOrEqual, arg(0)?, arg(1)?),
+            "icmp_sgt" => ins.icmp(IntCC::SignedGreaterThan, arg(0)?, arg(1)?),
+            "icmp_sge" => ins.icmp(IntCC::SignedGreaterThanOrEqual, arg(0)?, arg(1)?),
+            "icmp_ult" => ins.icmp(IntCC::UnsignedLessThan, arg(0)?, arg(1)?),
+            "icmp_ule" => ins.icmp(IntCC::UnsignedLessThanOrEqual, arg(0)?, arg(1)?),
+            "icmp_ugt" => ins.icmp(IntCC::UnsignedGreaterThan, arg(0)?, arg(1)?),
+            "icmp_uge" => ins.icmp(IntCC::UnsignedGreaterThanOrEqual, arg(0)?, arg(1)?),
+            "fadd" => ins.fadd(arg(0)?, arg(1)?),
+            "fsub" => ins.fsub(arg(0)?, arg(1)?),
+            "fmul" => ins.fmul(arg(0)?, arg(1)?),
+            "fdiv" => ins.fdiv(arg(0)?, arg(1)?),
+            "fmin" => ins.fmin(arg(0)?, arg(1)?),
+            "fmax" => ins.fmax(arg(0)?, arg(1)?),
+            "fcopysign" => ins.fcopysign(arg(0)?, arg(1)?),
+            "fabs" => ins.fabs(arg(0)?),
+            "fneg" => ins.fneg(arg(0)?),
+            "sqrt" => ins.sqrt(arg(0)?),
+            "ceil" => ins.ceil(arg(0)?),
+            "floor" => ins.floor(arg(0)?),
+            "trunc" => ins.trunc(arg(0)?),
+            "nearest" => ins.nearest(arg(0)?),
+            "fcmp_eq" => ins.fcmp(FloatCC::Equal, arg(0)?, arg(1)?),
+            "fcmp_ne" => ins.fcmp(FloatCC::NotEqual, arg(0)?, arg(1)?),
+            "fcmp_lt" => ins.fcmp(FloatCC::LessThan, arg(0)?, arg(1)?),
+            "fcmp_le" => ins.fcmp(FloatCC::LessThanOrEqual, arg(0)?, arg(1)?),
+            "fcmp_gt" => ins.fcmp(FloatCC::GreaterThan, arg(0)?, arg(1)?),
+            "fcmp_ge" => ins.fcmp(FloatCC::GreaterThanOrEqual, arg(0)?, arg(1)?),
+            "fcvt_to_sint" => ins.fcvt_to_sint(ty, arg(0)?),
+            "fcvt_to_uint" => ins.fcvt_to_uint(ty, arg(0)?),
+            "fcvt_to_sint_sat" => ins.fcvt_to_sint_sat(ty, arg(0)?),
+            "fcvt_to_uint_sat" => ins.fcvt_to_uint_sat(ty, arg(0)?),
+            "fcvt_from_sint" => ins.fcvt_from_sint(ty, arg(0)?),
+            "fcvt_from_uint" => ins.fcvt_from_uint(ty, arg(0)?),
+            "fpromote" => ins.fpromote(ty, arg(0)?),
+            "fdemote" => ins.fdemote(ty, arg(0)?),
+            "bitcast" => ins.bitcast(ty, MemFlagsData::new(), arg(0)?),
+            "select" => ins.select(arg(0)?, arg(1)?, arg(2)?),
+            other => return Err(format!("no Cranelift instruction for CLIF operator {other}")),
+        })
+    }
+}
+
+/// The rule-language type of a Cranelift type.
+fn rule_type(ty: ir::Type) -> Result<Type, String> {
+    Ok(match ty {
+        types::I8 => Type::I8,
+        types::I16 => Type::I16,
+        types::I32 => Type::I32,
+        types::I64 => Type::I64,
+        types::F32 => Type::F32,
+        types::F64 => Type::F64,
+        other => return Err(format!("no rule-language type for {other}")),
+    })
+}
+
+/// The bits a constant of `ty` has.
+fn ty_mask(ty: Type) -> u64 {
+    match ty {
+        Type::I8 => 0xff,
+        Type::I16 => 0xffff,
+        Type::I32 | Type::F32 => 0xffff_ffff,
+        Type::I64 | Type::F64 => u64::MAX,
     }
 }
 
@@ -87,13 +231,43 @@ impl Lowering for RuleLowering {
     }
 
     fn lower(&self, builder: &mut FunctionBuilder<'_>, expr: &PureExpr) -> Result<Value, String> {
-        match expr {
-            PureExpr::Value(v, _) => Ok(*v),
-            PureExpr::Const(ty, bits) => Ok(constant(builder, *ty, *bits)),
-            PureExpr::Op(name, _, _) => {
-                Err(format!("no lowering of {name} yet: the e-graph mid-end is not wired in"))
-            }
+        if let PureExpr::Value(v, _) = expr {
+            return Ok(*v);
         }
+        let mut term = RecExpr::default();
+        let mut leaves = Vec::new();
+        self.expr(expr, &mut term, &mut leaves)?;
+        let runner: Runner<Node, ConstFold> = Runner::new(ConstFold::new(&self.rules))
+            .with_iter_limit(ITERATION_LIMIT)
+            .with_node_limit(NODE_LIMIT)
+            .with_time_limit(TIME_LIMIT)
+            .with_expr(&term)
+            .run(&self.rewrites);
+        let root = *runner.roots.first().ok_or("no root")?;
+        let lowered = extract_lowered(&runner.egraph, &self.rules, root)
+            .ok_or_else(|| format!("no lowering rule applies to {term}"))?;
+        let mut values: HashMap<Id, Value> = HashMap::new();
+        let mut last = None;
+        for (i, node) in lowered.as_ref().iter().enumerate() {
+            let value = match node {
+                Node::Arg { index, .. } => *leaves.get(*index as usize).ok_or("unknown leaf")?,
+                Node::Const { ty, bits } => constant(builder, clif_type(*ty), *bits),
+                Node::Op { op, args, .. } => {
+                    let inst = self.rules.op(*op).ok_or("unknown operator")?;
+                    if inst.kind != OpKind::Clif {
+                        return Err(format!("extraction kept the non-CLIF operator {}", inst.name));
+                    }
+                    let args = args
+                        .iter()
+                        .map(|a| values.get(a).copied().ok_or("operand order"))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    self.emit(builder, inst, &args)?
+                }
+            };
+            values.insert(Id::from(i), value);
+            last = Some(value);
+        }
+        last.ok_or_else(|| "empty lowering".to_string())
     }
 }
 

@@ -1,0 +1,181 @@
+//! The JIT engine (`plumb`) as a [`Backend`] of the spec-script runner in
+//! `plumb-oracles`, so both engines are judged by the same code.
+
+use std::collections::HashMap;
+
+use plumb::{
+    Engine, Extern, Func, FuncType, Global, GlobalType, Instance, Limits, Memory, Module, Store, Table,
+    TableType, Val, ValType,
+};
+use plumb_oracles::wast::{Backend, InstantiateError};
+use plumb_oracles::{Trap, TrapCode, Value};
+
+/// An instance as the runner sees it: a module instance, or the `spectest`
+/// host module.
+#[derive(Debug, Clone)]
+pub enum EngineInstance {
+    /// An instantiated module.
+    Module(Instance),
+    /// Host objects by name.
+    Host(Vec<(String, Extern)>),
+}
+
+/// Runs scripts on the JIT engine.
+pub struct EngineBackend {
+    engine: Engine,
+    store: Store<()>,
+    registered: HashMap<String, EngineInstance>,
+}
+
+impl EngineBackend {
+    /// A backend with a fresh store of `engine`.
+    pub fn new(engine: &Engine) -> EngineBackend {
+        EngineBackend { engine: engine.clone(), store: Store::new(engine, ()), registered: HashMap::new() }
+    }
+
+    fn export(&self, instance: &EngineInstance, name: &str) -> Option<Extern> {
+        match instance {
+            EngineInstance::Module(i) => i.get_export(&self.store, name),
+            EngineInstance::Host(items) => items.iter().find(|(n, _)| n == name).map(|&(_, e)| e),
+        }
+    }
+}
+
+/// The oracle's trap code for an engine trap code.
+pub fn trap_code(code: plumb::TrapCode) -> TrapCode {
+    use plumb::TrapCode as E;
+    match code {
+        E::StackOverflow => TrapCode::StackExhausted,
+        E::MemoryOutOfBounds => TrapCode::MemoryOutOfBounds,
+        E::TableOutOfBounds => TrapCode::TableOutOfBounds,
+        E::UndefinedElement => TrapCode::UndefinedElement,
+        E::IndirectCallToNull => TrapCode::UninitializedElement,
+        E::BadSignature => TrapCode::IndirectCallTypeMismatch,
+        E::IntegerOverflow => TrapCode::IntegerOverflow,
+        E::IntegerDivisionByZero => TrapCode::IntegerDivideByZero,
+        E::BadConversionToInteger => TrapCode::InvalidConversionToInteger,
+        E::UnreachableCodeReached => TrapCode::Unreachable,
+        E::HostError => TrapCode::HostError,
+    }
+}
+
+fn to_val(value: &Value) -> Result<Val, String> {
+    Ok(match *value {
+        Value::I32(v) => Val::I32(v),
+        Value::I64(v) => Val::I64(v),
+        Value::F32(v) => Val::F32(v),
+        Value::F64(v) => Val::F64(v),
+        Value::FuncRef(None) => Val::FuncRef(None),
+        Value::ExternRef(v) => Val::ExternRef(v),
+        Value::FuncRef(Some(_)) => return Err("function references cannot be passed in from a script".into()),
+    })
+}
+
+fn from_val(value: &Val) -> Value {
+    match *value {
+        Val::I32(v) => Value::I32(v),
+        Val::I64(v) => Value::I64(v),
+        Val::F32(v) => Value::F32(v),
+        Val::F64(v) => Value::F64(v),
+        // Function identities do not cross into the runner, only nullness.
+        Val::FuncRef(f) => Value::FuncRef(f.map(|_| 0)),
+        Val::ExternRef(v) => Value::ExternRef(v),
+    }
+}
+
+impl Backend for EngineBackend {
+    type Module = Module;
+    type Instance = EngineInstance;
+
+    fn compile(&mut self, bytes: &[u8]) -> Result<Module, String> {
+        Module::from_binary(&self.engine, bytes).map_err(|e| e.to_string())
+    }
+
+    fn instantiate(&mut self, module: &Module) -> Result<EngineInstance, InstantiateError> {
+        let mut imports = Vec::new();
+        for (module_name, name, _) in module.imports() {
+            let provided = self
+                .registered
+                .get(module_name)
+                .and_then(|instance| self.export(instance, name))
+                .ok_or_else(|| {
+                    InstantiateError::Unlinkable(format!("unknown import {module_name}.{name}"))
+                })?;
+            imports.push(provided);
+        }
+        match Instance::new(&mut self.store, module, &imports) {
+            Ok(instance) => Ok(EngineInstance::Module(instance)),
+            Err(plumb::Error::Trap(trap)) => Err(InstantiateError::Trap(Trap::from(trap_code(trap.code())))),
+            Err(plumb::Error::Link(why)) => Err(InstantiateError::Unlinkable(why)),
+            Err(e) => Err(InstantiateError::Unlinkable(e.to_string())),
+        }
+    }
+
+    fn register(&mut self, name: &str, instance: &EngineInstance) {
+        self.registered.insert(name.to_string(), instance.clone());
+    }
+
+    fn spectest(&mut self) -> Result<EngineInstance, String> {
+        let store = &mut self.store;
+        let err = |e: plumb::Error| e.to_string();
+        let mut items = Vec::new();
+        let prints: [(&str, &[ValType]); 7] = [
+            ("print", &[]),
+            ("print_i32", &[ValType::I32]),
+            ("print_i64", &[ValType::I64]),
+            ("print_f32", &[ValType::F32]),
+            ("print_f64", &[ValType::F64]),
+            ("print_i32_f32", &[ValType::I32, ValType::F32]),
+            ("print_f64_f64", &[ValType::F64, ValType::F64]),
+        ];
+        for (name, params) in prints {
+            let func =
+                Func::new(store, FuncType::new(params.iter().copied(), []), |_, _, _| Ok(())).map_err(err)?;
+            items.push((name.to_string(), Extern::Func(func)));
+        }
+        let globals = [
+            ("global_i32", Val::I32(666)),
+            ("global_i64", Val::I64(666)),
+            ("global_f32", Val::F32(666.6f32.to_bits())),
+            ("global_f64", Val::F64(666.6f64.to_bits())),
+        ];
+        for (name, value) in globals {
+            let ty = GlobalType { content: value.ty(), mutable: false };
+            items.push((name.to_string(), Extern::Global(Global::new(store, ty, value).map_err(err)?)));
+        }
+        let table_ty = TableType { element: ValType::FuncRef, limits: Limits { min: 10, max: Some(20) } };
+        let table = Table::new(store, table_ty, Val::FuncRef(None)).map_err(err)?;
+        items.push(("table".to_string(), Extern::Table(table)));
+        let memory = Memory::new(store, Limits { min: 1, max: Some(2) }).map_err(err)?;
+        items.push(("memory".to_string(), Extern::Memory(memory)));
+        Ok(EngineInstance::Host(items))
+    }
+
+    fn invoke(
+        &mut self,
+        instance: &EngineInstance,
+        name: &str,
+        args: &[Value],
+    ) -> Result<Result<Vec<Value>, Trap>, String> {
+        let Some(Extern::Func(func)) = self.export(instance, name) else {
+            return Err(format!("no exported function \"{name}\""));
+        };
+        let args = args.iter().map(to_val).collect::<Result<Vec<_>, _>>()?;
+        let ty = func.ty(&self.store).map_err(|e| e.to_string())?;
+        let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
+        match func.call(&mut self.store, &args, &mut results) {
+            Ok(()) => Ok(Ok(results.iter().map(from_val).collect())),
+            Err(plumb::Error::Trap(trap)) => Ok(Err(Trap::from(trap_code(trap.code())))),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn get(&mut self, instance: &EngineInstance, name: &str) -> Result<Value, String> {
+        match self.export(instance, name) {
+            Some(Extern::Global(global)) => {
+                global.get(&self.store).map(|v| from_val(&v)).map_err(|e| e.to_string())
+            }
+            _ => Err(format!("no exported global \"{name}\"")),
+        }
+    }
+}

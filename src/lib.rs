@@ -1,0 +1,4 @@
+//! Library side of the `plumb` command line: the JIT engine as a backend of
+//! the `.wast` runner, shared by the CLI and the conformance tests.
+
+pub mod engine_backend;
