@@ -26,7 +26,7 @@
 //! ;; Rules: (rule NAME (TYPE-PARAMS) LHS => RHS (if COND)...)
 //! ;; x * 2^k == x << k
 //! (rule imul_pow2 ((T Int)) (imul x (iconst c)) => (ishl x (iconst (ctz c)))
-//!   (if (bveq (popcnt c) 1)))
+//!   (if (bvne c 0)) (if (bveq (bvand c (bvsub c 1)) 0)))
 //! ```
 //!
 //! See `docs/rules-contract.md` for the language and the primitives.
