@@ -269,7 +269,9 @@ fn resolve_width(file: &str, pos: Pos, w: &Width, subst: &Subst) -> Result<u32, 
             let (a, b) = (resolve_width(file, pos, a, subst)?, resolve_width(file, pos, b, subst)?);
             a.checked_sub(b).ok_or_else(|| RuleError::new(file, pos, "width expression is negative"))?
         }
-        Width::Add(a, b) => resolve_width(file, pos, a, subst)? + resolve_width(file, pos, b, subst)?,
+        Width::Add(a, b) => resolve_width(file, pos, a, subst)?
+            .checked_add(resolve_width(file, pos, b, subst)?)
+            .ok_or_else(|| RuleError::new(file, pos, "width expression overflows"))?,
     })
 }
 

@@ -307,7 +307,7 @@ fn apply(prim: Prim, imms: &[u32], v: &[u64], arg_ty: SemType, ty: SemType) -> R
             let k = if prim == Rotr { (w - k) % w } else { k };
             if k == 0 { a } else { ((a << k) | (a >> (w - k))) & m }
         }
-        Clz => u64::from(a.leading_zeros() - (64 - w)),
+        Clz => u64::from(a.leading_zeros().saturating_sub(64 - w)),
         Ctz => {
             if a == 0 {
                 u64::from(w)
@@ -320,7 +320,7 @@ fn apply(prim: Prim, imms: &[u32], v: &[u64], arg_ty: SemType, ty: SemType) -> R
         Sext => (sa as u64) & width_mask(imm0),
         Extract => {
             let lo = imms.get(1).copied().ok_or_else(ill)?;
-            (a >> lo) & width_mask(imm0 - lo + 1)
+            (a >> lo.min(63)) & width_mask(imm0.saturating_sub(lo) + 1)
         }
         BvEq => return bool_(a == b),
         BvNe => return bool_(a != b),

@@ -39,6 +39,11 @@ impl SExpr {
     }
 }
 
+/// How deeply lists may nest. The parser and type checker recurse over
+/// expressions, so the reader bounds their depth; real rules nest a dozen
+/// levels at most.
+pub const MAX_DEPTH: usize = 256;
+
 /// Reads every top-level s-expression of `text`.
 ///
 /// `file` is only used in error messages.
@@ -54,6 +59,13 @@ pub fn read_all(file: &str, text: &str) -> Result<Vec<SExpr>, RuleError> {
         let Some(c) = reader.chars.peek().copied() else { break };
         let item = match c {
             '(' => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(RuleError::new(
+                        file,
+                        pos,
+                        format!("lists nest deeper than {MAX_DEPTH} levels"),
+                    ));
+                }
                 reader.bump();
                 stack.push((Vec::new(), pos));
                 continue;

@@ -84,7 +84,7 @@ fn mangled_rule_files_never_panic() {
     let mut errors = 0;
     for (name, text) in BUILTIN_FILES {
         let bytes = text.as_bytes();
-        for _ in 0..60 {
+        for _ in 0..30 {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
@@ -104,6 +104,14 @@ fn mangled_rule_files_never_panic() {
         }
     }
     assert!(errors > 0, "no mangled file was rejected");
+}
+
+#[test]
+fn deeply_nested_closed_input_is_an_error_not_a_stack_overflow() {
+    let depth = 100_000;
+    let text = format!("(rule r () {}x{} => x)", "(iadd ".repeat(depth), ")".repeat(depth));
+    let err = RuleSet::from_files(&[("deep.isle", &text)]).expect_err("too deep");
+    assert!(err.to_string().contains("nest deeper than"), "{err}");
 }
 
 #[test]
