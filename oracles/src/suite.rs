@@ -28,3 +28,56 @@ pub fn spec_scripts(version: &str) -> std::io::Result<Vec<PathBuf>> {
     files.sort();
     Ok(files)
 }
+
+/// The file names of a checked-in skip list: one per line, `#` starts the
+/// reason (every entry must have one).
+pub fn skip_list(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .map(|l| l.split('#').next().unwrap_or_default().trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// What running a suite gave.
+#[derive(Debug, Default)]
+pub struct SuiteOutcome {
+    /// Scripts run (not skipped).
+    pub files: usize,
+    /// Assertions that held.
+    pub passed: usize,
+    /// Assertions run.
+    pub total: usize,
+    /// One line per failing script: name, counts, first failures.
+    pub failing: Vec<String>,
+}
+
+/// Runs every script of `files` not named in `skip`, each on a fresh
+/// backend from `backend`.
+pub fn run_scripts<B: crate::wast::Backend>(
+    files: &[PathBuf],
+    skip: &[String],
+    mut backend: impl FnMut() -> B,
+) -> SuiteOutcome {
+    let mut outcome = SuiteOutcome::default();
+    for path in files {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        if skip.contains(&name) {
+            continue;
+        }
+        let report = crate::wast::run_file(path, backend());
+        outcome.files += 1;
+        outcome.passed += report.passed;
+        outcome.total += report.total();
+        if !report.failures.is_empty() {
+            let first: Vec<String> = report.failures.iter().take(3).map(|f| f.to_string()).collect();
+            outcome.failing.push(format!(
+                "{name}: {}/{}: {}",
+                report.passed,
+                report.total(),
+                first.join("; ")
+            ));
+        }
+    }
+    outcome
+}

@@ -1,0 +1,24 @@
+//! Conformance of the JIT engine: every non-SIMD script of the WebAssembly
+//! 2.0 spec test suite passes through `plumb` (rules, e-graph, Cranelift),
+//! judged by the same runner as the reference interpreter, except the files
+//! in `spec-jit-skip.txt` (each with its reason).
+
+use plumb_cli::engine_backend::EngineBackend;
+use plumb_oracles::suite::{run_scripts, skip_list, spec_scripts};
+
+#[test]
+fn every_wasm_2_0_script_passes_on_the_jit() {
+    let files = spec_scripts("wasm-2.0").expect("the spec test suite is at ../shared/spec-testsuite");
+    assert!(files.len() >= 90, "expected the 90 non-SIMD scripts, found {}", files.len());
+    let engine = plumb::Engine::default();
+    let outcome =
+        run_scripts(&files, &skip_list(include_str!("spec-jit-skip.txt")), || EngineBackend::new(&engine));
+    assert!(outcome.total > 25_000, "the suite should hold over 25k assertions, ran {}", outcome.total);
+    assert!(
+        outcome.failing.is_empty(),
+        "{}/{} passed; failing files:\n{}",
+        outcome.passed,
+        outcome.total,
+        outcome.failing.join("\n")
+    );
+}
