@@ -1024,9 +1024,9 @@ pub(crate) fn check(decls: &[OpDecl], rules: &[Rule]) -> Result<Checked, RuleErr
     let decl_index = Decls { decls, by_name, templates, instance_names };
 
     // Pass 3: rules.
-    let mut rule_names: HashMap<&str, ()> = HashMap::new();
+    let mut rule_names: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for (ri, r) in rules.iter().enumerate() {
-        if rule_names.insert(r.name.as_str(), ()).is_some() {
+        if !rule_names.insert(r.name.as_str()) {
             return Err(RuleError::new(&r.file, r.pos, format!("rule `{}` is defined twice", r.name)));
         }
         out.rule_instances.extend(check_rule(ri, r, &decl_index, &by_decl_types, &out.ops)?);

@@ -364,6 +364,37 @@ impl Applier<Node, ConstFold> for RuleApplier {
     }
 }
 
+/// Evaluates a term of the e-graph language with block input `i` bound to
+/// `inputs[i]`, through the evaluator (so a trap condition that holds is an
+/// error). For tests and fuzzers: an extracted term must evaluate like the
+/// term it was extracted for.
+pub fn eval_expr(rules: &RuleSet, expr: &RecExpr<Node>, inputs: &[u64]) -> Result<u64, crate::EvalError> {
+    let mut values: Vec<u64> = Vec::with_capacity(expr.len());
+    for node in expr.as_ref() {
+        let v = match node {
+            Node::Arg { index, ty } => inputs
+                .get(*index as usize)
+                .map(|v| v & ty.mask())
+                .ok_or(crate::EvalError::UnboundVariable(*index as usize))?,
+            Node::Const { bits, .. } => *bits,
+            Node::Op { op, args, .. } => {
+                let vals = args
+                    .iter()
+                    .map(|a| {
+                        values
+                            .get(usize::from(*a))
+                            .copied()
+                            .ok_or(crate::EvalError::UnboundVariable(usize::from(*a)))
+                    })
+                    .collect::<Result<Vec<u64>, _>>()?;
+                rules.eval(*op, &vals)?
+            }
+        };
+        values.push(v);
+    }
+    values.last().copied().ok_or(crate::EvalError::UnboundVariable(0))
+}
+
 /// Extracts the cheapest CLIF-only term for `root`, or `None` if every term
 /// of the class still contains a Wasm operator or trap condition.
 pub fn extract_lowered(

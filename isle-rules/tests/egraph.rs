@@ -58,3 +58,77 @@ fn without_lowering_rules_nothing_can_be_extracted() {
     let runner: Runner<Node, ConstFold> = Runner::new(ConstFold::new(&rules)).with_expr(&e).run(&[]);
     assert_eq!(extract_lowered(&runner.egraph, &rules, runner.roots[0]), None);
 }
+
+/// Deterministic xorshift64*.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+fn is_nan(ty: Type, bits: u64) -> bool {
+    match ty {
+        Type::F32 => f32::from_bits(bits as u32).is_nan(),
+        Type::F64 => f64::from_bits(bits).is_nan(),
+        _ => false,
+    }
+}
+
+#[test]
+fn every_wasm_operator_lowers_in_the_egraph_to_an_equivalent_clif_term() {
+    use plumb_rules::OpKind;
+    use plumb_rules::egraph::eval_expr;
+    let rules = Arc::new(RuleSet::builtin().expect("loads"));
+    let all = rewrites(&rules);
+    let mut rng = Rng(7);
+    let mut failures = Vec::new();
+    for (i, op) in rules.ops().iter().enumerate() {
+        if op.kind == OpKind::Clif {
+            continue;
+        }
+        // The operator on block inputs, and once on a small constant operand
+        // so that constant folding and the optimisation rules take part.
+        for with_const in [false, true] {
+            let mut e = RecExpr::default();
+            let mut args = Vec::new();
+            for (k, ty) in op.operands.iter().enumerate() {
+                let leaf = if with_const && k == op.operands.len() - 1 {
+                    Node::Const { ty: *ty, bits: 1 + rng.next() % 9 }
+                } else {
+                    Node::Arg { index: k as u32, ty: *ty }
+                };
+                args.push(e.add(leaf));
+            }
+            let id = plumb_rules::OpInstId(i as u32);
+            e.add(Node::op(&rules, id, args).expect("arity"));
+            let runner: Runner<Node, ConstFold> = Runner::new(ConstFold::new(&rules))
+                .with_iter_limit(8)
+                .with_node_limit(5_000)
+                .with_expr(&e)
+                .run(&all);
+            let Some(lowered) = extract_lowered(&runner.egraph, &rules, runner.roots[0]) else {
+                failures.push(format!("{}: no CLIF term extracted", op.name));
+                continue;
+            };
+            for _ in 0..200 {
+                let inputs: Vec<u64> = op.operands.iter().map(|t| rng.next() & t.mask()).collect();
+                let (want, got) = (eval_expr(&rules, &e, &inputs), eval_expr(&rules, &lowered, &inputs));
+                let agree = match (want, got) {
+                    (Ok(a), Ok(b)) => a == b || (is_nan(op.result, a) && is_nan(op.result, b)),
+                    (Err(_), _) => true,
+                    (Ok(_), Err(_)) => false,
+                };
+                if !agree {
+                    failures.push(format!("{}: {e} lowered to {lowered} differs on {inputs:x?}", op.name));
+                    break;
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
