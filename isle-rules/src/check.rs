@@ -161,6 +161,15 @@ pub struct RuleInstance {
 }
 
 impl RuleInstance {
+    /// The instance's unique name: the rule's name followed by `.type` for
+    /// each type argument (`imul_pow2.i32`); the name of its `egg` rewrite.
+    pub fn qualified_name(&self) -> String {
+        std::iter::once(self.name.as_str())
+            .chain(self.type_args.iter().map(|t| t.name()))
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+
     /// Whether this is a lowering rule: its left side is a Wasm or trap
     /// operator (and then its right side uses CLIF operators only).
     pub fn is_lowering(&self, ops: &[OpInstance]) -> bool {

@@ -268,12 +268,8 @@ pub fn rewrites_where(
         .filter_map(|(i, r)| {
             let mut ast = PatternAst::default();
             pattern(rules, &r.lhs, &mut ast)?;
-            let name = std::iter::once(r.name.clone())
-                .chain(r.type_args.iter().map(|t| t.name().to_owned()))
-                .collect::<Vec<_>>()
-                .join(".");
             let applier = RuleApplier { rules: Arc::clone(rules), instance: i };
-            Rewrite::new(name, Pattern::new(ast), applier).ok()
+            Rewrite::new(r.qualified_name(), Pattern::new(ast), applier).ok()
         })
         .collect()
 }
