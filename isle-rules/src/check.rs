@@ -182,7 +182,7 @@ impl RuleInstance {
 
 /// The checked contents of a set of rule files.
 #[derive(Debug, Clone, Default)]
-pub struct Checked {
+pub(crate) struct Checked {
     pub(crate) ops: Vec<OpInstance>,
     pub(crate) op_names: HashMap<String, OpInstId>,
     pub(crate) rule_instances: Vec<RuleInstance>,
