@@ -2,3 +2,5 @@
 //! the `.wast` runner, shared by the CLI and the conformance tests.
 
 pub mod engine_backend;
+pub mod explain_cmd;
+pub mod run_cmd;

@@ -2,6 +2,8 @@
 //!
 //! - `plumb wast [--engine interp|jit] FILE...` runs spec test scripts.
 //! - `plumb verify [--rule NAME] [--rules FILE...] [--json]` proves the rules with Z3.
+//! - `plumb run FILE [--invoke NAME] [ARGS...]` runs a module with the JIT.
+//! - `plumb explain FILE [--func N]` shows the rules that fired and the CLIF produced.
 
 mod verify_cmd;
 
@@ -34,6 +36,10 @@ enum Command {
     },
     /// Prove every lowering and optimisation rule with Z3, one line per rule instance.
     Verify(verify_cmd::VerifyArgs),
+    /// Run a module (.wasm or .wat) with the JIT: call one export and print its results.
+    Run(plumb_cli::run_cmd::RunArgs),
+    /// Show, per function, the pure operators, the rules that fired and the CLIF produced.
+    Explain(plumb_cli::explain_cmd::ExplainArgs),
 }
 
 /// An execution engine.
@@ -80,5 +86,16 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Wast { engine, files } => wast(engine, &files),
         Command::Verify(args) => verify_cmd::run(&args),
+        Command::Run(args) => plumb_cli::run_cmd::run(&args).unwrap_or_else(|e| {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }),
+        Command::Explain(args) => match plumb_cli::explain_cmd::run(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

@@ -11,7 +11,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use wasmparser::FunctionBody;
 
 use crate::error::{Error, Result};
-use crate::midend::Lowering;
+use crate::midend::{Lowering, LoweringLog};
 use crate::module_info::ModuleInfo;
 use crate::runtime::code::CodeMemory;
 use crate::runtime::libcalls;
@@ -56,8 +56,27 @@ fn compile_function(isa: &OwnedTargetIsa, func: ir::Function, what: u32) -> Resu
     Ok(Compiled { code: compiled.code_buffer().to_vec(), traps })
 }
 
-/// Translates and compiles defined function `index` (in the function index
-/// space).
+/// Translates defined function `index` (in the function index space) into
+/// CLIF, returning it with what the mid-end did.
+pub(crate) fn translate_function(
+    isa: &OwnedTargetIsa,
+    info: &ModuleInfo,
+    lowering: &dyn Lowering,
+    index: u32,
+    body: &FunctionBody<'_>,
+    builder_ctx: &mut FunctionBuilderContext,
+) -> Result<(ir::Function, LoweringLog)> {
+    let ty = info.func_type(index).ok_or(Error::Compile { func: index, message: "no type".into() })?;
+    let call_conv = isa.default_call_conv();
+    let mut func =
+        ir::Function::with_name_signature(ir::UserFuncName::user(0, index), wasm_signature(ty, call_conv));
+    let builder = FunctionBuilder::new(&mut func, builder_ctx);
+    let log = FuncTranslator::translate(info, lowering, call_conv, isa.frontend_config(), builder, ty, body)
+        .map_err(|message| Error::Compile { func: index, message })?;
+    Ok((func, log))
+}
+
+/// Translates and compiles defined function `index`.
 fn compile_wasm_function(
     isa: &OwnedTargetIsa,
     info: &ModuleInfo,
@@ -66,13 +85,7 @@ fn compile_wasm_function(
     body: &FunctionBody<'_>,
     builder_ctx: &mut FunctionBuilderContext,
 ) -> Result<Compiled> {
-    let ty = info.func_type(index).ok_or(Error::Compile { func: index, message: "no type".into() })?;
-    let call_conv = isa.default_call_conv();
-    let mut func =
-        ir::Function::with_name_signature(ir::UserFuncName::user(0, index), wasm_signature(ty, call_conv));
-    let builder = FunctionBuilder::new(&mut func, builder_ctx);
-    FuncTranslator::translate(info, lowering, call_conv, isa.frontend_config(), builder, ty, body)
-        .map_err(|message| Error::Compile { func: index, message })?;
+    let (func, _) = translate_function(isa, info, lowering, index, body, builder_ctx)?;
     compile_function(isa, func, index)
 }
 

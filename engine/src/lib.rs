@@ -46,6 +46,7 @@
 mod compile;
 mod engine;
 mod error;
+mod explain;
 mod func;
 mod instance;
 mod linker;
@@ -63,6 +64,7 @@ mod vm;
 
 pub use engine::{Config, Engine};
 pub use error::{Error, Result};
+pub use explain::{FiredRule, FunctionExplanation, explain};
 pub use func::{Caller, Func, HostReturn, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
 pub use instance::{Extern, Global, Instance, Memory, Table};
 pub use linker::Linker;

@@ -35,8 +35,31 @@ pub(crate) trait Lowering: Sync {
     /// trap it raises.
     fn traps(&self, name: &str) -> Vec<(String, Vec<usize>, TrapCode)>;
 
-    /// Emits CLIF computing `expr` at the builder's current position.
-    fn lower(&self, builder: &mut FunctionBuilder<'_>, expr: &PureExpr) -> Result<Value, String>;
+    /// Emits CLIF computing `expr` at the builder's current position,
+    /// recording the rules that fired in `log`.
+    fn lower(
+        &self,
+        builder: &mut FunctionBuilder<'_>,
+        expr: &PureExpr,
+        log: &mut LoweringLog,
+    ) -> Result<Value, String>;
+
+    /// Where rule instance `rewrite` comes from: its rule file and the
+    /// operator at the root of its left side.
+    fn rule_origin(&self, rewrite: &str) -> Option<(String, String)>;
+}
+
+/// What the mid-end did to one function: how often each rule instance
+/// fired (by rewrite name, e.g. `imul_pow2.i32`) and which pure Wasm
+/// operators it lowered.
+#[derive(Debug, Clone, Default)]
+pub struct LoweringLog {
+    /// Rule instance name → applications.
+    pub fired: std::collections::BTreeMap<String, usize>,
+    /// The pure Wasm operators lowered, in order.
+    pub operators: Vec<String>,
+    /// Operators whose whole term the evaluator folded to a constant.
+    pub folded: Vec<String>,
 }
 
 /// The Cranelift type of a rule-language type.
@@ -64,13 +87,30 @@ fn wasm_type_name(ty: ir::Type) -> &'static str {
 pub(crate) struct RuleLowering {
     rules: Arc<RuleSet>,
     rewrites: Vec<Rewrite<Node, ConstFold>>,
+    /// Rewrite name → (rule file, root operator of the left side).
+    origins: HashMap<String, (String, String)>,
 }
 
 impl RuleLowering {
     pub(crate) fn new() -> Result<RuleLowering, RuleError> {
-        let rules = Arc::new(RuleSet::builtin()?);
+        Ok(RuleLowering::with_rules(RuleSet::builtin()?))
+    }
+
+    /// Lowering by `rules` (tests use rule sets without lowering rules).
+    pub(crate) fn with_rules(rules: RuleSet) -> RuleLowering {
+        let rules = Arc::new(rules);
         let rewrites = rewrites(&rules);
-        Ok(RuleLowering { rules, rewrites })
+        let mut origins = HashMap::new();
+        for inst in rules.rule_instances() {
+            let name = inst.qualified_name();
+            let file = rules.rules().get(inst.rule).map(|r| r.file.clone()).unwrap_or_default();
+            let root = match &inst.lhs {
+                plumb_rules::Term::Op { op, .. } => rules.op(*op).map(|o| o.name.clone()).unwrap_or_default(),
+                _ => String::new(),
+            };
+            origins.insert(name, (file, root));
+        }
+        RuleLowering { rules, rewrites, origins }
     }
 
     /// The term as an e-graph expression over `leaves` (its values from the
@@ -230,7 +270,16 @@ impl Lowering for RuleLowering {
             .collect()
     }
 
-    fn lower(&self, builder: &mut FunctionBuilder<'_>, expr: &PureExpr) -> Result<Value, String> {
+    fn rule_origin(&self, rewrite: &str) -> Option<(String, String)> {
+        self.origins.get(rewrite).cloned()
+    }
+
+    fn lower(
+        &self,
+        builder: &mut FunctionBuilder<'_>,
+        expr: &PureExpr,
+        log: &mut LoweringLog,
+    ) -> Result<Value, String> {
         if let PureExpr::Value(v, _) = expr {
             return Ok(*v);
         }
@@ -243,9 +292,21 @@ impl Lowering for RuleLowering {
             .with_time_limit(TIME_LIMIT)
             .with_expr(&term)
             .run(&self.rewrites);
+        for iteration in &runner.iterations {
+            for (rule, count) in &iteration.applied {
+                *log.fired.entry(rule.to_string()).or_default() += count;
+            }
+        }
         let root = *runner.roots.first().ok_or("no root")?;
         let lowered = extract_lowered(&runner.egraph, &self.rules, root)
             .ok_or_else(|| format!("no lowering rule applies to {term}"))?;
+        if let [Node::Const { .. }] = lowered.as_ref() {
+            for node in term.as_ref() {
+                if let Node::Op { name, .. } = node {
+                    log.folded.push(name.to_string());
+                }
+            }
+        }
         let mut values: HashMap<Id, Value> = HashMap::new();
         let mut last = None;
         for (i, node) in lowered.as_ref().iter().enumerate() {

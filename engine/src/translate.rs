@@ -22,7 +22,7 @@ use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
 use wasmparser::{BlockType, FunctionBody, Operator};
 
-use crate::midend::Lowering;
+use crate::midend::{Lowering, LoweringLog};
 use crate::module_info::ModuleInfo;
 use crate::pure::{PureExpr, pure_operator};
 use crate::runtime::libcalls;
@@ -132,6 +132,7 @@ pub(crate) struct FuncTranslator<'a> {
     locals: Vec<(Variable, ValType)>,
     stack: Vec<Operand>,
     control: Vec<ControlFrame>,
+    log: LoweringLog,
     /// Nesting depth of constructs opened inside unreachable code.
     unreachable_depth: usize,
     reachable: bool,
@@ -150,7 +151,7 @@ impl<'a> FuncTranslator<'a> {
         mut builder: FunctionBuilder<'a>,
         ty: &FuncType,
         body: &FunctionBody<'_>,
-    ) -> TResult<()> {
+    ) -> TResult<LoweringLog> {
         let entry = builder.create_block();
         builder.append_block_params_for_function_params(entry);
         builder.switch_to_block(entry);
@@ -206,6 +207,7 @@ impl<'a> FuncTranslator<'a> {
             vmctx,
             locals,
             stack: Vec::new(),
+            log: LoweringLog::default(),
             control: vec![ControlFrame {
                 kind: FrameKind::Block,
                 dest: exit,
@@ -230,7 +232,7 @@ impl<'a> FuncTranslator<'a> {
         }
         this.builder.seal_all_blocks();
         this.builder.finalize(frontend_config);
-        Ok(())
+        Ok(this.log)
     }
 
     fn pop(&mut self) -> TResult<Operand> {
@@ -261,7 +263,7 @@ impl<'a> FuncTranslator<'a> {
     fn materialize(&mut self, operand: Operand) -> TResult<Value> {
         match operand {
             Operand::Value(v) => Ok(v),
-            Operand::Pure(expr) => self.lowering.lower(&mut self.builder, &expr),
+            Operand::Pure(expr) => self.lowering.lower(&mut self.builder, &expr, &mut self.log),
         }
     }
 
@@ -778,11 +780,27 @@ impl<'a> FuncTranslator<'a> {
         for (condition, operands, code) in self.lowering.traps(&name) {
             let picked = operands.iter().map(|&i| args.get(i).cloned().ok_or("bad trap operand"));
             let check = PureExpr::Op(condition, picked.collect::<Result<Vec<_>, _>>()?, types::I8);
-            let flag = self.lowering.lower(&mut self.builder, &check)?;
-            self.builder.ins().trapnz(flag, code);
+            let flag = self.lowering.lower(&mut self.builder, &check, &mut self.log)?;
+            // A condition the rules proved false (division by a non-zero
+            // constant) needs no check.
+            if !self.is_zero_constant(flag) {
+                self.builder.ins().trapnz(flag, code);
+            }
         }
+        self.log.operators.push(name.clone());
         self.push_pure(PureExpr::Op(name, args, result));
         Ok(())
+    }
+
+    fn is_zero_constant(&self, value: Value) -> bool {
+        let dfg = &self.builder.func.dfg;
+        match dfg.value_def(value) {
+            ir::ValueDef::Result(inst, _) => matches!(
+                dfg.insts[inst],
+                ir::InstructionData::UnaryImm { opcode: ir::Opcode::Iconst, imm } if imm.bits() == 0
+            ),
+            _ => false,
+        }
     }
 
     fn type_of(&self, operand: &Operand) -> types::Type {
