@@ -340,3 +340,62 @@ fn constant(builder: &mut FunctionBuilder<'_>, ty: ir::Type, bits: u64) -> Value
         ty => builder.ins().iconst(ty, bits as i64),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use plumb_rules::{OpKind, RuleSet};
+
+    use super::RuleLowering;
+    use crate::compile::compile_module;
+    use crate::module_info::decode;
+
+    /// The Wasm text of a function applying operator `name` (a rule-set
+    /// name) to its parameters.
+    fn function_using(rules: &RuleSet, name: &str) -> Option<String> {
+        let op = rules.op(rules.op_by_name(name)?)?;
+        let wasm = |t: plumb_rules::Type| match t {
+            plumb_rules::Type::I32 => Some("i32"),
+            plumb_rules::Type::I64 => Some("i64"),
+            plumb_rules::Type::F32 => Some("f32"),
+            plumb_rules::Type::F64 => Some("f64"),
+            _ => None,
+        };
+        let params = op.operands.iter().map(|&t| wasm(t)).collect::<Option<Vec<_>>>()?;
+        let gets: Vec<String> = (0..params.len()).map(|i| format!("local.get {i}")).collect();
+        let text_name = if name.ends_with(".select") { "select" } else { name };
+        Some(format!(
+            "(module (func (param {}) (result {}) {} {text_name}))",
+            params.join(" "),
+            wasm(op.result)?,
+            gets.join(" ")
+        ))
+    }
+
+    /// The translator has no way of its own to emit CLIF for a pure
+    /// operator: with a rule set that declares every operator but holds no
+    /// rules, every function using one fails to compile, naming the term.
+    #[test]
+    fn without_rules_no_pure_operator_can_be_compiled() {
+        let builtin = RuleSet::builtin().expect("the built-in rules load");
+        let ops_only = RuleSet::from_files(&plumb_rules::BUILTIN_FILES[..1]).expect("ops.isle loads alone");
+        assert!(ops_only.rule_instances().is_empty());
+        let without = RuleLowering::with_rules(ops_only);
+        let with = RuleLowering::with_rules(builtin.clone());
+        let isa = cranelift_native::builder()
+            .expect("host")
+            .finish(cranelift_codegen::settings::Flags::new(cranelift_codegen::settings::builder()))
+            .expect("isa");
+        let mut checked = 0;
+        for op in builtin.ops().iter().filter(|o| o.kind == OpKind::Wasm) {
+            let Some(text) = function_using(&builtin, &op.name) else { continue };
+            let bytes = wat::parse_str(&text).expect("valid text");
+            let (info, bodies) = decode(&bytes).expect("decodes");
+            let err =
+                compile_module(&isa, &info, &bodies, &without).err().expect("must not compile without rules");
+            assert!(err.to_string().contains("no lowering rule applies"), "{}: {err}", op.name);
+            compile_module(&isa, &info, &bodies, &with).unwrap_or_else(|e| panic!("{}: {e}", op.name));
+            checked += 1;
+        }
+        assert!(checked >= 120, "only {checked} Wasm operators checked");
+    }
+}

@@ -1,0 +1,85 @@
+//! The `plumb` command line as a user runs it: outputs and exit codes.
+
+use std::process::{Command, Output};
+
+fn plumb(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_plumb"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn run_prints_the_results_of_the_invoked_export() {
+    let out = plumb(&["run", "examples/fib.wat", "--invoke", "fib", "50"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(stdout(&out), "12586269025\n");
+    let out = plumb(&["run", "examples/fib.wat", "--invoke", "div", "-7", "2"]);
+    assert_eq!(stdout(&out), "-3\n");
+}
+
+#[test]
+fn run_exits_with_1_and_the_trap_message_on_a_trap() {
+    let out = plumb(&["run", "examples/fib.wat", "--invoke", "div", "1", "0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("integer divide by zero"), "{out:?}");
+}
+
+#[test]
+fn run_reports_wrong_arguments_and_missing_exports_clearly() {
+    let out = plumb(&["run", "examples/fib.wat", "--invoke", "fib"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("takes 1 arguments, 0 given"), "{out:?}");
+    let out = plumb(&["run", "examples/fib.wat", "--invoke", "nope"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no function `nope`"), "{out:?}");
+    let out = plumb(&["run", "examples/fib.wat", "--invoke", "fib", "x"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`x` is not an integer"), "{out:?}");
+}
+
+#[test]
+fn wast_prints_a_line_per_file_and_one_summary_line() {
+    for engine in ["interp", "jit"] {
+        let out = plumb(&[
+            "wast",
+            "--engine",
+            engine,
+            "../shared/spec-testsuite/wasm-2.0/fac.wast",
+            "../shared/spec-testsuite/wasm-2.0/i32.wast",
+        ]);
+        assert!(out.status.success(), "{out:?}");
+        let text = stdout(&out);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(lines[0].starts_with("ok   ") && lines[0].contains("fac.wast"), "{text}");
+        assert_eq!(lines[2], "wast: 468/468 assertions passed in 2 files");
+    }
+}
+
+#[test]
+fn wast_exits_non_zero_when_an_assertion_fails() {
+    let dir = std::env::temp_dir().join(format!("plumb-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let script = dir.join("wrong.wast");
+    std::fs::write(&script, "(module (func (export \"f\") (result i32) i32.const 1))\n(assert_return (invoke \"f\") (i32.const 2))\n")
+        .expect("write");
+    let out = plumb(&["wast", "--engine", "jit", script.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.starts_with("FAIL ") && text.contains("2:2: result 0: got i32:1, expected i32:2"), "{text}");
+    assert!(text.ends_with("wast: 1/2 assertions passed in 1 files\n"), "{text}");
+}
+
+#[test]
+fn explain_shows_rules_and_clif_per_function() {
+    let out = plumb(&["explain", "examples/fib.wat", "--func", "1"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(text.starts_with("function 1\n  pure operators: i32.div_s\n"), "{text}");
+    assert!(text.contains("lower_div_s.i32 x1  (lower/int.isle, on i32.div_s)"), "{text}");
+    assert!(text.contains("sdiv v1, v2"), "{text}");
+}
