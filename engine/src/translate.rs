@@ -244,6 +244,21 @@ impl<'a> FuncTranslator<'a> {
         self.materialize(operand)
     }
 
+    /// Pops a branch condition. A comparison arrives as `uextend.i32` of
+    /// an `i8` flag; branching on the flag itself is the same test (the
+    /// extension preserves zero-ness) without the extension.
+    fn pop_condition(&mut self) -> TResult<Value> {
+        let value = self.pop_value()?;
+        let dfg = &self.builder.func.dfg;
+        if let ir::ValueDef::Result(inst, _) = dfg.value_def(value)
+            && let ir::InstructionData::Unary { opcode: ir::Opcode::Uextend, arg } = dfg.insts[inst]
+            && dfg.value_type(arg) == types::I8
+        {
+            return Ok(arg);
+        }
+        Ok(value)
+    }
+
     /// Pops `n` operands and returns their values, deepest first.
     fn pop_values(&mut self, n: usize) -> TResult<Vec<Value>> {
         let at = self.stack.len().checked_sub(n).ok_or("operand stack underflow")?;
@@ -496,7 +511,7 @@ impl<'a> FuncTranslator<'a> {
             }
             Operator::If { blockty } => {
                 let (params, results) = self.block_type(blockty)?;
-                let condition = self.pop_value()?;
+                let condition = self.pop_condition()?;
                 let values = self.pop_values(params.len())?;
                 let then_block = self.new_block(&params);
                 let else_block = self.new_block(&params);
@@ -528,7 +543,7 @@ impl<'a> FuncTranslator<'a> {
                 self.set_unreachable();
             }
             Operator::BrIf { relative_depth } => {
-                let condition = self.pop_value()?;
+                let condition = self.pop_condition()?;
                 let (block, values) = self.branch_args(relative_depth)?;
                 let next = self.builder.create_block();
                 self.builder.ins().brif(condition, block, &Self::args(&values), next, &[]);
