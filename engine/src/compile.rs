@@ -72,7 +72,12 @@ pub(crate) fn translate_function(
         ir::Function::with_name_signature(ir::UserFuncName::user(0, index), wasm_signature(ty, call_conv));
     let builder = FunctionBuilder::new(&mut func, builder_ctx);
     let log = FuncTranslator::translate(info, lowering, call_conv, isa.frontend_config(), builder, ty, body)
-        .map_err(|message| Error::Compile { func: index, message })?;
+        .map_err(|message| {
+            // A translation abandoned half-way leaves the builder context
+            // dirty; the next function must start from a clean one.
+            *builder_ctx = FunctionBuilderContext::new();
+            Error::Compile { func: index, message }
+        })?;
     Ok((func, log))
 }
 

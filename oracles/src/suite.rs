@@ -81,3 +81,42 @@ pub fn run_scripts<B: crate::wast::Backend>(
     }
     outcome
 }
+
+/// A small deterministic generator (xorshift64*), so that tests built on
+/// generated inputs reproduce.
+#[derive(Debug, Clone)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number below `n` (which must not be 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+}
+
+/// Damaged copies of a valid module: truncations (at 0, 4, 8 bytes, the
+/// middle, one short, and a random point) and six single-bit flips.
+pub fn damaged_variants(bytes: &[u8], rng: &mut Rng) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    if bytes.is_empty() {
+        return out;
+    }
+    for cut in [0, 4, 8, bytes.len() / 2, bytes.len() - 1, rng.below(bytes.len())] {
+        out.push(bytes[..cut.min(bytes.len())].to_vec());
+    }
+    for _ in 0..6 {
+        let mut flipped = bytes.to_vec();
+        let at = rng.below(flipped.len());
+        flipped[at] ^= 1 << rng.below(8);
+        out.push(flipped);
+    }
+    out
+}

@@ -7,42 +7,8 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use plumb_oracles::interp::{ExternVal, Module};
-use plumb_oracles::suite::spec_scripts;
+use plumb_oracles::suite::{Rng, damaged_variants, spec_scripts};
 use plumb_oracles::wast::{Backend, InterpBackend, ScriptModule, script_modules};
-
-/// A small deterministic generator (xorshift64*), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
-/// Truncations and single-bit flips of `bytes`.
-fn variants(bytes: &[u8], rng: &mut Rng) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    if bytes.is_empty() {
-        return out;
-    }
-    for cut in [0, 4, 8, bytes.len() / 2, bytes.len() - 1, rng.below(bytes.len())] {
-        out.push(bytes[..cut.min(bytes.len())].to_vec());
-    }
-    for _ in 0..6 {
-        let mut flipped = bytes.to_vec();
-        let at = rng.below(flipped.len());
-        flipped[at] ^= 1 << rng.below(8);
-        out.push(flipped);
-    }
-    out
-}
 
 #[derive(Default)]
 struct Tally {
@@ -125,7 +91,7 @@ fn malformed_invalid_truncated_and_bit_flipped_modules_give_clear_errors_and_nev
                     }
                 }
                 ScriptModule::Valid(bytes) => {
-                    for (j, variant) in variants(bytes, &mut rng).iter().enumerate() {
+                    for (j, variant) in damaged_variants(bytes, &mut rng).iter().enumerate() {
                         variants_tried += 1;
                         let origin = format!("{name} module {i} variant {j}");
                         if let Some(module) = tally.decode(&origin, variant) {
