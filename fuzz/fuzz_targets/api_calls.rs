@@ -1,0 +1,12 @@
+//! The `api_calls` target under libFuzzer (`cargo fuzz run api_calls`); its body is
+//! [`plumb_fuzz::api_calls`]. Built without `--cfg fuzzing` (an ordinary
+//! `cargo build`), it replays the files or folders given as arguments.
+#![cfg_attr(fuzzing, no_main)]
+
+#[cfg(fuzzing)]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| plumb_fuzz::api_calls(data));
+
+#[cfg(not(fuzzing))]
+fn main() -> std::process::ExitCode {
+    plumb_fuzz::replay_main("api_calls")
+}

@@ -1,0 +1,412 @@
+//! Generators: turn the fuzzer's bytes into inputs — modules, arguments,
+//! sequences of API calls, operator applications and rule-language terms.
+//!
+//! Every generator draws from an [`Unstructured`] and nothing else, so the
+//! same bytes always give the same input. None of them judges anything:
+//! that is the oracles' job (`crate::oracles`).
+
+use arbitrary::{Arbitrary, Result, Unstructured};
+use egg::{Id, RecExpr};
+use plumb_oracles::{ValType, Value};
+use plumb_rules::egraph::Node;
+use plumb_rules::{OpKind, RuleSet, Type};
+
+/// Largest memory a generated module may declare or grow to, in bytes
+/// (16 pages): the interpreter allocates memories eagerly.
+pub const MAX_MEMORY_BYTES: u64 = 16 * 65536;
+
+/// Largest table a generated module may declare or grow to.
+pub const MAX_TABLE_ELEMENTS: u64 = 100;
+
+/// Loop iterations and calls a generated module may make in all, across
+/// every export called, before it traps with `unreachable`: the engine
+/// has no fuel of its own yet, so termination is built into the module.
+pub const MODULE_FUEL: u32 = 1_000;
+
+/// What a generated module is for; the swarm configuration differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModulePurpose {
+    /// Run on the engine and the interpreter: no imports, everything
+    /// exported, NaNs canonicalised after arithmetic so their bits are
+    /// deterministic.
+    Differential,
+    /// Instantiated with arbitrary imports provided by the host.
+    WithImports,
+}
+
+/// A swarm-style wasm-smith configuration drawn from the input: features
+/// and limits are chosen at random, then clamped to what Plumb implements
+/// (WebAssembly 2.0 without SIMD) and to small sizes.
+pub fn swarm_config(u: &mut Unstructured<'_>, purpose: ModulePurpose) -> Result<wasm_smith::Config> {
+    let mut c = wasm_smith::Config::arbitrary(u)?;
+    // Proposals beyond 2.0, and SIMD: off.
+    c.simd_enabled = false;
+    c.relaxed_simd_enabled = false;
+    c.exceptions_enabled = false;
+    c.threads_enabled = false;
+    c.shared_everything_threads_enabled = false;
+    c.tail_call_enabled = false;
+    c.gc_enabled = false;
+    c.compact_imports_enabled = false;
+    c.memory64_enabled = false;
+    c.extended_const_enabled = false;
+    c.wide_arithmetic_enabled = false;
+    c.custom_page_sizes_enabled = false;
+    c.custom_descriptors_enabled = false;
+    c.acquire_release_atomics_enabled = false;
+    c.multibyte_array_access_enabled = false;
+    c.max_memories = c.max_memories.min(1);
+    // Small sizes, and a maximum on every memory and table so that both
+    // implementations hit the same growth limit.
+    c.max_memory32_bytes = c.max_memory32_bytes.min(MAX_MEMORY_BYTES);
+    c.memory_max_size_required = true;
+    c.max_table_elements = c.max_table_elements.min(MAX_TABLE_ELEMENTS);
+    c.table_max_size_required = true;
+    c.max_tables = c.max_tables.min(4);
+    c.max_types = c.max_types.min(20);
+    c.max_funcs = c.max_funcs.min(12);
+    c.max_instructions = c.max_instructions.min(120);
+    c.max_globals = c.max_globals.min(12);
+    c.max_exports = c.max_exports.min(20);
+    c.max_data_segments = c.max_data_segments.min(8);
+    c.max_element_segments = c.max_element_segments.min(8);
+    c.max_elements = c.max_elements.min(20);
+    c.max_type_size = c.max_type_size.min(100);
+    match purpose {
+        ModulePurpose::Differential => {
+            c.max_imports = 0;
+            c.export_everything = true;
+            c.canonicalize_nans = true;
+        }
+        ModulePurpose::WithImports => {
+            c.max_imports = c.max_imports.min(12);
+        }
+    }
+    Ok(c)
+}
+
+/// A valid module for `purpose`, in binary form, whose loops and calls
+/// stop after [`MODULE_FUEL`] in all.
+pub fn module(u: &mut Unstructured<'_>, purpose: ModulePurpose) -> Result<Vec<u8>> {
+    let config = swarm_config(u, purpose)?;
+    let mut module = wasm_smith::Module::new(config, u)?;
+    module.ensure_termination(MODULE_FUEL).map_err(|_| arbitrary::Error::IncorrectFormat)?;
+    let bytes = module.to_bytes();
+    match purpose {
+        ModulePurpose::Differential => {
+            without_nan_sign_choices(&bytes).ok_or(arbitrary::Error::IncorrectFormat)
+        }
+        ModulePurpose::WithImports => Ok(bytes),
+    }
+}
+
+/// `bytes` with an `abs` after every `f32.demote_f64` and
+/// `f64.promote_f32`. wasm-smith canonicalises the NaNs of arithmetic, but
+/// not of these two, whose NaN results may have either sign (WebAssembly
+/// 2.0 §4.3.4: "a canonical NaN of either sign"); the interpreter picks
+/// `+`, the hardware keeps the operand's sign, and a later
+/// `reinterpret` would expose the choice. `abs` makes it deterministic.
+pub fn without_nan_sign_choices(bytes: &[u8]) -> Option<Vec<u8>> {
+    use wasm_encoder::reencode::{Error, Reencode};
+
+    struct Rewriter;
+
+    impl Reencode for Rewriter {
+        type Error = std::convert::Infallible;
+
+        fn parse_function_body(
+            &mut self,
+            code: &mut wasm_encoder::CodeSection,
+            func: wasmparser::FunctionBody<'_>,
+        ) -> std::result::Result<(), Error<Self::Error>> {
+            let mut f = self.new_function_with_parsed_locals(&func)?;
+            let mut reader = func.get_operators_reader()?;
+            while !reader.eof() {
+                let op = reader.read()?;
+                let abs = match op {
+                    wasmparser::Operator::F32DemoteF64 => Some(wasm_encoder::Instruction::F32Abs),
+                    wasmparser::Operator::F64PromoteF32 => Some(wasm_encoder::Instruction::F64Abs),
+                    _ => None,
+                };
+                f.instruction(&self.instruction(op)?);
+                if let Some(abs) = abs {
+                    f.instruction(&abs);
+                }
+            }
+            code.function(&f);
+            Ok(())
+        }
+    }
+
+    let mut out = wasm_encoder::Module::new();
+    Rewriter.parse_core_module(&mut out, wasmparser::Parser::new(0), bytes).ok()?;
+    Some(out.finish())
+}
+
+/// An argument of type `ty`. Floats are arbitrary bit patterns (NaNs with
+/// payloads included); function references are null, since the host has
+/// none of the module's functions to pass before calling it.
+pub fn value(u: &mut Unstructured<'_>, ty: ValType) -> Result<Value> {
+    Ok(match ty {
+        ValType::I32 => Value::I32(interesting(u, 32)? as u32 as i32),
+        ValType::I64 => Value::I64(interesting(u, 64)? as i64),
+        ValType::F32 => Value::F32(interesting_float(u, FloatWidth::F32)? as u32),
+        ValType::F64 => Value::F64(interesting_float(u, FloatWidth::F64)?),
+        ValType::FuncRef => Value::FuncRef(None),
+        ValType::ExternRef => Value::ExternRef(Option::<u32>::arbitrary(u)?),
+    })
+}
+
+/// Arguments for parameters `params`.
+pub fn values(u: &mut Unstructured<'_>, params: &[ValType]) -> Result<Vec<Value>> {
+    params.iter().map(|&t| value(u, t)).collect()
+}
+
+/// An integer of `bits` bits, often one at an edge (0, ±1, the extremes,
+/// shift counts near the width).
+fn interesting(u: &mut Unstructured<'_>, bits: u32) -> Result<u64> {
+    let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+    let sign = 1u64 << (bits - 1);
+    Ok(match u.int_in_range(0..=7u8)? {
+        0 => *u.choose(&[0, 1, 2, mask, mask - 1, sign, sign - 1, sign + 1])? & mask,
+        1 => u64::from(u.int_in_range(0..=2 * bits)?),
+        _ => u64::arbitrary(u)? & mask,
+    })
+}
+
+/// A float width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FloatWidth {
+    /// `f32`.
+    F32,
+    /// `f64`.
+    F64,
+}
+
+/// A float's bits, often one at an edge (±0, ±inf, NaNs canonical and not,
+/// subnormals, integers and halves, conversion bounds).
+pub fn interesting_float(u: &mut Unstructured<'_>, width: FloatWidth) -> Result<u64> {
+    let pick = u.int_in_range(0..=7u8)?;
+    Ok(match (width, pick) {
+        (FloatWidth::F32, 0) => u64::from(*u.choose(&[
+            0u32,
+            0x8000_0000,
+            0x3f80_0000,
+            0xbf80_0000,
+            0x7f80_0000,
+            0xff80_0000,
+            0x7fc0_0000,
+            0xffc0_0000,
+            0x7fa0_0001,
+            0xffc0_0123,
+            0x7f80_0001,
+            1,
+            0x8000_0001,
+            0x007f_ffff,
+            0x7f7f_ffff,
+            0x3f00_0000,
+            0xbfc0_0000,
+            0x4f00_0000,
+            0xcf00_0000,
+            0x4eff_ffff,
+            0x4f80_0000,
+            0x5f00_0000,
+            0xdf00_0000,
+            0x5f80_0000,
+        ])?),
+        (FloatWidth::F64, 0) => *u.choose(&[
+            0u64,
+            0x8000_0000_0000_0000,
+            0x3ff0_0000_0000_0000,
+            0xbff0_0000_0000_0000,
+            0x7ff0_0000_0000_0000,
+            0xfff0_0000_0000_0000,
+            0x7ff8_0000_0000_0000,
+            0xfff8_0000_0000_0000,
+            0x7ff4_0000_0000_0001,
+            0x7ff0_0000_0000_0001,
+            1,
+            0x000f_ffff_ffff_ffff,
+            0x7fef_ffff_ffff_ffff,
+            0x3fe0_0000_0000_0000,
+            0xbff8_0000_0000_0000,
+            0x41e0_0000_0000_0000,
+            0xc1e0_0000_0020_0000,
+            0x41f0_0000_0000_0000,
+            0x43e0_0000_0000_0000,
+            0xc3e0_0000_0000_0000,
+            0x43f0_0000_0000_0000,
+            0x47ef_ffff_e000_0000,
+        ])?,
+        // Small integers and halves, where rounding lives.
+        (FloatWidth::F32, 1) => u64::from((f32::from(i16::arbitrary(u)?) / 2.0).to_bits()),
+        (FloatWidth::F64, 1) => (f64::from(i32::arbitrary(u)?) / 2.0).to_bits(),
+        (FloatWidth::F32, _) => u64::from(u32::arbitrary(u)?),
+        (FloatWidth::F64, _) => u64::arbitrary(u)?,
+    })
+}
+
+/// Bits of a value of rule-language type `ty`, edge-biased.
+pub fn bits(u: &mut Unstructured<'_>, ty: Type) -> Result<u64> {
+    match ty {
+        Type::F32 => interesting_float(u, FloatWidth::F32),
+        Type::F64 => interesting_float(u, FloatWidth::F64),
+        Type::I8 => interesting(u, 8),
+        Type::I16 => interesting(u, 16),
+        Type::I32 => interesting(u, 32),
+        Type::I64 => interesting(u, 64),
+    }
+}
+
+/// A term of the rule language built from Wasm operators over block
+/// inputs (`Arg`) and constants, of at most `depth` levels, with the
+/// values of its inputs. Only operators whose operands and result have
+/// Wasm value types are used: that is what the translator hands the
+/// mid-end.
+pub fn term(u: &mut Unstructured<'_>, rules: &RuleSet, depth: u32) -> Result<(RecExpr<Node>, Vec<u64>)> {
+    let wasm = |t: Type| matches!(t, Type::I32 | Type::I64 | Type::F32 | Type::F64);
+    let ops: Vec<usize> = rules
+        .ops()
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.kind == OpKind::Wasm && wasm(o.result) && o.operands.iter().all(|&t| wasm(t)))
+        .map(|(i, _)| i)
+        .collect();
+    let root_ty = *u.choose(&[Type::I32, Type::I64, Type::F32, Type::F64])?;
+    let mut terms = TermGen { u, rules, ops, expr: RecExpr::default(), args: Vec::new() };
+    terms.node(root_ty, depth)?;
+    Ok((terms.expr, terms.args.into_iter().map(|(_, bits)| bits).collect()))
+}
+
+struct TermGen<'a, 'b> {
+    u: &'a mut Unstructured<'b>,
+    rules: &'a RuleSet,
+    /// Indexes into `rules.ops()` usable in a term.
+    ops: Vec<usize>,
+    expr: RecExpr<Node>,
+    /// Inputs so far: type and value.
+    args: Vec<(Type, u64)>,
+}
+
+impl TermGen<'_, '_> {
+    fn node(&mut self, ty: Type, depth: u32) -> Result<Id> {
+        let leaf = depth == 0 || self.u.ratio(1, 4)?;
+        if !leaf {
+            let candidates: Vec<usize> = self
+                .ops
+                .iter()
+                .copied()
+                .filter(|&i| self.rules.ops().get(i).is_some_and(|o| o.result == ty))
+                .collect();
+            if let Ok(&index) = self.u.choose(&candidates) {
+                let Some(op) = self.rules.ops().get(index) else {
+                    return Err(arbitrary::Error::IncorrectFormat);
+                };
+                let operands = op.operands.clone();
+                let id = plumb_rules::OpInstId(index as u32);
+                let args = operands.iter().map(|&t| self.node(t, depth - 1)).collect::<Result<Vec<_>>>()?;
+                let node = Node::op(self.rules, id, args).ok_or(arbitrary::Error::IncorrectFormat)?;
+                return Ok(self.expr.add(node));
+            }
+        }
+        if self.u.ratio(1, 3)? {
+            let bits = bits(self.u, ty)?;
+            return Ok(self.expr.add(Node::Const { ty, bits: bits & ty.mask() }));
+        }
+        // An input: reuse one of this type sometimes, so that terms like
+        // `x - x` arise.
+        let same: Vec<usize> = (0..self.args.len()).filter(|&i| self.args[i].0 == ty).collect();
+        let index = match self.u.choose(&same) {
+            Ok(&i) if self.u.ratio(1, 2)? => i,
+            _ => {
+                let bits = bits(self.u, ty)?;
+                self.args.push((ty, bits & ty.mask()));
+                self.args.len() - 1
+            }
+        };
+        Ok(self.expr.add(Node::Arg { index: index as u32, ty }))
+    }
+}
+
+/// One step of an embedding-API session (`api_calls` target). Indexes
+/// are taken modulo the number of things that exist when the step runs.
+#[derive(Debug, Clone, Arbitrary)]
+pub enum ApiOp {
+    /// Drops the current store (and everything in it) and starts a new
+    /// one; handles into the old store stay around, stale.
+    NewStore,
+    /// Instantiates one of the fixed modules in the current store.
+    Instantiate {
+        /// Which module.
+        module: u8,
+    },
+    /// Calls an exported function with these raw arguments.
+    Call {
+        /// Which instance.
+        instance: u8,
+        /// Which exported function.
+        func: u8,
+        /// Argument bits, converted to the parameter types.
+        args: Vec<u64>,
+    },
+    /// Grows an exported memory from the host.
+    MemoryGrow {
+        /// Which memory handle.
+        memory: u8,
+        /// By how many pages.
+        delta: u8,
+    },
+    /// Writes bytes into a memory, then reads them back.
+    MemoryWrite {
+        /// Which memory handle.
+        memory: u8,
+        /// Where.
+        offset: u32,
+        /// What.
+        bytes: Vec<u8>,
+    },
+    /// Reads a range of a memory.
+    MemoryRead {
+        /// Which memory handle.
+        memory: u8,
+        /// Where.
+        offset: u32,
+        /// How many bytes.
+        len: u16,
+    },
+    /// Sets a global, then reads it back.
+    GlobalSet {
+        /// Which global handle.
+        global: u8,
+        /// Value bits.
+        value: u64,
+    },
+    /// Grows a table from the host, with null.
+    TableGrow {
+        /// Which table handle.
+        table: u8,
+        /// By how many elements.
+        delta: u8,
+    },
+    /// Reads and rewrites a table element.
+    TableCopyElement {
+        /// Which table handle.
+        table: u8,
+        /// From which element.
+        from: u16,
+        /// To which element.
+        to: u16,
+    },
+}
+
+/// The bits of an argument `raw` as a value of `ty`.
+pub fn value_from_bits(ty: ValType, raw: u64) -> Value {
+    match ty {
+        ValType::I32 => Value::I32(raw as u32 as i32),
+        ValType::I64 => Value::I64(raw as i64),
+        ValType::F32 => Value::F32(raw as u32),
+        ValType::F64 => Value::F64(raw),
+        ValType::FuncRef => Value::FuncRef(None),
+        ValType::ExternRef => Value::ExternRef((raw & 1 == 1).then_some((raw >> 32) as u32)),
+    }
+}

@@ -1,0 +1,243 @@
+//! A session of embedding-API calls: instantiate fixed modules, call their
+//! exports, grow, read and write memories, set globals, move table
+//! elements, drop whole stores while keeping their handles. Nothing may
+//! crash; handles of a dropped store must fail cleanly; and what the host
+//! writes it reads back.
+
+use std::sync::OnceLock;
+
+use plumb::{Error, Func, Global, Instance, Limits, Linker, Memory, Module, Store, Table, Val};
+
+use super::{engine, from_engine, oracle_type, to_engine};
+use crate::generators::{ApiOp, value_from_bits};
+
+/// The modules a session instantiates: memory, table and global exports,
+/// traps of every kind, recursion until the stack runs out, and imports
+/// resolved through a [`Linker`].
+const MODULES: &[&str] = &[
+    r#"(module
+        (memory (export "mem") 1 4)
+        (global (export "counter") (mut i64) (i64.const 7))
+        (table (export "tab") 4 10 funcref)
+        (func $answer (result i32) i32.const 42)
+        (elem (i32.const 0) $answer)
+        (func (export "load") (param i32) (result i32) local.get 0 i32.load)
+        (func (export "store") (param i32 i32) local.get 0 local.get 1 i32.store)
+        (func (export "grow") (param i32) (result i32) local.get 0 memory.grow)
+        (func (export "size") (result i32) memory.size)
+        (func (export "fill") (param i32 i32 i32) local.get 0 local.get 1 local.get 2 memory.fill)
+        (func (export "bump") (result i64)
+          global.get 0 i64.const 1 i64.add global.set 0 global.get 0)
+        (func (export "call_at") (param i32) (result i32) local.get 0 call_indirect (result i32))
+        (func (export "table_grow") (param funcref i32) (result i32) local.get 0 local.get 1 table.grow 0)
+        (func (export "div") (param i32 i32) (result i32) local.get 0 local.get 1 i32.div_s)
+        (func (export "trunc") (param f64) (result i32) local.get 0 i32.trunc_f64_s)
+        (func (export "unreachable") unreachable)
+        (func $down (export "down") (param i32) (result i32)
+          local.get 0 i32.eqz
+          if (result i32) i32.const 0
+          else local.get 0 i32.const 1 i32.sub call $down i32.const 1 i32.add end))"#,
+    r#"(module
+        (import "env" "log" (func $log (param i64) (result i64)))
+        (import "env" "mem" (memory 1 2))
+        (import "env" "fail" (func $fail))
+        (global (export "f") (mut f64) (f64.const -0))
+        (table (export "refs") 2 externref)
+        (func (export "relay") (param i64) (result i64) local.get 0 call $log)
+        (func (export "peek") (param i32) (result i64) local.get 0 i64.load)
+        (func (export "fail") call $fail)
+        (func (export "set_ref") (param i32 externref) local.get 0 local.get 1 table.set 0)
+        (func (export "get_ref") (param i32) (result externref) local.get 0 table.get 0))"#,
+];
+
+fn modules() -> &'static [Module] {
+    static COMPILED: OnceLock<Vec<Module>> = OnceLock::new();
+    COMPILED.get_or_init(|| {
+        MODULES
+            .iter()
+            .map(|text| match Module::new(engine(), text) {
+                Ok(m) => m,
+                Err(e) => panic!("a fixed module of the api_calls target does not compile: {e}"),
+            })
+            .collect()
+    })
+}
+
+/// A store with its linker; handles of earlier stores are kept in
+/// [`Session`] to be used stale.
+struct Session {
+    store: Store<u64>,
+    linker: Linker<u64>,
+    instances: Vec<Instance>,
+    memories: Vec<Memory>,
+    globals: Vec<Global>,
+    tables: Vec<Table>,
+    refs: Vec<Val>,
+}
+
+fn new_store() -> Result<(Store<u64>, Linker<u64>), Error> {
+    let mut store = Store::new(engine(), 0u64);
+    let mut linker = Linker::new(engine());
+    linker.func_wrap("env", "log", |mut caller: plumb::Caller<'_, u64>, x: i64| -> i64 {
+        *caller.data_mut() += 1;
+        x.wrapping_mul(3)
+    })?;
+    linker.func_wrap("env", "fail", |_caller: plumb::Caller<'_, u64>| -> Result<(), plumb::Trap> {
+        Err(plumb::Trap::host("the host refuses"))
+    })?;
+    let memory = Memory::new(&mut store, Limits { min: 1, max: Some(2) })?;
+    linker.define(&store, "env", "mem", plumb::Extern::Memory(memory))?;
+    Ok((store, linker))
+}
+
+fn pick<T: Copy>(items: &[T], index: impl Into<usize>) -> Option<T> {
+    (!items.is_empty()).then(|| items[index.into() % items.len()])
+}
+
+/// Runs `ops` in order.
+pub fn check(ops: &[ApiOp]) {
+    let (store, linker) = match new_store() {
+        Ok(s) => s,
+        Err(e) => panic!("a fresh store cannot be set up: {e}"),
+    };
+    let mut s = Session {
+        store,
+        linker,
+        instances: Vec::new(),
+        memories: Vec::new(),
+        globals: Vec::new(),
+        tables: Vec::new(),
+        refs: Vec::new(),
+    };
+    for op in ops {
+        step(&mut s, op);
+    }
+}
+
+/// Errors the API may return on any step: traps, and refusals of stale or
+/// mistyped handles. Anything else (or a panic) is a bug.
+fn clean<T>(what: &str, result: Result<T, Error>) -> Option<T> {
+    match result {
+        Ok(v) => Some(v),
+        Err(Error::Trap(_) | Error::Usage(_) | Error::Link(_)) => None,
+        Err(e) => panic!("{what}: unexpected error {e}"),
+    }
+}
+
+fn step(s: &mut Session, op: &ApiOp) {
+    match op {
+        ApiOp::NewStore => {
+            if let Some((store, linker)) = clean("new store", new_store()) {
+                s.store = store;
+                s.linker = linker;
+            }
+        }
+        ApiOp::Instantiate { module } => {
+            let Some(module) = pick(&modules().iter().collect::<Vec<_>>(), *module) else { return };
+            let Some(instance) = clean("instantiate", s.linker.instantiate(&mut s.store, module)) else {
+                return;
+            };
+            s.instances.push(instance);
+            for (_, export) in instance.exports(&s.store).collect::<Vec<_>>() {
+                match export {
+                    plumb::Extern::Memory(m) => s.memories.push(m),
+                    plumb::Extern::Global(g) => s.globals.push(g),
+                    plumb::Extern::Table(t) => s.tables.push(t),
+                    plumb::Extern::Func(f) => s.refs.push(Val::FuncRef(Some(f))),
+                }
+            }
+        }
+        ApiOp::Call { instance, func, args } => {
+            let Some(instance) = pick(&s.instances, *instance) else { return };
+            let funcs: Vec<Func> = instance
+                .exports(&s.store)
+                .filter_map(|(_, e)| if let plumb::Extern::Func(f) = e { Some(f) } else { None })
+                .collect();
+            let Some(func) = pick(&funcs, *func) else { return };
+            call(s, func, args);
+        }
+        ApiOp::MemoryGrow { memory, delta } => {
+            let Some(memory) = pick(&s.memories, *memory) else { return };
+            let before = memory.size(&s.store);
+            if let Some(old) = clean("memory grow", memory.grow(&mut s.store, u64::from(*delta))) {
+                assert_eq!(old, before, "memory.grow returned {old}, the size was {before}");
+                assert_eq!(memory.size(&s.store), before + u64::from(*delta), "memory size after growing");
+            }
+        }
+        ApiOp::MemoryWrite { memory, offset, bytes } => {
+            let Some(memory) = pick(&s.memories, *memory) else { return };
+            let len = memory.data(&s.store).len();
+            let offset = *offset as usize % (len + 16);
+            if clean("memory write", memory.write(&mut s.store, offset, bytes)).is_some() {
+                let mut back = vec![0; bytes.len()];
+                let read = clean("memory read back", memory.read(&s.store, offset, &mut back));
+                assert!(read.is_some() && &back == bytes, "memory reads back other bytes than written");
+            }
+        }
+        ApiOp::MemoryRead { memory, offset, len } => {
+            let Some(memory) = pick(&s.memories, *memory) else { return };
+            let size = memory.data(&s.store).len();
+            let offset = *offset as usize % (size + 16);
+            let mut buf = vec![0; usize::from(*len)];
+            let in_bounds = offset + buf.len() <= size;
+            let read = clean("memory read", memory.read(&s.store, offset, &mut buf));
+            assert_eq!(read.is_some(), in_bounds, "memory read of {len} bytes at {offset} in {size}");
+        }
+        ApiOp::GlobalSet { global, value } => {
+            let Some(global) = pick(&s.globals, *global) else { return };
+            let Some(ty) = clean("global type", global.ty(&s.store)) else { return };
+            let value = to_engine(&value_from_bits(oracle_type(ty.content), *value));
+            if clean("global set", global.set(&mut s.store, value)).is_some() {
+                let back = clean("global get", global.get(&s.store)).map(|v| from_engine(&v));
+                assert_eq!(back, Some(from_engine(&value)), "a global reads back another value than set");
+            }
+        }
+        ApiOp::TableGrow { table, delta } => {
+            let Some(table) = pick(&s.tables, *table) else { return };
+            let Some(before) = clean("table size", table.size(&s.store)) else { return };
+            let Some(first) = clean("table get", table.get(&s.store, 0)) else { return };
+            let init = first.map_or(Val::FuncRef(None), |v| Val::default_for(v.ty()));
+            if let Some(old) = clean("table grow", table.grow(&mut s.store, u64::from(*delta), init)) {
+                assert_eq!(old, before, "table.grow returned {old}, the size was {before}");
+            }
+        }
+        ApiOp::TableCopyElement { table, from, to } => {
+            let Some(table) = pick(&s.tables, *table) else { return };
+            let value = match clean("table get", table.get(&s.store, u64::from(*from))) {
+                Some(Some(v)) => v,
+                // Out of bounds: try a reference seen earlier, maybe of a
+                // dropped store or of the wrong type.
+                _ => match pick(&s.refs, *from) {
+                    Some(v) => v,
+                    None => return,
+                },
+            };
+            s.refs.push(value);
+            clean("table set", table.set(&mut s.store, u64::from(*to), value));
+        }
+    }
+}
+
+fn call(s: &mut Session, func: Func, raw: &[u64]) {
+    let Some(ty) = clean("func type", func.ty(&s.store)) else { return };
+    let params: Vec<Val> = ty
+        .params()
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| {
+            let bits = raw.get(i).copied().unwrap_or_default();
+            match t {
+                plumb::ValType::FuncRef => pick(&s.refs, bits as usize).unwrap_or(Val::FuncRef(None)),
+                _ => to_engine(&value_from_bits(oracle_type(t), bits)),
+            }
+        })
+        .collect();
+    let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
+    if clean("call", func.call(&mut s.store, &params, &mut results)).is_some() {
+        for r in results {
+            if matches!(r, Val::FuncRef(Some(_))) {
+                s.refs.push(r);
+            }
+        }
+    }
+}

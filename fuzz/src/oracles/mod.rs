@@ -1,0 +1,128 @@
+//! Oracles: run an input through Plumb and something independent, and
+//! judge the outcome. A disagreement, or a crash of the host, is a bug and
+//! is reported by panicking with a message that says what differed: that
+//! panic is what libFuzzer and the smoke test catch.
+//!
+//! Shared here: the engine and rule set built once per process, value
+//! conversions between the engine's and the interpreter's types, and
+//! comparison of values with NaNs as WebAssembly allows.
+
+pub mod api_calls;
+pub mod differential;
+pub mod instantiate;
+pub mod op_specs;
+pub mod rules;
+pub mod validate;
+
+use std::sync::{Arc, OnceLock};
+
+use plumb::{Engine, Val};
+use plumb_oracles::interp::numerics;
+use plumb_oracles::{ValType, Value};
+use plumb_rules::RuleSet;
+
+/// The engine every target compiles with: building one loads the rule set,
+/// so it is built once per process.
+pub fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(Engine::default)
+}
+
+/// The built-in rule set, loaded once per process.
+pub fn rule_set() -> &'static Arc<RuleSet> {
+    static RULES: OnceLock<Arc<RuleSet>> = OnceLock::new();
+    RULES.get_or_init(|| match RuleSet::builtin() {
+        Ok(rules) => Arc::new(rules),
+        // The rule files are embedded at build time: this is a broken build.
+        Err(e) => panic!("the built-in rule set does not load: {e}"),
+    })
+}
+
+/// An interpreter value as an engine value (function references become
+/// null: the host cannot name the module's functions).
+pub fn to_engine(value: &Value) -> Val {
+    match *value {
+        Value::I32(v) => Val::I32(v),
+        Value::I64(v) => Val::I64(v),
+        Value::F32(v) => Val::F32(v),
+        Value::F64(v) => Val::F64(v),
+        Value::FuncRef(_) => Val::FuncRef(None),
+        Value::ExternRef(v) => Val::ExternRef(v),
+    }
+}
+
+/// An engine value as an interpreter value. Function identities do not
+/// carry over between the two stores, only nullness (non-null becomes
+/// address 0).
+pub fn from_engine(value: &Val) -> Value {
+    match *value {
+        Val::I32(v) => Value::I32(v),
+        Val::I64(v) => Value::I64(v),
+        Val::F32(v) => Value::F32(v),
+        Val::F64(v) => Value::F64(v),
+        Val::FuncRef(f) => Value::FuncRef(f.map(|_| 0)),
+        Val::ExternRef(v) => Value::ExternRef(v),
+    }
+}
+
+/// The engine's type for an interpreter type.
+pub fn engine_type(ty: ValType) -> plumb::ValType {
+    match ty {
+        ValType::I32 => plumb::ValType::I32,
+        ValType::I64 => plumb::ValType::I64,
+        ValType::F32 => plumb::ValType::F32,
+        ValType::F64 => plumb::ValType::F64,
+        ValType::FuncRef => plumb::ValType::FuncRef,
+        ValType::ExternRef => plumb::ValType::ExternRef,
+    }
+}
+
+/// The interpreter's type for an engine type.
+pub fn oracle_type(ty: plumb::ValType) -> ValType {
+    match ty {
+        plumb::ValType::I32 => ValType::I32,
+        plumb::ValType::I64 => ValType::I64,
+        plumb::ValType::F32 => ValType::F32,
+        plumb::ValType::F64 => ValType::F64,
+        plumb::ValType::FuncRef => ValType::FuncRef,
+        plumb::ValType::ExternRef => ValType::ExternRef,
+    }
+}
+
+/// What WebAssembly lets an implementation return where the reference
+/// interpreter returned a float with bits `expected` (the interpreter's
+/// NaNs are deterministic: canonical when the spec demands a canonical
+/// NaN, the quieted operand when it demands an arithmetic one, and the
+/// exact bits where an operator is bit-exact):
+/// - not a NaN, or a signalling NaN (only bit-exact operators make those):
+///   exactly those bits;
+/// - a canonical NaN: a canonical NaN of either sign;
+/// - another quiet NaN: any arithmetic (quiet) NaN.
+pub fn float_allowed(width: u32, expected: u64, actual: u64) -> bool {
+    if expected == actual {
+        return true;
+    }
+    type NanClass = fn(u64) -> bool;
+    let (canonical, arithmetic): (NanClass, NanClass) = match width {
+        32 => (|b| numerics::f32_is_canonical_nan(b as u32), |b| numerics::f32_is_arithmetic_nan(b as u32)),
+        _ => (numerics::f64_is_canonical_nan, numerics::f64_is_arithmetic_nan),
+    };
+    if canonical(expected) {
+        canonical(actual)
+    } else if arithmetic(expected) {
+        arithmetic(actual)
+    } else {
+        false
+    }
+}
+
+/// Whether `actual` is a result WebAssembly allows where the interpreter
+/// gave `expected` (floats per [`float_allowed`]; references by nullness).
+pub fn value_allowed(expected: &Value, actual: &Value) -> bool {
+    match (expected, actual) {
+        (Value::F32(e), Value::F32(a)) => float_allowed(32, u64::from(*e), u64::from(*a)),
+        (Value::F64(e), Value::F64(a)) => float_allowed(64, *e, *a),
+        (Value::FuncRef(e), Value::FuncRef(a)) => e.is_some() == a.is_some(),
+        (e, a) => e == a,
+    }
+}

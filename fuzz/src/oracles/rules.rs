@@ -1,0 +1,76 @@
+//! A term of the rule language through the mid-end: saturated with every
+//! rule in an e-graph (with the engine's bounds) and the cheapest CLIF-only
+//! term extracted. Wherever the original term has a value, the extracted
+//! one has the same value under the concrete evaluator (floats: equal, or
+//! both NaN, as the rules contract says).
+
+use std::time::Duration;
+
+use egg::{RecExpr, Runner};
+use plumb_rules::egraph::{ConstFold, Node, extract_lowered, rewrites};
+use plumb_rules::{EvalError, RuleSet, Type};
+
+use super::rule_set;
+
+/// Saturation bounds: the engine's mid-end uses the same.
+const ITERATION_LIMIT: usize = 8;
+const NODE_LIMIT: usize = 4_000;
+const TIME_LIMIT: Duration = Duration::from_millis(50);
+
+/// Evaluates `expr` (its root is the last node) with inputs `args`.
+pub fn eval(rules: &RuleSet, expr: &RecExpr<Node>, args: &[u64]) -> Result<u64, EvalError> {
+    let nodes = expr.as_ref();
+    let mut values: Vec<u64> = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let value = match node {
+            Node::Arg { index, ty } => {
+                args.get(*index as usize).copied().ok_or(EvalError::UnboundVariable(*index as usize))?
+                    & ty.mask()
+            }
+            Node::Const { ty, bits } => bits & ty.mask(),
+            Node::Op { op, args: operands, .. } => {
+                let vals = operands
+                    .iter()
+                    .map(|&id| values.get(usize::from(id)).copied().ok_or(EvalError::IllTyped("operand")))
+                    .collect::<Result<Vec<u64>, _>>()?;
+                rules.eval(*op, &vals)?
+            }
+        };
+        values.push(value);
+    }
+    values.last().copied().ok_or(EvalError::IllTyped("empty term"))
+}
+
+fn is_nan(ty: Option<Type>, bits: u64) -> bool {
+    match ty {
+        Some(Type::F32) => f32::from_bits(bits as u32).is_nan(),
+        Some(Type::F64) => f64::from_bits(bits).is_nan(),
+        _ => false,
+    }
+}
+
+/// Lowers `expr` and compares the two terms on `args`.
+pub fn check(expr: &RecExpr<Node>, args: &[u64]) {
+    let rules = rule_set();
+    let Ok(want) = eval(rules, expr, args) else { return };
+    let runner: Runner<Node, ConstFold> = Runner::new(ConstFold::new(rules))
+        .with_iter_limit(ITERATION_LIMIT)
+        .with_node_limit(NODE_LIMIT)
+        .with_time_limit(TIME_LIMIT)
+        .with_expr(expr)
+        .run(rewrites_cached());
+    let Some(&root) = runner.roots.first() else { return };
+    let Some(lowered) = extract_lowered(&runner.egraph, rules, root) else { return };
+    let got = eval(rules, &lowered, args);
+    let ty = expr.as_ref().last().and_then(|n| n.ty(rules));
+    let agree = match got {
+        Ok(bits) => bits == want || (is_nan(ty, bits) && is_nan(ty, want)),
+        Err(_) => false,
+    };
+    assert!(agree, "{expr} on {args:x?} = {want:#x}, but lowered to {lowered} = {got:x?}");
+}
+
+fn rewrites_cached() -> &'static [egg::Rewrite<Node, ConstFold>] {
+    static REWRITES: std::sync::OnceLock<Vec<egg::Rewrite<Node, ConstFold>>> = std::sync::OnceLock::new();
+    REWRITES.get_or_init(|| rewrites(rule_set()))
+}

@@ -1,0 +1,32 @@
+//! Decoding and validation of arbitrary bytes: Plumb accepts exactly what
+//! wasmparser accepts with the same features (WebAssembly 2.0 without
+//! SIMD), and whatever it accepts it also compiles. Neither step may
+//! panic; that the bytes may also be text is part of the API
+//! (`Module::validate` takes `.wat` too), so text goes through `wat` first
+//! on the reference side as well.
+
+use plumb::Module;
+use wasmparser::{Validator, WasmFeatures};
+
+use super::engine;
+
+/// Checks one input.
+pub fn check(bytes: &[u8]) {
+    let features = WasmFeatures::WASM2 - WasmFeatures::SIMD;
+    let expected = match wat::parse_bytes(bytes) {
+        Ok(binary) => Validator::new_with_features(features)
+            .validate_all(&binary)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    let actual = Module::validate(engine(), bytes);
+    match (&expected, &actual) {
+        (Ok(()), Ok(())) => {}
+        (Err(_), Err(_)) => return,
+        _ => panic!("validation: wasmparser says {expected:?}, Plumb says {actual:?}"),
+    }
+    if let Err(e) = Module::new(engine(), bytes) {
+        panic!("Plumb validates a module it then fails to compile: {e}");
+    }
+}
