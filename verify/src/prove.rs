@@ -20,7 +20,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use plumb_rules::{OpInstance, RuleInstance, Type};
-use z3::ast::{Ast, Bool};
+use z3::ast::{Ast, BV, Bool};
 use z3::{Model, Params, SatResult, Solver};
 
 use crate::encode::{Encoded, RuleEncoder, agree};
@@ -156,34 +156,90 @@ pub fn verify_instance(ops: &[OpInstance], instance: &RuleInstance, options: &Op
     }
 }
 
-/// A solver with the query timeout set.
-fn solver(options: &Options) -> Solver {
-    let solver = Solver::new();
-    let mut params = Params::new();
-    params.set_u32("timeout", u32::try_from(options.timeout.as_millis()).unwrap_or(u32::MAX));
-    solver.set_params(&params);
-    solver
+/// How many assignments of a rule's constants its side conditions may allow
+/// for the verifier to prove the rule one assignment at a time (see
+/// [`query`]).
+const ENUMERATION_LIMIT: usize = 64;
+
+/// The time left to one instance: every Z3 call it makes shares one budget.
+struct Deadline {
+    started: Instant,
+    budget: Duration,
 }
 
-fn unknown(solver: &Solver, started: Instant, options: &Options) -> Verdict {
-    let reason = solver.get_reason_unknown().unwrap_or_else(|| "no reason given".to_owned());
-    if started.elapsed() >= options.timeout {
-        Verdict::Unknown(format!("timeout after {:.1}s: {reason}", options.timeout.as_secs_f64()))
-    } else {
-        Verdict::Unknown(reason)
+impl Deadline {
+    fn new(budget: Duration) -> Deadline {
+        Deadline { started: Instant::now(), budget }
+    }
+
+    /// A solver whose timeout is the time left (at least a millisecond).
+    fn solver(&self) -> Solver {
+        let solver = Solver::new();
+        let left = self.budget.saturating_sub(self.started.elapsed()).max(Duration::from_millis(1));
+        let mut params = Params::new();
+        params.set_u32("timeout", u32::try_from(left.as_millis()).unwrap_or(u32::MAX));
+        solver.set_params(&params);
+        solver
+    }
+
+    /// The verdict for a solver that answered `unknown`.
+    fn unknown(&self, solver: &Solver) -> Verdict {
+        let reason = solver.get_reason_unknown().unwrap_or_else(|| "no reason given".to_owned());
+        if self.started.elapsed() >= self.budget {
+            Verdict::Unknown(format!("timeout after {:.1}s: {reason}", self.budget.as_secs_f64()))
+        } else {
+            Verdict::Unknown(reason)
+        }
     }
 }
 
+/// Every assignment of `consts` allowed by `conds`, if there are at most
+/// [`ENUMERATION_LIMIT`] (found by blocking each model in turn until the
+/// conditions become unsatisfiable); `None` if there are more, or Z3 cannot
+/// tell in the time left.
+fn enumerate(conds: &Bool, consts: &[BV], deadline: &Deadline) -> Option<Vec<Vec<BV>>> {
+    let s = deadline.solver();
+    s.assert(conds);
+    let mut found = Vec::new();
+    loop {
+        match s.check() {
+            SatResult::Unsat => return Some(found),
+            SatResult::Unknown => return None,
+            SatResult::Sat => {}
+        }
+        if found.len() == ENUMERATION_LIMIT {
+            return None;
+        }
+        let model = s.get_model()?;
+        let values = consts.iter().map(|c| model.eval(c, true)).collect::<Option<Vec<BV>>>()?;
+        let differs: Vec<Bool> = consts.iter().zip(&values).map(|(c, v)| c.eq(v).not()).collect();
+        s.assert(Bool::or(&differs));
+        found.push(values);
+    }
+}
+
+/// Builds and runs the queries of one instance. `Err` carries a verdict
+/// reached before any query (an encoding error).
+///
+/// When the side conditions pin the rule's constants down to a few
+/// assignments (`c` a power of two: 64 at i64), each assignment is proved
+/// separately: with the constants fixed Z3 folds the terms (a division by
+/// a known power of two is a shift), where one query over all of them
+/// makes it reason about a divider circuit. The enumeration is exhaustive
+/// (it stops when the conditions with every found assignment excluded are
+/// unsatisfiable), so proving each case proves the rule.
 fn query(ops: &[OpInstance], instance: &RuleInstance, options: &Options) -> Result<Verdict, Verdict> {
+    let deadline = Deadline::new(options.timeout);
     let mut enc = RuleEncoder::new(ops, instance);
-    let mut assumptions: Vec<Bool> = Vec::new();
+    let mut conds: Vec<Bool> = Vec::new();
     for cond in &instance.conds {
         let Encoded { value, defined } = enc.condition(cond)?;
         if let Term::Bool(b) = value {
-            assumptions.push(b);
+            conds.push(b);
         }
-        assumptions.push(defined);
+        conds.push(defined);
     }
+    let conds = Bool::and(&conds);
     let before_lhs = enc.nan_sources();
     let lhs = enc.term(&instance.lhs)?;
     let lhs_is_deterministic = enc.nan_sources() == before_lhs;
@@ -197,35 +253,58 @@ fn query(ops: &[OpInstance], instance: &RuleInstance, options: &Options) -> Resu
             instance.ty
         )));
     }
-    assumptions.push(lhs.defined.clone());
 
     // 1. Can the rule fire at all?
-    let started = Instant::now();
-    let premise = Bool::and(&assumptions).simplify();
+    let premise = Bool::and(&[conds.clone(), lhs.defined.clone()]).simplify();
     if premise.as_bool() != Some(true) {
-        let s = solver(options);
+        let s = deadline.solver();
         s.assert(&premise);
         match s.check() {
             SatResult::Sat => {}
             SatResult::Unsat => return Ok(Verdict::NeverFires),
-            SatResult::Unknown => return Ok(unknown(&s, started, options)),
+            SatResult::Unknown => return Ok(deadline.unknown(&s)),
         }
     }
 
     // 2. Do the sides agree wherever it fires?
-    let agreement = agree(&lhs.value, &rhs.value, lhs_is_deterministic)?;
-    let s = solver(options);
-    s.assert(&premise);
-    s.assert(Bool::and(&[rhs.defined.clone(), agreement]).not());
-    let started = Instant::now();
-    match s.check() {
-        SatResult::Unsat => Ok(Verdict::Proved),
-        SatResult::Unknown => Ok(unknown(&s, started, options)),
-        SatResult::Sat => {
-            let model = s.get_model().ok_or_else(|| Verdict::Unknown("Z3 found no model".to_owned()))?;
-            Ok(Verdict::Counterexample(counterexample(&model, instance, &enc, &lhs, &rhs)?))
+    let refutation =
+        Bool::and(&[rhs.defined.clone(), agree(&lhs.value, &rhs.value, lhs_is_deterministic)?]).not();
+    let consts: Vec<BV> = instance
+        .vars
+        .iter()
+        .zip(enc.vars())
+        .filter(|(v, _)| v.is_const)
+        .filter_map(|(_, t)| t.bits().cloned())
+        .collect();
+    let cases = if instance.conds.is_empty() || consts.is_empty() {
+        None
+    } else {
+        enumerate(&conds, &consts, &deadline)
+    };
+    let cases: Vec<Vec<Bool>> = match cases {
+        Some(cases) => cases
+            .into_iter()
+            .map(|values| consts.iter().zip(&values).map(|(c, v)| c.eq(v)).collect())
+            .collect(),
+        None => vec![vec![]],
+    };
+    for case in cases {
+        let s = deadline.solver();
+        s.assert(&premise);
+        for fixed in &case {
+            s.assert(fixed);
+        }
+        s.assert(&refutation);
+        match s.check() {
+            SatResult::Unsat => {}
+            SatResult::Unknown => return Ok(deadline.unknown(&s)),
+            SatResult::Sat => {
+                let model = s.get_model().ok_or_else(|| Verdict::Unknown("Z3 found no model".to_owned()))?;
+                return Ok(Verdict::Counterexample(counterexample(&model, instance, &enc, &lhs, &rhs)?));
+            }
         }
     }
+    Ok(Verdict::Proved)
 }
 
 /// Reads the inputs and both sides' values out of a model.

@@ -9,12 +9,15 @@
 //! NaN of the theory. Going back is where care is needed: Z3's
 //! `fp.to_ieee_bv` is not injective on NaNs (it picks one unspecified
 //! pattern), so it is only ever applied to a result that is not NaN. A NaN
-//! result of an arithmetic primitive gets its bits from an uninterpreted
-//! function of the primitive's operands (one function per primitive and
-//! format) whose output is forced to be a quiet ("arithmetic") NaN: Wasm lets
-//! the payload and sign be anything of that kind, so a proof may not depend
-//! on them, yet the same operation on the same operands gives the same bits
-//! on both sides of a rule. The sign-bit operations (`fneg`, `fabs`,
+//! result of an arithmetic primitive is a quiet ("arithmetic") NaN whose sign
+//! and payload are a free variable: Wasm lets them be anything of that kind,
+//! so a proof may not depend on them. The variable is shared by structurally
+//! identical applications (the same primitive on the same operand terms), so
+//! a subterm that appears on both sides of a rule has the same bits on both.
+//! (An uninterpreted function of the operands would also equate NaNs of
+//! operands that are only semantically equal, but it takes Z3 4.8 out of its
+//! fast bit-blasting path: float rules that prove in a second with variables
+//! time out with functions.) The sign-bit operations (`fneg`, `fabs`,
 //! `fcopysign`) and `fbits`/`bits_to_fp` act on the bits directly, as Wasm
 //! specifies, so they are exact on NaNs too.
 //!
@@ -26,8 +29,8 @@ use std::collections::HashMap;
 
 use plumb_rules::ast::Prim;
 use plumb_rules::{FloatFormat, SemType};
+use z3::Sort;
 use z3::ast::{Ast, BV, Bool, Float, RoundingMode};
-use z3::{FuncDecl, Sort};
 
 /// The Z3 floating-point sort of a format.
 fn fp_sort(fmt: FloatFormat) -> Sort {
@@ -219,7 +222,7 @@ fn sign_mask(fmt: FloatFormat) -> BV {
 /// query.
 #[derive(Debug, Default)]
 pub struct Encoder {
-    nan_payloads: HashMap<(String, FloatFormat, Vec<SemType>), FuncDecl>,
+    nan_payloads: HashMap<(String, FloatFormat, Vec<BV>), BV>,
     nan_sources: usize,
 }
 
@@ -237,28 +240,19 @@ impl Encoder {
     }
 
     /// The bits of a NaN produced by primitive `prim` from `operands`: a
-    /// quiet NaN whose sign and payload are an unspecified function of the
-    /// primitive and its operands.
+    /// quiet NaN whose sign and payload are a free variable, one per
+    /// primitive, format and (structurally identical) operands.
     fn nan_bits(&mut self, prim: &str, fmt: FloatFormat, operands: &[&Term]) -> Result<BV, EncodeError> {
         self.nan_sources += 1;
-        let key = (prim.to_owned(), fmt, operands.iter().map(|t| t.ty()).collect::<Vec<_>>());
-        // The function gives the sign and the fraction bits below the quiet bit.
+        // The payload gives the sign and the fraction bits below the quiet bit.
         let payload_width = fraction_bits(fmt);
-        let decl = self.nan_payloads.entry(key).or_insert_with(|| {
-            let domain: Vec<Sort> = operands.iter().map(|t| sort_of(t.ty())).collect();
-            let domain_refs: Vec<&Sort> = domain.iter().collect();
-            FuncDecl::new(format!("nan_{prim}_{}", fmt.ty()), &domain_refs, &Sort::bitvector(payload_width))
-        });
-        let args: Vec<&dyn Ast> = operands
-            .iter()
-            .map(|t| match t {
-                Term::Bv(bv) | Term::Float(_, bv) => bv as &dyn Ast,
-                Term::Bool(b) => b as &dyn Ast,
-            })
-            .collect();
-        let Some(r) = decl.apply(&args).as_bv() else {
-            return err(prim, "the NaN payload function is not bit-vector valued");
-        };
+        let key: Vec<BV> = operands.iter().filter_map(|t| t.bits().cloned()).collect();
+        let fresh = self.nan_payloads.len();
+        let r = self
+            .nan_payloads
+            .entry((prim.to_owned(), fmt, key))
+            .or_insert_with(|| BV::new_const(format!("nan_{prim}_{}_{fresh}", fmt.ty()), payload_width))
+            .clone();
         let sign = r.extract(payload_width - 1, payload_width - 1);
         let exponent = bv_lit(u64::MAX, fmt.exponent_bits());
         let quiet = bv_lit(1, 1);
@@ -321,11 +315,11 @@ impl Encoder {
             Prim::BvAnd => bin_bv(|a, b| a.bvand(b)),
             Prim::BvOr => bin_bv(|a, b| a.bvor(b)),
             Prim::BvXor => bin_bv(|a, b| a.bvxor(b)),
-            Prim::BvShl => bin_bv(|a, b| a.bvshl(b)),
-            Prim::BvLshr => bin_bv(|a, b| a.bvlshr(b)),
-            Prim::BvAshr => bin_bv(|a, b| a.bvashr(b)),
-            Prim::Rotl => bin_bv(|a, b| rotate(a, b, true)),
-            Prim::Rotr => bin_bv(|a, b| rotate(a, b, false)),
+            Prim::BvShl => bin_bv(|a, b| shift(a, b, Shift::Left)),
+            Prim::BvLshr => bin_bv(|a, b| shift(a, b, Shift::LogicalRight)),
+            Prim::BvAshr => bin_bv(|a, b| shift(a, b, Shift::ArithmeticRight)),
+            Prim::Rotl => bin_bv(|a, b| shift(a, b, Shift::RotateLeft)),
+            Prim::Rotr => bin_bv(|a, b| shift(a, b, Shift::RotateRight)),
             Prim::BvNot | Prim::BvNeg | Prim::Clz | Prim::Ctz | Prim::Popcnt => {
                 arity(0, 1)?;
                 let a = want_bv(name, &args[0])?;
@@ -552,15 +546,6 @@ fn int_width(prim: &str, w: u32) -> Result<u32, EncodeError> {
     Ok(w)
 }
 
-/// The SMT sort of a term type.
-fn sort_of(ty: SemType) -> Sort {
-    match ty {
-        SemType::Bv(w) => Sort::bitvector(w),
-        SemType::Float(fmt) => Sort::bitvector(fmt.bits()),
-        SemType::Bool => Sort::bool(),
-    }
-}
-
 /// `ite c x y` over any two terms of the same type.
 fn ite(prim: &str, c: &Bool, x: &Term, y: &Term) -> Result<Term, EncodeError> {
     match (x, y) {
@@ -571,15 +556,78 @@ fn ite(prim: &str, c: &Bool, x: &Term, y: &Term) -> Result<Term, EncodeError> {
     }
 }
 
-/// Rotation by `n` modulo the width, written with shifts so that it does not
-/// depend on how Z3 treats counts of `ext_rotate_left` at or above the width.
-fn rotate(a: &BV, n: &BV, left: bool) -> BV {
+/// A shift or rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shift {
+    /// `bvshl`: zeros in at the bottom; 0 for counts of the width or more.
+    Left,
+    /// `bvlshr`: zeros in at the top; 0 for counts of the width or more.
+    LogicalRight,
+    /// `bvashr`: copies of the sign bit in at the top; all sign for counts
+    /// of the width or more.
+    ArithmeticRight,
+    /// `rotl`: count modulo the width.
+    RotateLeft,
+    /// `rotr`: count modulo the width.
+    RotateRight,
+}
+
+/// `a` shifted or rotated by the constant `k`, `0 < k < width`: rewiring.
+fn shift_by_constant(a: &BV, k: u32, kind: Shift) -> BV {
     let w = a.get_size();
-    let width = bv_lit(u64::from(w), w);
-    let n = n.bvurem(&width);
-    let back = width.bvsub(&n);
-    // For n = 0, `back` is the width and the shift by it gives 0.
-    if left { a.bvshl(&n).bvor(a.bvlshr(&back)) } else { a.bvlshr(&n).bvor(a.bvshl(&back)) }
+    match kind {
+        Shift::Left => a.extract(w - 1 - k, 0).concat(bv_lit(0, k)),
+        Shift::LogicalRight => bv_lit(0, k).concat(a.extract(w - 1, k)),
+        Shift::ArithmeticRight => a.extract(w - 1, k).sign_ext(k),
+        Shift::RotateLeft => a.extract(w - 1 - k, 0).concat(a.extract(w - 1, w - k)),
+        Shift::RotateRight => a.extract(k - 1, 0).concat(a.extract(w - 1, k)),
+    }
+}
+
+/// `a` shifted or rotated by `n`, with SMT-LIB's meaning for shifts (counts
+/// of the width or more shift everything out) and the count taken modulo
+/// the width for rotations.
+///
+/// Written as a logarithmic shifter: stage `i` moves by `2^i` when bit `i`
+/// of the count is set. This is the same function as Z3's own `bvshl`,
+/// but Z3 4.8 bit-blasts a shift by a variable into a circuit quadratic in
+/// the width, and on 64 bits that makes rules such as
+/// `(x << a) << b == x << (a + b)` time out; the logarithmic form keeps
+/// them fast.
+fn shift(a: &BV, n: &BV, kind: Shift) -> BV {
+    let w = a.get_size();
+    if w < 2 || !w.is_power_of_two() {
+        let width = bv_lit(u64::from(w), w);
+        return match kind {
+            Shift::Left => a.bvshl(n),
+            Shift::LogicalRight => a.bvlshr(n),
+            Shift::ArithmeticRight => a.bvashr(n),
+            // For a count of 0 the shift back is by the width, which gives 0.
+            Shift::RotateLeft => {
+                let n = n.bvurem(&width);
+                a.bvshl(&n).bvor(a.bvlshr(width.bvsub(&n)))
+            }
+            Shift::RotateRight => {
+                let n = n.bvurem(&width);
+                a.bvlshr(&n).bvor(a.bvshl(width.bvsub(&n)))
+            }
+        };
+    }
+    let stages = w.trailing_zeros();
+    let mut r = a.clone();
+    for i in 0..stages {
+        let set = n.extract(i, i).eq(bv_lit(1, 1));
+        r = set.ite(&shift_by_constant(&r, 1 << i, kind), &r);
+    }
+    let too_far = n.extract(w - 1, stages).eq(bv_lit(0, w - stages)).not();
+    match kind {
+        Shift::RotateLeft | Shift::RotateRight => r,
+        Shift::Left | Shift::LogicalRight => too_far.ite(&bv_lit(0, w), &r),
+        Shift::ArithmeticRight => {
+            let sign = a.extract(w - 1, w - 1).sign_ext(w - 1);
+            too_far.ite(&sign, &r)
+        }
+    }
 }
 
 /// Leading (`leading`) or trailing zero count, as a chain of tests from the
@@ -598,12 +646,21 @@ fn count_zeros(a: &BV, leading: bool) -> BV {
 }
 
 /// The number of one bits.
+///
+/// Summed as a balanced tree of narrow additions (no wider than the count
+/// needs), far smaller once bit-blasted than a chain of full-width ones.
 fn popcnt(a: &BV) -> BV {
     let w = a.get_size();
-    (0..w).fold(bv_lit(0, w), |sum, i| {
-        let bit = a.extract(i, i);
-        sum.bvadd(if w > 1 { bit.zero_ext(w - 1) } else { bit })
-    })
+    // Enough bits to hold the count `w`.
+    let count_width = u32::BITS - w.leading_zeros();
+    let widen = |bit: BV| if count_width > 1 { bit.zero_ext(count_width - 1) } else { bit };
+    let mut sums: Vec<BV> = (0..w).map(|i| widen(a.extract(i, i))).collect();
+    while sums.len() > 1 {
+        sums =
+            sums.chunks(2).map(|pair| if let [x, y] = pair { x.bvadd(y) } else { pair[0].clone() }).collect();
+    }
+    let total = sums.pop().unwrap_or_else(|| bv_lit(0, count_width));
+    if w > count_width { total.zero_ext(w - count_width) } else { total }
 }
 
 /// The bounds `[low, high)` of the integers of `w` bits, signed or not, as
