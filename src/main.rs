@@ -2,7 +2,8 @@
 //!
 //! - `plumb wast [--engine interp|jit] FILE...` runs spec test scripts.
 //! - `plumb verify [--rule NAME] [--rules FILE...] [--json]` proves the rules with Z3.
-//! - `plumb run FILE [--invoke NAME] [ARGS...]` runs a module with the JIT.
+//! - `plumb run [--dir HOST[::GUEST]] [--env K=V] FILE [--invoke NAME] [ARGS...]` runs a WASI
+//!   command, or calls one export, with the JIT.
 //! - `plumb explain FILE [--func N]` shows the rules that fired and the CLIF produced.
 
 mod verify_cmd;
@@ -36,7 +37,7 @@ enum Command {
     },
     /// Prove every lowering and optimisation rule with Z3, one line per rule instance.
     Verify(verify_cmd::VerifyArgs),
-    /// Run a module (.wasm or .wat) with the JIT: call one export and print its results.
+    /// Run a module (.wasm or .wat) with the JIT and WASI: as a command, or call one export.
     Run(plumb_cli::run_cmd::RunArgs),
     /// Show, per function, the pure operators, the rules that fired and the CLIF produced.
     Explain(plumb_cli::explain_cmd::ExplainArgs),

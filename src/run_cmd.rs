@@ -1,22 +1,35 @@
-//! `plumb run FILE [--invoke NAME] [ARGS...]`: compile a module with the JIT,
-//! instantiate it and call one export, printing its results.
+//! `plumb run [--dir HOST[::GUEST]] [--env K=V] FILE [--invoke NAME] [ARGS...]`:
+//! compile a module with the JIT, instantiate it with WASI preview 1 and
+//! either run it as a WASI command (`_start`, ARGS are its argv, its exit
+//! code is ours) or call one export with ARGS as values and print its results.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
-use plumb::{Engine, Linker, Module, Store, Val, ValType};
+use plumb::{Engine, Linker, Module, Store, Trap, Val, ValType};
+use plumb_wasi::WasiCtx;
 
 /// Arguments of `plumb run`.
 #[derive(clap::Args)]
 pub struct RunArgs {
     /// The module: binary (`.wasm`) or text (`.wat`).
     pub file: PathBuf,
-    /// The exported function to call (default: `_start`).
+    /// The exported function to call and print the results of, instead of
+    /// running the module as a WASI command (`_start`).
     #[arg(long)]
     pub invoke: Option<String>,
-    /// Arguments of the function: integers (decimal or 0x hex) and floats
-    /// (`1.5`, `inf`, `-nan`), one per parameter.
+    /// A host directory the guest may use, under its own name or GUEST
+    /// (repeatable); the guest reaches nothing else of the file system.
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    pub dirs: Vec<String>,
+    /// An environment variable of the guest (repeatable).
+    #[arg(long = "env", value_name = "K=V")]
+    pub envs: Vec<String>,
+    /// With `--invoke`, the function's arguments: integers (decimal or 0x
+    /// hex) and floats (`1.5`, `inf`, `-nan`), one per parameter. Otherwise
+    /// the command's arguments (after its name); put `--` before any that
+    /// look like options of `plumb run`.
     #[arg(allow_hyphen_values = true)]
     pub args: Vec<String>,
 }
@@ -73,23 +86,64 @@ fn show(value: &Val) -> String {
     }
 }
 
-/// Runs the command; a trap prints its message and exits with 1.
+/// The guest's WASI context from the command line.
+fn wasi_ctx(args: &RunArgs) -> Result<WasiCtx> {
+    let name = args.file.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let argv = if args.invoke.is_some() { Vec::new() } else { args.args.clone() };
+    let mut builder = WasiCtx::builder().args(std::iter::once(name).chain(argv));
+    for pair in &args.envs {
+        let (key, value) = pair.split_once('=').ok_or_else(|| anyhow!("--env `{pair}` is not K=V"))?;
+        builder = builder.env(key, value);
+    }
+    for dir in &args.dirs {
+        let (host, guest) = dir.split_once("::").unwrap_or((dir, dir));
+        builder = builder.preopened_dir(host, guest)?;
+    }
+    Ok(builder.build())
+}
+
+/// How a trap ends the run: `proc_exit`'s code, or a message and 1.
+fn exit_on_trap(store: &Store<WasiCtx>, trap: &Trap) -> ExitCode {
+    match store.data().exit_code() {
+        Some(code) if plumb_wasi::is_exit(trap) => ExitCode::from((code & 0xff) as u8),
+        _ => {
+            eprintln!("error: {trap}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the command: a WASI command exits with its exit code; a trap
+/// prints its message and exits with 1.
 pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
     let engine = Engine::default();
     let module =
         Module::new(&engine, &bytes).with_context(|| format!("cannot compile {}", args.file.display()))?;
-    let mut store = Store::new(&engine, ());
-    let linker = Linker::new(&engine);
+    let mut store = Store::new(&engine, wasi_ctx(args)?);
+    let mut linker = Linker::new(&engine);
+    plumb_wasi::add_to_linker(&mut linker, |wasi: &mut WasiCtx| wasi)?;
+    // The Sightglass benchmarks mark their measured region with these.
+    linker.func_wrap("bench", "start", |_: plumb::Caller<'_, WasiCtx>| {})?;
+    linker.func_wrap("bench", "end", |_: plumb::Caller<'_, WasiCtx>| {})?;
     let instance = match linker.instantiate(&mut store, &module) {
         Ok(instance) => instance,
-        Err(plumb::Error::Trap(trap)) => {
-            eprintln!("error: {trap}");
-            return Ok(ExitCode::FAILURE);
-        }
+        Err(plumb::Error::Trap(trap)) => return Ok(exit_on_trap(&store, &trap)),
         Err(e) => return Err(e).context("cannot instantiate the module"),
     };
-    let name = args.invoke.as_deref().unwrap_or("_start");
+    if let Some(memory) = instance.get_memory(&store, "memory") {
+        store.data_mut().set_memory(memory);
+    }
+    let Some(name) = args.invoke.as_deref() else {
+        let start = instance
+            .get_func(&store, "_start")
+            .ok_or_else(|| anyhow!("the module exports no `_start`: name a function with --invoke"))?;
+        return match start.call(&mut store, &[], &mut []) {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            Err(plumb::Error::Trap(trap)) => Ok(exit_on_trap(&store, &trap)),
+            Err(e) => Err(e.into()),
+        };
+    };
     let func =
         instance.get_func(&store, name).ok_or_else(|| anyhow!("the module exports no function `{name}`"))?;
     let ty = func.ty(&store)?;
@@ -106,10 +160,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Err(plumb::Error::Trap(trap)) => {
-            eprintln!("error: {trap}");
-            Ok(ExitCode::FAILURE)
-        }
+        Err(plumb::Error::Trap(trap)) => Ok(exit_on_trap(&store, &trap)),
         Err(e) => Err(e.into()),
     }
 }
