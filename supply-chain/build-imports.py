@@ -30,7 +30,7 @@ either: a trusted entry or wildcard audit only applies offline to a version
 whose publisher Wasmtime's imports.lock records. Where the network exists, a
 plain `cargo vet` fetches the imports and the missing publisher facts itself
 (this script is then not needed), and `cargo vet prune` drops the exemptions
-and delta audits they make unnecessary.
+they make unnecessary.
 
 Usage (from the repository root):
   python3 supply-chain/build-imports.py [--all] [--no-trusted]
@@ -113,7 +113,7 @@ def import_sets(config, shared, keep):
 
 
 def publishers(lock, versions):
-    """Publisher facts for the versions in Cargo.lock, old imports.lock first."""
+    """Publisher facts for the crates in Cargo.lock, old imports.lock first."""
     out = {}
     sources = []
     mine = os.path.join(HERE, "imports.lock")
