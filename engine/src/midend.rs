@@ -12,16 +12,23 @@ use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, TrapCode, Value, types};
 use cranelift_frontend::FunctionBuilder;
 use egg::{Id, RecExpr, Rewrite, Runner};
-use plumb_rules::egraph::{ConstFold, Node, extract_lowered, rewrites};
+use plumb_rules::egraph::{ConstFold, Node, extract_lowered, rewrites, rewrites_where};
 use plumb_rules::{OpInstance, OpKind, RuleError, RuleSet, Type};
 
 use crate::pure::PureExpr;
 
-/// Bounds on saturation per term, so compile time stays predictable on
-/// huge functions; any extracted term is correct whatever the bound.
+/// Bounds on saturation with every rule, per term, so compile time stays
+/// predictable on huge functions; any extracted term is correct whatever
+/// the bound.
 const ITERATION_LIMIT: usize = 8;
 const NODE_LIMIT: usize = 4_000;
 const TIME_LIMIT: Duration = Duration::from_millis(50);
+/// When the bounded run stopped before every Wasm operator was lowered
+/// (a time limit hit on a loaded machine, say), lowering rules alone
+/// finish the job: each rewrites a Wasm operator into CLIF, so they
+/// terminate, and the result does not depend on timing.
+const LOWERING_ITERATION_LIMIT: usize = 64;
+const LOWERING_NODE_LIMIT: usize = 200_000;
 
 /// Lowers pure terms; shared by all the threads compiling a module.
 pub(crate) trait Lowering: Sync {
@@ -87,6 +94,8 @@ fn wasm_type_name(ty: ir::Type) -> &'static str {
 pub(crate) struct RuleLowering {
     rules: Arc<RuleSet>,
     rewrites: Vec<Rewrite<Node, ConstFold>>,
+    /// The lowering rules alone, to finish what a bounded run left.
+    lowering_rewrites: Vec<Rewrite<Node, ConstFold>>,
     /// Rewrite name → (rule file, root operator of the left side).
     origins: HashMap<String, (String, String)>,
 }
@@ -100,6 +109,7 @@ impl RuleLowering {
     pub(crate) fn with_rules(rules: RuleSet) -> RuleLowering {
         let rules = Arc::new(rules);
         let rewrites = rewrites(&rules);
+        let lowering_rewrites = rewrites_where(&rules, |inst| inst.is_lowering(rules.ops()));
         let mut origins = HashMap::new();
         for inst in rules.rule_instances() {
             let name = inst.qualified_name();
@@ -110,7 +120,7 @@ impl RuleLowering {
             };
             origins.insert(name, (file, root));
         }
-        RuleLowering { rules, rewrites, origins }
+        RuleLowering { rules, rewrites, lowering_rewrites, origins }
     }
 
     /// The term as an e-graph expression over `leaves` (its values from the
@@ -292,14 +302,29 @@ impl Lowering for RuleLowering {
             .with_time_limit(TIME_LIMIT)
             .with_expr(&term)
             .run(&self.rewrites);
-        for iteration in &runner.iterations {
-            for (rule, count) in &iteration.applied {
-                *log.fired.entry(rule.to_string()).or_default() += count;
+        let record = |runner: &Runner<Node, ConstFold>, log: &mut LoweringLog| {
+            for iteration in &runner.iterations {
+                for (rule, count) in &iteration.applied {
+                    *log.fired.entry(rule.to_string()).or_default() += count;
+                }
             }
-        }
+        };
+        record(&runner, log);
         let root = *runner.roots.first().ok_or("no root")?;
-        let lowered = extract_lowered(&runner.egraph, &self.rules, root)
-            .ok_or_else(|| format!("no lowering rule applies to {term}"))?;
+        let lowered = match extract_lowered(&runner.egraph, &self.rules, root) {
+            Some(lowered) => lowered,
+            None => {
+                let runner: Runner<Node, ConstFold> = Runner::new(ConstFold::new(&self.rules))
+                    .with_egraph(runner.egraph)
+                    .with_iter_limit(LOWERING_ITERATION_LIMIT)
+                    .with_node_limit(LOWERING_NODE_LIMIT)
+                    .with_time_limit(Duration::from_secs(3600))
+                    .run(&self.lowering_rewrites);
+                record(&runner, log);
+                extract_lowered(&runner.egraph, &self.rules, root)
+                    .ok_or_else(|| format!("no lowering rule applies to {term}"))?
+            }
+        };
         if let [Node::Const { .. }] = lowered.as_ref() {
             for node in term.as_ref() {
                 if let Node::Op { name, .. } = node {
