@@ -61,14 +61,14 @@ fn check(program: &str) -> Result<(), String> {
     for (stream, actual) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
         let expected_path: PathBuf = dir.join(format!("{stem}.{stream}.expected"));
         // A program without expectations (richards) is only required to succeed.
-        if let Ok(expected) = std::fs::read(&expected_path) {
-            if &expected != actual {
-                problems.push(format!(
-                    "{stream} differs: expected {:?}, got {:?}",
-                    String::from_utf8_lossy(&expected),
-                    String::from_utf8_lossy(actual)
-                ));
-            }
+        if let Ok(expected) = std::fs::read(&expected_path)
+            && &expected != actual
+        {
+            problems.push(format!(
+                "{stream} differs: expected {:?}, got {:?}",
+                String::from_utf8_lossy(&expected),
+                String::from_utf8_lossy(actual)
+            ));
         }
     }
     if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
