@@ -76,6 +76,9 @@ pub struct Counterexample {
     /// The right side's value, or `None` where it traps (or leaves its
     /// domain) although the left side does not.
     pub rhs: Option<Value>,
+    /// Whether float results were compared bit for bit (the left side is
+    /// built of bit-exact operations only) rather than "equal or both NaN".
+    pub bit_exact: bool,
 }
 
 impl fmt::Display for Counterexample {
@@ -83,6 +86,7 @@ impl fmt::Display for Counterexample {
         let inputs: Vec<String> = self.inputs.iter().map(|(n, v)| format!("{n} = {v}")).collect();
         write!(f, "{}; lhs = {}, rhs = ", inputs.join(", "), self.lhs)?;
         match &self.rhs {
+            Some(v) if self.bit_exact && v.ty.is_float() => write!(f, "{v} (compared bit for bit)"),
             Some(v) => write!(f, "{v}"),
             None => f.write_str("traps (undefined where the left side is defined)"),
         }
@@ -300,7 +304,8 @@ fn query(ops: &[OpInstance], instance: &RuleInstance, options: &Options) -> Resu
             SatResult::Unknown => return Ok(deadline.unknown(&s)),
             SatResult::Sat => {
                 let model = s.get_model().ok_or_else(|| Verdict::Unknown("Z3 found no model".to_owned()))?;
-                return Ok(Verdict::Counterexample(counterexample(&model, instance, &enc, &lhs, &rhs)?));
+                let cex = counterexample(&model, instance, &enc, &lhs, &rhs, lhs_is_deterministic)?;
+                return Ok(Verdict::Counterexample(cex));
             }
         }
     }
@@ -314,6 +319,7 @@ fn counterexample(
     enc: &RuleEncoder<'_>,
     lhs: &Encoded,
     rhs: &Encoded,
+    bit_exact: bool,
 ) -> Result<Counterexample, Verdict> {
     let value_of = |term: &Term, ty: Type| -> Result<Value, Verdict> {
         let bits = term
@@ -332,5 +338,6 @@ fn counterexample(
         inputs,
         lhs: value_of(&lhs.value, instance.ty)?,
         rhs: if rhs_defined { Some(value_of(&rhs.value, instance.ty)?) } else { None },
+        bit_exact,
     })
 }

@@ -154,7 +154,13 @@ fn counterexample_json(cex: &Counterexample) -> String {
         })
         .collect();
     let rhs = cex.rhs.as_ref().map_or_else(|| "null".to_owned(), value_json);
-    format!("{{\"inputs\":[{}],\"lhs\":{},\"rhs\":{}}}", inputs.join(","), value_json(&cex.lhs), rhs)
+    format!(
+        "{{\"inputs\":[{}],\"lhs\":{},\"rhs\":{},\"bit_exact\":{}}}",
+        inputs.join(","),
+        value_json(&cex.lhs),
+        rhs,
+        cex.bit_exact
+    )
 }
 
 /// A JSON string literal.
@@ -215,6 +221,7 @@ mod tests {
             inputs: vec![("x".to_owned(), Value { ty: Type::I32, bits: 0x20 })],
             lhs: Value { ty: Type::I32, bits: 1 },
             rhs: None,
+            bit_exact: false,
         };
         let report = Report {
             results: vec![result("q\"uote", Verdict::Counterexample(cex))],

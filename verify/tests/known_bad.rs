@@ -1,0 +1,244 @@
+//! The verifier has teeth: deliberately wrong rules, each modelled on a real
+//! compiler bug, are rejected — with a counterexample that the concrete
+//! evaluator of `plumb-rules` confirms, or with the right error.
+
+use plumb_rules::{RuleInstance, RuleSet, Term, Type};
+use plumb_verify::{Counterexample, Options, Selection, Verdict, eval_side, verify, verify_instance};
+
+/// Wrong rules that must each get a counterexample: (name, rule text).
+const REFUTED: &[(&str, &str)] = &[
+    // Shift amounts: a mask dropped at the wrong width (the count of a 64-bit
+    // shift masked to 5 bits is not the raw count).
+    ("bad_shl_drop_mask", "(rule bad_shl_drop_mask () (ishl.i64 x (band y (iconst 31))) => (ishl x y))"),
+    // Off-by-one strength reduction: x * 2^k as x << (k + 1).
+    (
+        "bad_imul_pow2_off_by_one",
+        "(rule bad_imul_pow2_off_by_one ((T Int)) (imul.{T} x (iconst c)) => (ishl x (iconst (bvadd (ctz c) 1)))
+           (if (bvne c 0)) (if (bveq (bvand c (bvsub c 1)) 0)))",
+    ),
+    // Off-by-one shift fold: (x << a) << b as x << (a + b + 1).
+    (
+        "bad_ishl_ishl_off_by_one",
+        "(rule bad_ishl_ishl_off_by_one ((T Int)) (ishl.{T} (ishl x (iconst a)) (iconst b))
+           => (ishl x (iconst (bvadd a (bvadd b 1))))
+           (if (bvult a 8)) (if (bvult b 8)))",
+    ),
+    // Off-by-one rotate: rotr(x, c) as rotl(x, w - c - 1).
+    (
+        "bad_rotr_to_rotl_off_by_one",
+        "(rule bad_rotr_to_rotl_off_by_one ((T Int)) (rotr.{T} x (iconst c))
+           => (rotl x (iconst (bvsub (width T) (bvadd c 1)))))",
+    ),
+    // CVE-2023-26489: a 32-bit index zero-extended in Wasm, sign-extended in
+    // the address computation.
+    (
+        "bad_address_sextend",
+        "(rule bad_address_sextend () (iadd.i64 base (uextend.i32.i64 index)) => (iadd base (sextend index)))",
+    ),
+    // i64.extend_i32_s lowered as a zero extension, and _u as a sign extension.
+    ("bad_extend_s_as_u", "(rule bad_extend_s_as_u () (i64.extend_i32_s a) => (uextend a))"),
+    ("bad_extend_u_as_s", "(rule bad_extend_u_as_s () (i64.extend_i32_u a) => (sextend a))"),
+    // Sign/zero mix-up through a narrow type.
+    (
+        "bad_reduce_sextend_i16",
+        "(rule bad_reduce_sextend_i16 () (ireduce.i64.i32 (sextend.i16.i64 x)) => (uextend x))",
+    ),
+    // Signed and unsigned comparisons swapped.
+    ("bad_lt_s_as_ult", "(rule bad_lt_s_as_ult ((T Int)) ({T}.lt_s a b) => (uextend (icmp_ult a b)))"),
+    ("bad_ge_u_as_sge", "(rule bad_ge_u_as_sge ((T Int)) ({T}.ge_u a b) => (uextend (icmp_sge a b)))"),
+    // eqz as "not equal to zero".
+    ("bad_eqz_as_ne", "(rule bad_eqz_as_ne ((T Int)) ({T}.eqz a) => (uextend (icmp_ne a (iconst 0))))"),
+    // fmin/fmax as a compare and select (x86 minss/maxss): wrong on -0 and NaN.
+    ("bad_fmin_select", "(rule bad_fmin_select ((F Float)) ({F}.min a b) => (select (fcmp_lt a b) a b))"),
+    ("bad_fmax_select", "(rule bad_fmax_select ((F Float)) ({F}.max a b) => (select (fcmp_gt a b) a b))"),
+    // fmin where fmax is meant.
+    ("bad_fmax_as_fmin", "(rule bad_fmax_as_fmin ((F Float)) ({F}.max a b) => (fmin a b))"),
+    // Negation as subtraction from +0: wrong for x = +0 (and on NaN signs).
+    ("bad_fneg_as_fsub", "(rule bad_fneg_as_fsub () (f32.neg x) => (fsub (f32const 0) x))"),
+    // copysign with its operands swapped.
+    ("bad_copysign_swapped", "(rule bad_copysign_swapped ((F Float)) ({F}.copysign a b) => (fcopysign b a))"),
+    // Saturating truncation: signed lowered as unsigned.
+    (
+        "bad_trunc_sat_s_as_u",
+        "(rule bad_trunc_sat_s_as_u ((I Int) (F Float)) ({I}.trunc_sat_{F}_s a) => (fcvt_to_uint_sat a))",
+    ),
+    // Trapping truncation bounds: a >= 2^31 written a > 2^31 (2^31 does not
+    // trap), and a <= -1 written a < -1 (-1.0 does not trap for unsigned).
+    (
+        "bad_trunc_overflow_s_bound",
+        "(rule bad_trunc_overflow_s_bound () (trunc_overflow_s.f32.i32 a)
+           => (bor (fcmp_gt a (f32const 0x4f000000)) (fcmp_lt a (f32const 0xcf000000))))",
+    ),
+    (
+        "bad_trunc_overflow_u_bound",
+        "(rule bad_trunc_overflow_u_bound () (trunc_overflow_u.f64.i32 a)
+           => (bor (fcmp_ge a (f64const 0x41f0000000000000)) (fcmp_lt a (f64const 0xbff0000000000000))))",
+    ),
+    // popcnt at the wrong width: counting the copies of the sign bit.
+    ("bad_popcnt_width", "(rule bad_popcnt_width () (i32.popcnt x) => (ireduce (popcnt (sextend.i32.i64 x))))"),
+    // Narrow signed division overflow checked at the wider width: never
+    // fires, so i32 INT_MIN / -1 would not trap.
+    (
+        "bad_sdiv_overflow_narrow",
+        "(rule bad_sdiv_overflow_narrow () (sdiv_overflow.i32 a b)
+           => (band (icmp_eq (sextend.i32.i64 a) (iconst 0x8000000000000000)) (icmp_eq b (iconst -1))))",
+    ),
+    // Division by zero check inverted.
+    ("bad_div_by_zero_ne", "(rule bad_div_by_zero_ne ((T Int)) (div_by_zero (: b T)) => (icmp_ne b (iconst 0)))"),
+    // x %u 2^k as x & 2^k (the -1 forgotten).
+    (
+        "bad_urem_pow2_mask",
+        "(rule bad_urem_pow2_mask ((T Int)) (urem.{T} x (iconst c)) => (band x (iconst c))
+           (if (bvne c 0)) (if (bveq (bvand c (bvsub c 1)) 0)))",
+    ),
+    // Wrong power-of-two side condition: c = 0 is let through.
+    (
+        "bad_pow2_condition_admits_zero",
+        "(rule bad_pow2_condition_admits_zero ((T Int)) (imul.{T} x (iconst c)) => (ishl x (iconst (ctz c)))
+           (if (bveq (bvand c (bvsub c 1)) 0)))",
+    ),
+    // A rewrite that introduces a trap: x %s -1 is 0 for every x, but
+    // (x /s -1) - (x /s -1) traps on INT_MIN / -1.
+    (
+        "bad_rem_minus_one_via_sdiv",
+        "(rule bad_rem_minus_one_via_sdiv ((T Int)) ({T}.rem_s a (iconst -1))
+           => (isub (sdiv a (iconst -1)) (sdiv a (iconst -1))))",
+    ),
+    // select with its arms swapped.
+    ("bad_select_swapped", "(rule bad_select_swapped ((T Value)) ({T}.select a b c) => (select c b a))"),
+];
+
+fn load(text: &str) -> RuleSet {
+    RuleSet::load(&[("known_bad.isle", text)])
+        .unwrap_or_else(|e| panic!("a known-bad rule does not load: {e}"))
+}
+
+/// Whether two concrete results of type `ty` differ as the verifier
+/// compares them: bit for bit for integers and bit-exact rules, and for
+/// other floats unless both are NaN.
+fn separated(ty: Type, bit_exact: bool, lhs: u64, rhs: u64) -> bool {
+    let is_nan = |bits: u64| match ty {
+        Type::F32 => f32::from_bits(bits as u32).is_nan(),
+        Type::F64 => f64::from_bits(bits).is_nan(),
+        _ => false,
+    };
+    lhs != rhs && (bit_exact || !(is_nan(lhs) && is_nan(rhs)))
+}
+
+/// Replays a counterexample through the concrete evaluator: the left side
+/// must have a value, and the right side must trap or differ from it.
+fn assert_replays(rules: &RuleSet, instance: &RuleInstance, cex: &Counterexample) {
+    let inputs: Vec<u64> = cex.inputs.iter().map(|(_, v)| v.bits).collect();
+    let lhs = eval_side(rules, &instance.lhs, &inputs).unwrap_or_else(|e| {
+        panic!("{}: the left side fails on the counterexample ({cex}): {e}", instance.name)
+    });
+    assert!(
+        !separated(instance.ty, cex.bit_exact, lhs, cex.lhs.bits),
+        "{}: the evaluator disagrees on the left side ({lhs:#x} vs Z3's {})",
+        instance.name,
+        cex.lhs
+    );
+    match eval_side(rules, &instance.rhs, &inputs) {
+        Ok(rhs) => assert!(
+            separated(instance.ty, cex.bit_exact, lhs, rhs),
+            "{}: the counterexample {cex} does not separate the sides in the evaluator ({lhs:#x} vs {rhs:#x})",
+            instance.name
+        ),
+        Err(e) => {
+            assert!(cex.rhs.is_none(), "{}: the right side fails ({e}) but Z3 gave it a value", instance.name)
+        }
+    }
+}
+
+#[test]
+fn every_known_bad_rule_is_refuted_by_a_counterexample_the_evaluator_confirms() {
+    assert!(REFUTED.len() >= 20);
+    let text: String = REFUTED.iter().map(|(_, rule)| format!("{rule}\n")).collect();
+    let rules = load(&text);
+    let names: Vec<String> = REFUTED.iter().map(|(name, _)| (*name).to_owned()).collect();
+    let report = verify(&rules, &Selection::Only { rules: names, files: vec![] }, &Options::default());
+    for (name, _) in REFUTED {
+        let instances: Vec<&RuleInstance> =
+            rules.rule_instances().iter().filter(|i| i.name == *name).collect();
+        assert!(!instances.is_empty(), "{name} has no instances");
+        let mut refuted = 0;
+        for instance in instances {
+            let result = report
+                .results
+                .iter()
+                .find(|r| r.rule == instance.name && r.type_args == instance.type_args)
+                .unwrap_or_else(|| panic!("{name} was not verified"));
+            match &result.verdict {
+                Verdict::Counterexample(cex) => {
+                    assert_replays(&rules, instance, cex);
+                    refuted += 1;
+                }
+                Verdict::Proved => {}
+                other => panic!("{}: expected a counterexample, got: {other}", result.label()),
+            }
+        }
+        assert!(refuted > 0, "{name} was proved at every type");
+    }
+    assert_eq!(report.proved() + report.failed(), report.results.len(), "{}", report.summary());
+}
+
+#[test]
+fn a_rule_whose_side_conditions_cannot_hold_never_fires() {
+    // No unsigned value is below 0.
+    let rules = load("(rule bad_never_fires ((T Int)) (imul.{T} x (iconst c)) => x (if (bvult c 0)))");
+    let report = verify(
+        &rules,
+        &Selection::Only { rules: vec!["bad_never_fires".into()], files: vec![] },
+        &Options::default(),
+    );
+    assert_eq!(report.results.len(), 2);
+    for result in &report.results {
+        assert_eq!(result.verdict, Verdict::NeverFires, "{}", result.line());
+    }
+    assert_eq!(report.summary(), "verify: 0/2 rule instances proved, 2 failed, 0 unknown");
+}
+
+#[test]
+fn a_rule_whose_left_side_always_traps_never_fires() {
+    // x /u 0 always traps: the rule proves nothing.
+    let rules = load("(rule bad_udiv_zero ((T Int)) (udiv.{T} x (iconst 0)) => x)");
+    let report = verify(
+        &rules,
+        &Selection::Only { rules: vec!["bad_udiv_zero".into()], files: vec![] },
+        &Options::default(),
+    );
+    assert!(report.results.iter().all(|r| r.verdict == Verdict::NeverFires), "{:?}", report.results);
+}
+
+#[test]
+fn a_rule_whose_sides_do_not_type_check_is_rejected_at_load_with_its_position() {
+    for text in [
+        "(rule bad_ill_typed () (iadd.i32 x y) => (iadd.i64 x y))",
+        "(rule bad_wrap_dropped () (i32.wrap_i64 x) => x)",
+    ] {
+        let err = match RuleSet::load(&[("known_bad.isle", text)]) {
+            Err(e) => e,
+            Ok(_) => panic!("accepted an ill-typed rule: {text}"),
+        };
+        assert_eq!(err.file, "known_bad.isle");
+        assert_eq!(err.pos.line, 1, "{err}");
+        assert!(err.to_string().starts_with("known_bad.isle:1:"), "{err}");
+    }
+}
+
+#[test]
+fn the_verifier_itself_rejects_an_instance_whose_sides_differ_in_type() {
+    // An instance the type checker would never produce, built by hand: the
+    // verifier does not trust its input.
+    let rules = RuleSet::builtin().unwrap_or_else(|e| panic!("{e}"));
+    let mut instance = rules
+        .rule_instances()
+        .iter()
+        .find(|i| i.name == "lower_extend_i32_u")
+        .cloned()
+        .unwrap_or_else(|| panic!("no lower_extend_i32_u"));
+    // Make the right side the i32 operand itself, where an i64 is expected.
+    instance.rhs = Term::Var(0);
+    let verdict = verify_instance(rules.ops(), &instance, &Options::default());
+    assert!(matches!(verdict, Verdict::IllTyped(_)), "{verdict}");
+}
