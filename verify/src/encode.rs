@@ -223,7 +223,8 @@ fn check_type(prim: Prim, value: &Term, ty: SemType) -> Result<(), EncodeError> 
 }
 
 /// Whether two values agree: bit for bit, or for floats when not
-/// `bit_exact`, also when both are NaN (whatever their payloads).
+/// `bit_exact`, also when both are NaN (whatever their payloads) as long as
+/// the right one is quiet where the left one is.
 pub fn agree(lhs: &Term, rhs: &Term, bit_exact: bool) -> Result<Bool, EncodeError> {
     match (lhs, rhs) {
         (Term::Bv(a), Term::Bv(b)) if a.get_size() == b.get_size() => Ok(a.eq(b)),
@@ -232,7 +233,13 @@ pub fn agree(lhs: &Term, rhs: &Term, bit_exact: bool) -> Result<Bool, EncodeErro
             if bit_exact {
                 return Ok(a.eq(b));
             }
-            let both_nan = Bool::and(&[is_nan_bits(*fa, a), is_nan_bits(*fb, b)]);
+            // Both NaN, and not a signalling NaN on the right where the left
+            // gives a quiet one: Wasm's arithmetic operators return quiet
+            // ("arithmetic") NaNs, so `x * 1.0 => x` is wrong for a
+            // signalling `x` even though both results are NaN.
+            let quiet_bit = |bits: &BV| bits.extract(fa.significand_bits() - 2, fa.significand_bits() - 2);
+            let keeps_quiet = Bool::or(&[quiet_bit(a).eq(bv_lit(0, 1)), quiet_bit(b).eq(bv_lit(1, 1))]);
+            let both_nan = Bool::and(&[is_nan_bits(*fa, a), is_nan_bits(*fb, b), keeps_quiet]);
             Ok(Bool::or(&[a.eq(b), both_nan]))
         }
         _ => Err(mismatch(format!("the sides have types {} and {}", lhs.ty(), rhs.ty()))),

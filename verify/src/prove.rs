@@ -10,7 +10,8 @@
 //!    ([`Verdict::Proved`]); a model is a [`Counterexample`]. `≈` is
 //!    equality, except that two float NaNs agree whatever their bits when
 //!    the left side can produce a NaN of unspecified bits itself (Wasm's
-//!    NaN nondeterminism). A left side built only of bit-exact operations
+//!    NaN nondeterminism) — provided the right one is quiet where the left
+//!    one is, since Wasm's arithmetic never returns a signalling NaN. A left side built only of bit-exact operations
 //!    (`fneg`, `fabs`, `fcopysign`, reinterpretations, `select`, integer
 //!    arithmetic) has one result, and the right side must match its bits.
 //!
@@ -54,6 +55,12 @@ impl fmt::Display for Value {
         let digits = (self.ty.bits() as usize).div_ceil(4);
         write!(f, "{:#0width$x}", self.bits, width = digits + 2)?;
         match self.ty {
+            Type::F32 if f32::from_bits(self.bits as u32).is_nan() && self.bits & (1 << 22) == 0 => {
+                f.write_str(" (signalling NaN)")
+            }
+            Type::F64 if f64::from_bits(self.bits).is_nan() && self.bits & (1 << 51) == 0 => {
+                f.write_str(" (signalling NaN)")
+            }
             Type::F32 => write!(f, " ({:?})", f32::from_bits(self.bits as u32)),
             Type::F64 => write!(f, " ({:?})", f64::from_bits(self.bits)),
             int => {
