@@ -59,7 +59,8 @@ fn json_output_is_one_object_with_the_counts() {
 
 #[test]
 fn ill_typed_rule_files_and_unknown_rule_names_are_errors() {
-    let file = rule_file("verify_ill_typed.isle", "(rule user_ill_typed () (iadd.i32 x y) => (iadd.i64 x y))\n");
+    let file =
+        rule_file("verify_ill_typed.isle", "(rule user_ill_typed () (iadd.i32 x y) => (iadd.i64 x y))\n");
     let out = plumb(&["verify", "--rules", file.to_str().expect("utf-8 path")]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
