@@ -35,7 +35,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use plumb_rules::{EvalError, RuleInstance, RuleSet, Term as RuleTerm, eval};
+use plumb_rules::{RuleInstance, RuleSet};
 
 pub use prove::{Counterexample, Options, Value, Verdict, verify_instance};
 pub use report::{InstanceResult, Report};
@@ -148,19 +148,5 @@ fn verify_one(rules: &RuleSet, instance: &RuleInstance, options: &Options) -> In
         line: rule.map_or(0, |r| r.pos.line),
         verdict,
         time: started.elapsed(),
-    }
-}
-
-/// Evaluates a side of a rule instance on concrete inputs (bit patterns, in
-/// [`RuleInstance::vars`] order) with the concrete evaluator of
-/// `plumb-rules`: how a counterexample is replayed independently of Z3.
-pub fn eval_side(rules: &RuleSet, side: &RuleTerm, inputs: &[u64]) -> Result<u64, EvalError> {
-    match side {
-        RuleTerm::Var(i) => inputs.get(*i).copied().ok_or(EvalError::UnboundVariable(*i)),
-        RuleTerm::Const { ty, value } => Ok(eval::eval_sem(value, inputs)? & ty.mask()),
-        RuleTerm::Op { op, args } => {
-            let args = args.iter().map(|a| eval_side(rules, a, inputs)).collect::<Result<Vec<u64>, _>>()?;
-            rules.eval(*op, &args)
-        }
     }
 }

@@ -3,7 +3,7 @@
 //! evaluator of `plumb-rules` confirms, or with the right error.
 
 use plumb_rules::{RuleInstance, RuleSet, Term, Type};
-use plumb_verify::{Counterexample, Options, Selection, Verdict, eval_side, verify, verify_instance};
+use plumb_verify::{Counterexample, Options, Selection, Verdict, verify, verify_instance};
 
 /// Wrong rules that must each get a counterexample: (name, rule text).
 const REFUTED: &[(&str, &str)] = &[
@@ -132,11 +132,12 @@ fn separated(ty: Type, bit_exact: bool, lhs: u64, rhs: u64) -> bool {
     lhs != rhs && (bit_exact || !nan_ok)
 }
 
-/// Replays a counterexample through the concrete evaluator: the left side
+/// Replays a counterexample through the concrete evaluator of `plumb-rules`
+/// (independent of Z3): the left side
 /// must have a value, and the right side must trap or differ from it.
 fn assert_replays(rules: &RuleSet, instance: &RuleInstance, cex: &Counterexample) {
     let inputs: Vec<u64> = cex.inputs.iter().map(|(_, v)| v.bits).collect();
-    let lhs = eval_side(rules, &instance.lhs, &inputs).unwrap_or_else(|e| {
+    let lhs = rules.eval_term(&instance.lhs, &inputs).unwrap_or_else(|e| {
         panic!("{}: the left side fails on the counterexample ({cex}): {e}", instance.name)
     });
     assert!(
@@ -145,7 +146,7 @@ fn assert_replays(rules: &RuleSet, instance: &RuleInstance, cex: &Counterexample
         instance.name,
         cex.lhs
     );
-    match eval_side(rules, &instance.rhs, &inputs) {
+    match rules.eval_term(&instance.rhs, &inputs) {
         Ok(rhs) => assert!(
             separated(instance.ty, cex.bit_exact, lhs, rhs),
             "{}: the counterexample {cex} does not separate the sides in the evaluator ({lhs:#x} vs {rhs:#x})",
