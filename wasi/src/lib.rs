@@ -45,7 +45,7 @@ use std::path::PathBuf;
 
 pub use ctx::{WasiCtx, WasiCtxBuilder};
 pub use errno::Errno;
-pub use preview1::{MODULE, add_to_linker};
+pub use preview1::{MODULE, ProcExit, add_to_linker, call, functions};
 
 /// What can go wrong setting a context up.
 #[derive(Debug, thiserror::Error)]

@@ -102,7 +102,7 @@ pub fn add_to_linker<T: 'static>(
     for &(name, params, handler) in FUNCTIONS {
         let ty = FuncType::new(params.iter().copied(), [I32]);
         linker.func_new(MODULE, name, ty, move |mut caller, args, results| {
-            let errno = call(&mut caller, get, handler, args)?;
+            let errno = call_in_store(&mut caller, get, handler, args)?;
             if let Some(slot) = results.first_mut() {
                 *slot = Val::I32(i32::from(errno));
             }
@@ -112,15 +112,43 @@ pub fn add_to_linker<T: 'static>(
     linker.func_new(MODULE, "proc_exit", FuncType::new([I32], []), move |mut caller, args, _| {
         let code = args.first().and_then(Val::i32).unwrap_or(1);
         get(caller.data_mut()).exit_code = Some(code);
-        Err(Trap::host(format!("{EXIT_MESSAGE}({code})")))
+        Err(Trap::host(ProcExit(code).to_string()))
     })?;
     Ok(())
+}
+
+/// `proc_exit(code)`: the guest asked to end with this code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{EXIT_MESSAGE}({0})")]
+pub struct ProcExit(pub i32);
+
+/// Every preview 1 function with its parameter types; each returns one
+/// `i32` errno, except `proc_exit`, which returns nothing.
+pub fn functions() -> impl Iterator<Item = (&'static str, &'static [ValType])> {
+    FUNCTIONS.iter().map(|&(name, params, _)| (name, params)).chain([("proc_exit", &[I32][..])])
+}
+
+/// Runs the function `name` on `ctx` and the guest's `memory` with `args`
+/// (of the types [`functions`] gives): its errno, or the exit `proc_exit`
+/// asks for. This is how another runtime embeds this WASI (the benchmark
+/// does, so that every engine it measures gets the same one); an unknown
+/// name is `ENOSYS`.
+pub fn call(ctx: &mut WasiCtx, memory: &mut [u8], name: &str, args: &[Val]) -> Result<u16, ProcExit> {
+    if name == "proc_exit" {
+        let code = args.first().and_then(Val::i32).unwrap_or(1);
+        ctx.exit_code = Some(code);
+        return Err(ProcExit(code));
+    }
+    let Some(&(_, _, handler)) = FUNCTIONS.iter().find(|(n, ..)| *n == name) else {
+        return Ok(Errno::Nosys.code());
+    };
+    Ok(handler(ctx, &mut GuestMemory::new(memory), &Args(args)).map_or_else(Errno::code, |()| 0))
 }
 
 /// Runs `handler` with the context and the guest's memory side by side: the
 /// context is moved out of the store's data for the call (a few words) so
 /// that the memory, which the store owns, can be borrowed at the same time.
-fn call<T>(
+fn call_in_store<T>(
     caller: &mut Caller<'_, T>,
     get: fn(&mut T) -> &mut WasiCtx,
     handler: Handler,

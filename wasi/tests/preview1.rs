@@ -323,3 +323,16 @@ fn poll_oneoff_sleeps_until_the_clock_subscription_is_due() {
     assert_eq!(guest.call("poll_oneoff", &[i(0), i(100), i(0), i(200)]), EINVAL);
     assert_eq!(guest.call("sched_yield", &[]), ESUCCESS);
 }
+
+#[test]
+fn call_runs_the_functions_on_any_runtime_s_memory() {
+    let mut ctx = WasiCtx::builder().args(["p", "q"]).build();
+    let mut memory = vec![0u8; 64];
+    assert_eq!(plumb_wasi::call(&mut ctx, &mut memory, "args_sizes_get", &[i(0), i(4)]), Ok(0));
+    assert_eq!(memory[0..8], [2, 0, 0, 0, 4, 0, 0, 0]);
+    assert_eq!(plumb_wasi::call(&mut ctx, &mut memory, "args_sizes_get", &[i(62), i(4)]), Ok(21), "EFAULT");
+    assert_eq!(plumb_wasi::call(&mut ctx, &mut memory, "no_such_function", &[]), Ok(52), "ENOSYS");
+    assert_eq!(plumb_wasi::call(&mut ctx, &mut memory, "proc_exit", &[i(3)]), Err(plumb_wasi::ProcExit(3)));
+    assert_eq!(ctx.exit_code(), Some(3));
+    assert!(plumb_wasi::functions().any(|(name, params)| name == "fd_write" && params.len() == 4));
+}
