@@ -35,7 +35,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use plumb_rules::{RuleInstance, RuleSet};
+use plumb_rules::{RuleInstance, RuleSet, Term as RuleTerm, Type};
 
 pub use prove::{Counterexample, Options, Value, Verdict, verify_instance};
 pub use report::{InstanceResult, Report};
@@ -88,6 +88,9 @@ pub fn verify_with(
         rules.rule_instances().iter().filter(|i| selection.contains(rules, i)).collect();
     let threads =
         std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, instances.len().max(1));
+    // Hardest first, so that no core is left alone with a long query at the end.
+    let mut order: Vec<usize> = (0..instances.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(estimated_cost(instances[i])));
     let next = AtomicUsize::new(0);
     let slots: Mutex<Vec<Option<InstanceResult>>> = Mutex::new(vec![None; instances.len()]);
     let (tx, rx) = std::sync::mpsc::channel::<()>();
@@ -95,10 +98,9 @@ pub fn verify_with(
     std::thread::scope(|scope| {
         for _ in 0..threads {
             let tx = tx.clone();
-            let (next, slots, instances) = (&next, &slots, &instances);
+            let (next, slots, instances, order) = (&next, &slots, &instances, &order);
             scope.spawn(move || {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
+                while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let Some(instance) = instances.get(i) else { break };
                     let result = verify_one(rules, instance, options);
                     if let Ok(mut slots) = slots.lock() {
@@ -134,6 +136,21 @@ pub fn verify_with(
         }
     });
     Report { results, elapsed: started.elapsed() }
+}
+
+/// A rough measure of how hard an instance is for Z3: operator count times
+/// the widest value involved, floats counting four times their width (their
+/// circuits are larger).
+fn estimated_cost(instance: &RuleInstance) -> u64 {
+    fn ops(term: &RuleTerm) -> u64 {
+        match term {
+            RuleTerm::Op { args, .. } => 1 + args.iter().map(ops).sum::<u64>(),
+            RuleTerm::Var(_) | RuleTerm::Const { .. } => 0,
+        }
+    }
+    let weight = |ty: Type| u64::from(ty.bits()) * if ty.is_float() { 4 } else { 1 };
+    let widest = instance.vars.iter().map(|v| weight(v.ty)).chain([weight(instance.ty)]).max().unwrap_or(1);
+    (ops(&instance.lhs) + ops(&instance.rhs)) * widest
 }
 
 /// Verifies one instance and times it.
