@@ -2,6 +2,7 @@
 //! rule instance, then a summary; exits non-zero unless every instance is
 //! proved.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -62,15 +63,15 @@ fn verify_rules(args: &VerifyArgs) -> anyhow::Result<Report> {
     };
     let options = Options { timeout: Duration::from_secs(args.timeout) };
     let json = args.json;
+    // Written with `writeln!` rather than `println!`, so that a closed pipe
+    // (`plumb verify | head`) ends the output instead of panicking.
+    let mut out = std::io::stdout().lock();
     let report = verify_with(&rules, &selection, &options, |result| {
         if !json {
-            println!("{}", result.line());
+            let _ = writeln!(out, "{}", result.line());
         }
     });
-    if json {
-        println!("{}", report.to_json());
-    } else {
-        println!("{}", report.summary());
-    }
+    let last = if json { report.to_json() } else { report.summary() };
+    let _ = writeln!(out, "{last}");
     Ok(report)
 }
