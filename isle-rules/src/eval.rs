@@ -134,7 +134,13 @@ fn fbin(a: u64, b: u64, f: FloatFormat, op32: fn(f32, f32) -> f32, op64: fn(f64,
     }
 }
 
+/// Applies a unary float operation; a NaN operand comes back quiet, as
+/// Wasm requires of arithmetic (Rust's rounding functions may return a
+/// signalling NaN unchanged).
 fn fun(a: u64, f: FloatFormat, op32: fn(f32) -> f32, op64: fn(f64) -> f64) -> u64 {
+    if F::of(a, f).is_nan() {
+        return a | quiet_bit(f);
+    }
     match f {
         FloatFormat::F32 => fbits32(op32(f32::from_bits(a as u32))),
         FloatFormat::F64 => op64(f64::from_bits(a)).to_bits(),

@@ -65,32 +65,10 @@ pub fn check(op: Operator, args: &[u64]) {
         _ => panic!("{}: {} operands given", op.name(), values.len()),
     };
     let spec = rules.eval(id, args);
-    if known_bug(op, args, &spec).is_some() {
-        return;
-    }
     let agree = match (&interp, &spec) {
         (Ok(want), Ok(bits)) => value_allowed(want, &to_value(inst.result, *bits)),
         (Err(t), Err(EvalError::Trap(u))) => format!("{t:?}") == format!("{u:?}"),
         _ => false,
     };
     assert!(agree, "{}{args:x?}: interpreter {interp:?}, ops.isle evaluator {spec:x?}", op.name());
-}
-
-/// Disagreements already reported, each with its reproducer under
-/// `fuzz/regressions/open/` (named here): tolerated so that fuzzing finds
-/// new bugs rather than these again. Delete an entry with its bug's fix.
-fn known_bug(op: Operator, args: &[u64], spec: &Result<u64, EvalError>) -> Option<&'static str> {
-    let name = op.name();
-    let rounding =
-        name.starts_with('f') && ["ceil", "floor", "trunc", "nearest"].iter().any(|r| name.ends_with(r));
-    let signalling = |bits: u64| match name.as_bytes().get(2) {
-        Some(b'2') => f32::from_bits(bits as u32).is_nan() && bits & 0x0040_0000 == 0,
-        _ => f64::from_bits(bits).is_nan() && bits & 0x0008_0000_0000_0000 == 0,
-    };
-    match (args, spec) {
-        ([a], Ok(r)) if rounding && r == a && signalling(*a) => {
-            Some("const-fold-rounding-keeps-signalling-nan.wast")
-        }
-        _ => None,
-    }
 }

@@ -1,4 +1,4 @@
-;; Found by the op_specs fuzz target: the concrete evaluator of plumb-rules
+;; Found by the op_specs fuzz target (fixed: the evaluator now quiets NaN operands of unary ops): the concrete evaluator of plumb-rules
 ;; (isle-rules/src/eval.rs) returns a signalling NaN operand of
 ;; ceil/floor/trunc/nearest unchanged, but WebAssembly requires an
 ;; arithmetic (quiet) NaN result. The engine constant-folds through that
