@@ -14,10 +14,14 @@ seconds=${1:?usage: fuzz/run-all.sh SECONDS}
 cd "$(dirname "$0")"
 toolchain=${FUZZ_TOOLCHAIN:-}
 sanitizer=${FUZZ_SANITIZER:-none}
+# A sanitizer build gets its own target folder, so it and the plain one do
+# not rebuild each other.
+target_dir=()
+if [ "$sanitizer" != none ]; then target_dir=(--target-dir "../target/fuzz-$sanitizer"); fi
 read -r -a targets <<< "${FUZZ_TARGETS:-differential validate instantiate api_calls op_specs rules}"
 
 # shellcheck disable=SC2086 # $toolchain is empty or one word
-cargo $toolchain fuzz build --sanitizer "$sanitizer" >&2
+cargo $toolchain fuzz build --sanitizer "$sanitizer" "${target_dir[@]}" >&2
 
 count_crashes() { find "artifacts/$1" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'oom-*' -o -name 'timeout-*' -o -name 'leak-*' \) 2>/dev/null | wc -l; }
 
@@ -29,7 +33,7 @@ for t in "${targets[@]}"; do
   echo "== $t: ${seconds}s" >&2
   start=$(date +%s.%N)
   # shellcheck disable=SC2086
-  cargo $toolchain fuzz run --sanitizer "$sanitizer" "$t" "corpus/$t" "seeds/$t" -- \
+  cargo $toolchain fuzz run --sanitizer "$sanitizer" "${target_dir[@]}" "$t" "corpus/$t" "seeds/$t" -- \
     -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
     > "$log" 2>&1 || true
   end=$(date +%s.%N)
