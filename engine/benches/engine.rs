@@ -1,0 +1,73 @@
+//! Compile time, instantiation time and call overhead of the engine.
+//!
+//! `cargo bench -p plumb --bench engine`. Compile times use real programs
+//! from the Sightglass suite (`../shared/bench/sightglass`); calls use tiny
+//! functions so that the host-to-Wasm entry path is what is measured.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use plumb::{Engine, Linker, Module, Store, Val};
+
+fn sightglass(name: &str) -> Option<Vec<u8>> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench/sightglass");
+    std::fs::read(dir.join(name)).ok()
+}
+
+fn compile(c: &mut Criterion) {
+    let engine = Engine::default();
+    let mut group = c.benchmark_group("compile");
+    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    let programs = [
+        ("shootout-fib2 (20 KB)", "shootout/shootout-fib2.wasm"),
+        ("shootout-keccak (84 KB)", "shootout/shootout-keccak.wasm"),
+        ("bz2 (196 KB)", "bz2/benchmark.wasm"),
+    ];
+    for (label, path) in programs {
+        let Some(bytes) = sightglass(path) else {
+            eprintln!("skipping {label}: {path} not found beside the checkout");
+            continue;
+        };
+        group.bench_function(label, |b| b.iter(|| Module::from_binary(&engine, black_box(&bytes))));
+    }
+    group.finish();
+}
+
+const CALLS: &str = r#"(module
+  (memory 1)
+  (data (i32.const 0) "0123456789abcdef")
+  (func (export "nop"))
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"#;
+
+fn instantiate(c: &mut Criterion) {
+    let engine = Engine::default();
+    let module = Module::new(&engine, CALLS).expect("compiles");
+    let linker = Linker::new(&engine);
+    c.bench_function("instantiate (1 page, 1 data segment)", |b| {
+        b.iter(|| {
+            let mut store = Store::new(&engine, ());
+            black_box(linker.instantiate(&mut store, &module).expect("instantiates"));
+        })
+    });
+}
+
+fn calls(c: &mut Criterion) {
+    let engine = Engine::default();
+    let module = Module::new(&engine, CALLS).expect("compiles");
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine).instantiate(&mut store, &module).expect("instantiates");
+    let nop = instance.get_typed_func::<_, (), ()>(&store, "nop").expect("nop");
+    let add = instance.get_typed_func::<_, (i32, i32), i32>(&store, "add").expect("add");
+    let dynamic = instance.get_func(&store, "add").expect("add");
+    c.bench_function("call nop (typed)", |b| b.iter(|| nop.call(&mut store, ())));
+    c.bench_function("call add (typed)", |b| b.iter(|| add.call(&mut store, black_box((1, 2)))));
+    let mut results = [Val::I32(0)];
+    c.bench_function("call add (dynamic)", |b| {
+        b.iter(|| dynamic.call(&mut store, black_box(&[Val::I32(1), Val::I32(2)]), &mut results))
+    });
+}
+
+criterion_group!(benches, compile, instantiate, calls);
+criterion_main!(benches);
