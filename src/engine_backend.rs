@@ -7,7 +7,9 @@ use plumb::{
     Engine, Extern, Func, FuncType, Global, GlobalType, Instance, Limits, Memory, Module, Store, Table,
     TableType, Val, ValType,
 };
-use plumb_oracles::wast::{Backend, InstantiateError};
+use plumb_oracles::wast::{
+    Backend, InstantiateError, SPECTEST_GLOBALS, SPECTEST_MEMORY, SPECTEST_PRINTS, SPECTEST_TABLE,
+};
 use plumb_oracles::{Trap, TrapCode, Value};
 
 /// An instance as the runner sees it: a module instance, or the `spectest`
@@ -56,6 +58,18 @@ pub fn trap_code(code: plumb::TrapCode) -> TrapCode {
         E::BadConversionToInteger => TrapCode::InvalidConversionToInteger,
         E::UnreachableCodeReached => TrapCode::Unreachable,
         E::HostError => TrapCode::HostError,
+    }
+}
+
+/// The engine's type for an oracle value type.
+fn val_type(ty: plumb_oracles::ValType) -> ValType {
+    match ty {
+        plumb_oracles::ValType::I32 => ValType::I32,
+        plumb_oracles::ValType::I64 => ValType::I64,
+        plumb_oracles::ValType::F32 => ValType::F32,
+        plumb_oracles::ValType::F64 => ValType::F64,
+        plumb_oracles::ValType::FuncRef => ValType::FuncRef,
+        plumb_oracles::ValType::ExternRef => ValType::ExternRef,
     }
 }
 
@@ -119,34 +133,22 @@ impl Backend for EngineBackend {
         let store = &mut self.store;
         let err = |e: plumb::Error| e.to_string();
         let mut items = Vec::new();
-        let prints: [(&str, &[ValType]); 7] = [
-            ("print", &[]),
-            ("print_i32", &[ValType::I32]),
-            ("print_i64", &[ValType::I64]),
-            ("print_f32", &[ValType::F32]),
-            ("print_f64", &[ValType::F64]),
-            ("print_i32_f32", &[ValType::I32, ValType::F32]),
-            ("print_f64_f64", &[ValType::F64, ValType::F64]),
-        ];
-        for (name, params) in prints {
-            let func =
-                Func::new(store, FuncType::new(params.iter().copied(), []), |_, _, _| Ok(())).map_err(err)?;
+        for (name, params) in SPECTEST_PRINTS {
+            let params = params.iter().map(|&t| val_type(t));
+            let func = Func::new(store, FuncType::new(params, []), |_, _, _| Ok(())).map_err(err)?;
             items.push((name.to_string(), Extern::Func(func)));
         }
-        let globals = [
-            ("global_i32", Val::I32(666)),
-            ("global_i64", Val::I64(666)),
-            ("global_f32", Val::F32(666.6f32.to_bits())),
-            ("global_f64", Val::F64(666.6f64.to_bits())),
-        ];
-        for (name, value) in globals {
+        for (name, value) in SPECTEST_GLOBALS {
+            let value = to_val(&value)?;
             let ty = GlobalType { content: value.ty(), mutable: false };
             items.push((name.to_string(), Extern::Global(Global::new(store, ty, value).map_err(err)?)));
         }
-        let table_ty = TableType { element: ValType::FuncRef, limits: Limits { min: 10, max: Some(20) } };
+        let (min, max) = SPECTEST_TABLE;
+        let table_ty = TableType { element: ValType::FuncRef, limits: Limits { min, max: Some(max) } };
         let table = Table::new(store, table_ty, Val::FuncRef(None)).map_err(err)?;
         items.push(("table".to_string(), Extern::Table(table)));
-        let memory = Memory::new(store, Limits { min: 1, max: Some(2) }).map_err(err)?;
+        let (min, max) = SPECTEST_MEMORY;
+        let memory = Memory::new(store, Limits { min, max: Some(max) }).map_err(err)?;
         items.push(("memory".to_string(), Extern::Memory(memory)));
         Ok(EngineInstance::Host(items))
     }

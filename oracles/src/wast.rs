@@ -18,7 +18,7 @@ use crate::interp::numerics::{
     f32_is_arithmetic_nan, f32_is_canonical_nan, f64_is_arithmetic_nan, f64_is_canonical_nan,
 };
 use crate::trap::{Trap, TrapCode};
-use crate::values::Value;
+use crate::values::{ValType, Value};
 
 mod interp_backend;
 pub use interp_backend::InterpBackend;
@@ -75,6 +75,31 @@ pub trait Backend {
     /// Reads the exported global `name`.
     fn get(&mut self, instance: &Self::Instance, name: &str) -> Result<Value, String>;
 }
+
+/// The `spectest` host module the spec scripts import from: its print
+/// functions (which do nothing) with their parameter types.
+pub const SPECTEST_PRINTS: [(&str, &[ValType]); 7] = [
+    ("print", &[]),
+    ("print_i32", &[ValType::I32]),
+    ("print_i64", &[ValType::I64]),
+    ("print_f32", &[ValType::F32]),
+    ("print_f64", &[ValType::F64]),
+    ("print_i32_f32", &[ValType::I32, ValType::F32]),
+    ("print_f64_f64", &[ValType::F64, ValType::F64]),
+];
+
+/// The `spectest` module's immutable globals.
+pub const SPECTEST_GLOBALS: [(&str, Value); 4] = [
+    ("global_i32", Value::I32(666)),
+    ("global_i64", Value::I64(666)),
+    ("global_f32", Value::F32(0x4426_a666)),           // 666.6
+    ("global_f64", Value::F64(0x4084_d4cc_cccc_cccd)), // 666.6
+];
+
+/// The `spectest` module's `table` (funcref) and `memory` limits: (min, max).
+pub const SPECTEST_TABLE: (u64, u64) = (10, 20);
+/// See [`SPECTEST_TABLE`]; in pages.
+pub const SPECTEST_MEMORY: (u64, u64) = (1, 2);
 
 /// One failed assertion.
 #[derive(Debug, Clone, PartialEq, Eq)]

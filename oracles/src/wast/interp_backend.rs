@@ -64,36 +64,23 @@ impl Backend for InterpBackend {
     fn spectest(&mut self) -> Result<InstanceAddr, String> {
         let store = &mut self.store;
         let mut exports = Vec::new();
-        let prints: [(&str, &[ValType]); 7] = [
-            ("print", &[]),
-            ("print_i32", &[ValType::I32]),
-            ("print_i64", &[ValType::I64]),
-            ("print_f32", &[ValType::F32]),
-            ("print_f64", &[ValType::F64]),
-            ("print_i32_f32", &[ValType::I32, ValType::F32]),
-            ("print_f64_f64", &[ValType::F64, ValType::F64]),
-        ];
-        for (name, params) in prints {
+        for (name, params) in super::SPECTEST_PRINTS {
             let ty = FuncType { params: params.to_vec(), results: vec![] };
             let func = store.add_host_func(ty, Rc::new(|_args: &[Value]| Ok::<_, Trap>(Vec::new())));
             exports.push((name.to_string(), ExternVal::Func(func)));
         }
-        let globals = [
-            ("global_i32", Value::I32(666)),
-            ("global_i64", Value::I64(666)),
-            ("global_f32", Value::F32(666.6f32.to_bits())),
-            ("global_f64", Value::F64(666.6f64.to_bits())),
-        ];
-        for (name, value) in globals {
+        for (name, value) in super::SPECTEST_GLOBALS {
             let global = store.add_global(GlobalType { content: value.ty(), mutable: false }, value);
             exports.push((name.to_string(), ExternVal::Global(global)));
         }
+        let (min, max) = super::SPECTEST_TABLE;
         let table = store.add_table(
-            TableType { elem: ValType::FuncRef, limits: Limits { min: 10, max: Some(20) } },
+            TableType { elem: ValType::FuncRef, limits: Limits { min, max: Some(max) } },
             Value::FuncRef(None),
         );
         exports.push(("table".to_string(), ExternVal::Table(table)));
-        let memory = store.add_memory(Limits { min: 1, max: Some(2) });
+        let (min, max) = super::SPECTEST_MEMORY;
+        let memory = store.add_memory(Limits { min, max: Some(max) });
         exports.push(("memory".to_string(), ExternVal::Memory(memory)));
         store.instances.push(crate::interp::ModuleInst { exports, ..Default::default() });
         Ok(store.instances.len() - 1)
