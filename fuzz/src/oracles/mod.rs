@@ -31,11 +31,28 @@ pub fn engine() -> &'static Engine {
 /// The built-in rule set, loaded once per process.
 pub fn rule_set() -> &'static Arc<RuleSet> {
     static RULES: OnceLock<Arc<RuleSet>> = OnceLock::new();
-    RULES.get_or_init(|| match RuleSet::builtin() {
+    RULES.get_or_init(|| match load_rules() {
         Ok(rules) => Arc::new(rules),
-        // The rule files are embedded at build time: this is a broken build.
-        Err(e) => panic!("the built-in rule set does not load: {e}"),
+        // The rule files are embedded at build time: this is a broken build
+        // (or, with `mutants`, a mutant file that does not load).
+        Err(e) => panic!("the rule set does not load: {e}"),
     })
+}
+
+#[cfg(not(feature = "mutants"))]
+fn load_rules() -> Result<RuleSet, String> {
+    RuleSet::builtin().map_err(|e| e.to_string())
+}
+
+/// The built-in rules plus the mutant rules of `$PLUMB_MUTANT_RULES`.
+#[cfg(feature = "mutants")]
+fn load_rules() -> Result<RuleSet, String> {
+    let Some(path) = std::env::var_os("PLUMB_MUTANT_RULES") else {
+        return RuleSet::builtin().map_err(|e| e.to_string());
+    };
+    let name = path.to_string_lossy().into_owned();
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{name}: {e}"))?;
+    RuleSet::load(&[(name.as_str(), text.as_str())]).map_err(|e| e.to_string())
 }
 
 /// An interpreter value as an engine value (function references become
