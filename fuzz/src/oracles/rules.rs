@@ -2,11 +2,16 @@
 //! rule in an e-graph (with the engine's bounds) and the cheapest CLIF-only
 //! term extracted. Wherever the original term has a value, the extracted
 //! one has the same value under the concrete evaluator (floats: equal, or
-//! both NaN, as the rules contract says).
+//! both NaN, as the rules contract says). Beyond the extracted term, every
+//! e-class is checked: all of its nodes that evaluate on these inputs give
+//! one value, so a wrong rule is caught even where extraction happens to
+//! choose another node of equal cost.
 
 use std::time::Duration;
 
-use egg::{RecExpr, Runner};
+use std::collections::HashMap;
+
+use egg::{EGraph, Id, Language, RecExpr, Runner};
 use plumb_rules::egraph::{ConstFold, Node, extract_lowered, rewrites};
 use plumb_rules::{EvalError, RuleSet, Type};
 
@@ -59,6 +64,7 @@ pub fn check(expr: &RecExpr<Node>, args: &[u64]) {
         .with_time_limit(TIME_LIMIT)
         .with_expr(expr)
         .run(rewrites_cached());
+    check_classes(&runner.egraph, rules, expr, args);
     let Some(&root) = runner.roots.first() else { return };
     let Some(lowered) = extract_lowered(&runner.egraph, rules, root) else { return };
     let got = eval(rules, &lowered, args);
@@ -68,6 +74,71 @@ pub fn check(expr: &RecExpr<Node>, args: &[u64]) {
         Err(_) => false,
     };
     assert!(agree, "{expr} on {args:x?} = {want:#x}, but lowered to {lowered} = {got:x?}");
+}
+
+/// The value of `node` on `args`, its operands' values taken from
+/// `known` by e-class; `None` where an operand is unknown or the operator
+/// traps or is undefined there.
+fn node_value(
+    egraph: &EGraph<Node, ConstFold>,
+    rules: &RuleSet,
+    node: &Node,
+    args: &[u64],
+    known: &HashMap<Id, u64>,
+) -> Option<u64> {
+    match node {
+        Node::Arg { index, ty } => args.get(*index as usize).map(|a| a & ty.mask()),
+        Node::Const { ty, bits } => Some(bits & ty.mask()),
+        Node::Op { op, args: operands, .. } => {
+            let vals =
+                operands.iter().map(|c| known.get(&egraph.find(*c)).copied()).collect::<Option<Vec<_>>>()?;
+            rules.eval(*op, &vals).ok()
+        }
+    }
+}
+
+/// Panics if some e-class holds two nodes with different values on
+/// `args`: a rule merged terms that are not equal.
+fn check_classes(egraph: &EGraph<Node, ConstFold>, rules: &RuleSet, expr: &RecExpr<Node>, args: &[u64]) {
+    let mut known: HashMap<Id, u64> = HashMap::new();
+    let mut classes: Vec<Id> = Vec::new();
+    for node in expr.as_ref() {
+        let mut mapped = node.clone();
+        for child in mapped.children_mut() {
+            let Some(&class) = classes.get(usize::from(*child)) else { return };
+            *child = class;
+        }
+        let Some(class) = egraph.lookup(mapped.clone()) else { return };
+        let class = egraph.find(class);
+        classes.push(class);
+        if let Some(v) = node_value(egraph, rules, &mapped, args, &known) {
+            known.entry(class).or_insert(v);
+        }
+    }
+    // Spread values through the classes until nothing changes; every node
+    // that can be evaluated must agree with its class.
+    for _ in 0..8 {
+        let mut changed = false;
+        for class in egraph.classes() {
+            let ty = class.data.ty;
+            for node in &class.nodes {
+                let Some(v) = node_value(egraph, rules, node, args, &known) else { continue };
+                match known.get(&class.id) {
+                    Some(&w) => assert!(
+                        v == w || (is_nan(ty, v) && is_nan(ty, w)),
+                        "the rules put {node} = {v:#x} in a class worth {w:#x}, evaluating {expr} on {args:x?}"
+                    ),
+                    None => {
+                        known.insert(class.id, v);
+                        changed = true;
+                    }
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
 }
 
 fn rewrites_cached() -> &'static [egg::Rewrite<Node, ConstFold>] {
