@@ -228,7 +228,7 @@ impl StoreInner {
         }
         result.map_err(|code| match code {
             TrapCode::HostError => {
-                Trap::host(HOST_ERROR.with(|e| e.borrow_mut().take()).unwrap_or_else(|| "host error".into()))
+                HOST_ERROR.with(|e| e.borrow_mut().take()).unwrap_or_else(|| Trap::host("host error"))
             }
             code => Trap::new(code),
         })

@@ -206,8 +206,9 @@ pub(crate) extern "C" fn elem_drop(vmctx: *mut VMContext, segment: u32) {
 }
 
 thread_local! {
-    /// The message of the host error being raised.
-    pub(crate) static HOST_ERROR: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+    /// The host function's trap being raised, kept whole so the embedder
+    /// gets back exactly what its host function returned.
+    pub(crate) static HOST_ERROR: std::cell::RefCell<Option<crate::Trap>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Called by a host function's trampoline: runs the host function on the
@@ -222,12 +223,12 @@ pub(crate) extern "C" fn host_call(func: *mut HostFunc, values: *mut u64) {
         let slots = unsafe { std::slice::from_raw_parts_mut(values, n) };
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (func.call)(slots))) {
             Ok(Ok(())) => None,
-            Ok(Err(trap)) => Some(trap.to_string()),
-            Err(_) => Some("host function panicked".to_string()),
+            Ok(Err(trap)) => Some(trap),
+            Err(_) => Some(crate::Trap::host("host function panicked")),
         }
     };
-    if let Some(message) = outcome {
-        HOST_ERROR.with(|e| *e.borrow_mut() = Some(message));
+    if let Some(trap) = outcome {
+        HOST_ERROR.with(|e| *e.borrow_mut() = Some(trap));
         raise(TrapCode::HostError);
     }
 }
