@@ -8,20 +8,11 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-/// Deterministic xorshift64*, so a failing input is the same on every run.
-struct Rng(u64);
+use plumb_oracles::suite::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn bytes(&mut self, len: usize) -> Vec<u8> {
-        (0..len).map(|_| (self.next() >> 56) as u8).collect()
-    }
+/// `len` deterministic bytes, so a failing input is the same on every run.
+fn bytes(rng: &mut Rng, len: usize) -> Vec<u8> {
+    (0..len).map(|_| (rng.next_u64() >> 56) as u8).collect()
 }
 
 fn seeds(target: &str) -> Vec<PathBuf> {
@@ -42,8 +33,8 @@ fn smoke(target: &str, generated: usize, max_len: usize) -> usize {
         .collect();
     let mut rng = Rng(0x5eed_0000 ^ target.len() as u64 ^ (target.as_bytes()[0] as u64) << 8);
     for i in 0..generated {
-        let len = (rng.next() as usize) % max_len + 1;
-        inputs.push((format!("generated input #{i}"), rng.bytes(len)));
+        let len = (rng.next_u64() as usize) % max_len + 1;
+        inputs.push((format!("generated input #{i}"), bytes(&mut rng, len)));
     }
     for (origin, data) in &inputs {
         let outcome = catch_unwind(AssertUnwindSafe(|| plumb_fuzz::run(target, data)));
