@@ -292,6 +292,26 @@ impl<'a> FuncTranslator<'a> {
         Ok(values)
     }
 
+    /// Pushes the parameters of `block` (just switched to) as operands.
+    fn push_block_params(&mut self, block: ir::Block) {
+        for v in self.builder.block_params(block).to_vec() {
+            self.push(v);
+        }
+    }
+
+    /// Opens a `block`, `loop` or `if` whose operands start at `height`.
+    fn open(
+        &mut self,
+        kind: FrameKind,
+        dest: ir::Block,
+        header: Option<ir::Block>,
+        params: Vec<ValType>,
+        results: Vec<ValType>,
+        height: usize,
+    ) {
+        self.control.push(ControlFrame { kind, dest, header, params, results, height, dest_used: false });
+    }
+
     fn block_type(&self, ty: BlockType) -> TResult<(Vec<ValType>, Vec<ValType>)> {
         Ok(match ty {
             BlockType::Empty => (vec![], vec![]),
@@ -478,15 +498,7 @@ impl<'a> FuncTranslator<'a> {
                 let (params, results) = self.block_type(blockty)?;
                 let dest = self.new_block(&results);
                 let height = self.stack.len().checked_sub(params.len()).ok_or("stack underflow")?;
-                self.control.push(ControlFrame {
-                    kind: FrameKind::Block,
-                    dest,
-                    header: None,
-                    params,
-                    results,
-                    height,
-                    dest_used: false,
-                });
+                self.open(FrameKind::Block, dest, None, params, results, height);
             }
             Operator::Loop { blockty } => {
                 let (params, results) = self.block_type(blockty)?;
@@ -496,18 +508,8 @@ impl<'a> FuncTranslator<'a> {
                 self.builder.ins().jump(header, &Self::args(&values));
                 self.builder.switch_to_block(header);
                 let height = self.stack.len();
-                for v in self.builder.block_params(header).to_vec() {
-                    self.push(v);
-                }
-                self.control.push(ControlFrame {
-                    kind: FrameKind::Loop,
-                    dest,
-                    header: Some(header),
-                    params,
-                    results,
-                    height,
-                    dest_used: false,
-                });
+                self.push_block_params(header);
+                self.open(FrameKind::Loop, dest, Some(header), params, results, height);
             }
             Operator::If { blockty } => {
                 let (params, results) = self.block_type(blockty)?;
@@ -522,18 +524,15 @@ impl<'a> FuncTranslator<'a> {
                 self.builder.seal_block(else_block);
                 self.builder.switch_to_block(then_block);
                 let height = self.stack.len();
-                for v in self.builder.block_params(then_block).to_vec() {
-                    self.push(v);
-                }
-                self.control.push(ControlFrame {
-                    kind: FrameKind::If { else_block, has_else: false, head_reachable: true },
+                self.push_block_params(then_block);
+                self.open(
+                    FrameKind::If { else_block, has_else: false, head_reachable: true },
                     dest,
-                    header: None,
+                    None,
                     params,
                     results,
                     height,
-                    dest_used: false,
-                });
+                );
             }
             Operator::Else => self.else_()?,
             Operator::End => self.end()?,
@@ -863,9 +862,7 @@ impl<'a> FuncTranslator<'a> {
         }
         self.stack.truncate(height);
         self.builder.switch_to_block(else_block);
-        for v in self.builder.block_params(else_block).to_vec() {
-            self.push(v);
-        }
+        self.push_block_params(else_block);
         self.reachable = head_reachable;
         Ok(())
     }
@@ -893,9 +890,7 @@ impl<'a> FuncTranslator<'a> {
         if dest_used {
             self.builder.switch_to_block(frame.dest);
             self.builder.seal_block(frame.dest);
-            for v in self.builder.block_params(frame.dest).to_vec() {
-                self.push(v);
-            }
+            self.push_block_params(frame.dest);
             self.reachable = true;
         } else {
             self.reachable = false;
