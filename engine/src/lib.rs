@@ -68,6 +68,7 @@ pub use explain::{FiredRule, FunctionExplanation, explain};
 pub use func::{Caller, Func, HostReturn, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
 pub use instance::{Extern, Global, Instance, Memory, Table};
 pub use linker::Linker;
+pub use midend::{TermLowering, clif_function};
 pub use module::{ExternKind, Module};
 pub use store::Store;
 pub use trap::{Trap, TrapCode};

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, TrapCode, Value, types};
-use cranelift_frontend::FunctionBuilder;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use egg::{Id, RecExpr, Rewrite, Runner};
 use plumb_rules::egraph::{ConstFold, Node, extract_lowered, rewrites, rewrites_where};
 use plumb_rules::{OpInstance, OpKind, RuleError, RuleSet, Type};
@@ -155,78 +155,215 @@ impl RuleLowering {
         })
     }
 
-    /// Emits one extracted CLIF operator.
-    fn emit(&self, b: &mut FunctionBuilder<'_>, op: &OpInstance, args: &[Value]) -> Result<Value, String> {
-        let ty = clif_type(op.result);
-        let arg = |i: usize| args.get(i).copied().ok_or_else(|| format!("{} lacks operand {i}", op.name));
-        let ins = b.ins();
-        Ok(match op.decl_name.as_str() {
-            "iadd" => ins.iadd(arg(0)?, arg(1)?),
-            "isub" => ins.isub(arg(0)?, arg(1)?),
-            "imul" => ins.imul(arg(0)?, arg(1)?),
-            "ineg" => ins.ineg(arg(0)?),
-            "sdiv" => ins.sdiv(arg(0)?, arg(1)?),
-            "udiv" => ins.udiv(arg(0)?, arg(1)?),
-            "srem" => ins.srem(arg(0)?, arg(1)?),
-            "urem" => ins.urem(arg(0)?, arg(1)?),
-            "band" => ins.band(arg(0)?, arg(1)?),
-            "bor" => ins.bor(arg(0)?, arg(1)?),
-            "bxor" => ins.bxor(arg(0)?, arg(1)?),
-            "bnot" => ins.bnot(arg(0)?),
-            "ishl" => ins.ishl(arg(0)?, arg(1)?),
-            "sshr" => ins.sshr(arg(0)?, arg(1)?),
-            "ushr" => ins.ushr(arg(0)?, arg(1)?),
-            "rotl" => ins.rotl(arg(0)?, arg(1)?),
-            "rotr" => ins.rotr(arg(0)?, arg(1)?),
-            "clz" => ins.clz(arg(0)?),
-            "ctz" => ins.ctz(arg(0)?),
-            "popcnt" => ins.popcnt(arg(0)?),
-            "uextend" => ins.uextend(ty, arg(0)?),
-            "sextend" => ins.sextend(ty, arg(0)?),
-            "ireduce" => ins.ireduce(ty, arg(0)?),
-            "icmp_eq" => ins.icmp(IntCC::Equal, arg(0)?, arg(1)?),
-            "icmp_ne" => ins.icmp(IntCC::NotEqual, arg(0)?, arg(1)?),
-            "icmp_slt" => ins.icmp(IntCC::SignedLessThan, arg(0)?, arg(1)?),
-            "icmp_sle" => ins.icmp(IntCC::SignedLessThanOrEqual, arg(0)?, arg(1)?),
-            "icmp_sgt" => ins.icmp(IntCC::SignedGreaterThan, arg(0)?, arg(1)?),
-            "icmp_sge" => ins.icmp(IntCC::SignedGreaterThanOrEqual, arg(0)?, arg(1)?),
-            "icmp_ult" => ins.icmp(IntCC::UnsignedLessThan, arg(0)?, arg(1)?),
-            "icmp_ule" => ins.icmp(IntCC::UnsignedLessThanOrEqual, arg(0)?, arg(1)?),
-            "icmp_ugt" => ins.icmp(IntCC::UnsignedGreaterThan, arg(0)?, arg(1)?),
-            "icmp_uge" => ins.icmp(IntCC::UnsignedGreaterThanOrEqual, arg(0)?, arg(1)?),
-            "fadd" => ins.fadd(arg(0)?, arg(1)?),
-            "fsub" => ins.fsub(arg(0)?, arg(1)?),
-            "fmul" => ins.fmul(arg(0)?, arg(1)?),
-            "fdiv" => ins.fdiv(arg(0)?, arg(1)?),
-            "fmin" => ins.fmin(arg(0)?, arg(1)?),
-            "fmax" => ins.fmax(arg(0)?, arg(1)?),
-            "fcopysign" => ins.fcopysign(arg(0)?, arg(1)?),
-            "fabs" => ins.fabs(arg(0)?),
-            "fneg" => ins.fneg(arg(0)?),
-            "sqrt" => ins.sqrt(arg(0)?),
-            "ceil" => ins.ceil(arg(0)?),
-            "floor" => ins.floor(arg(0)?),
-            "trunc" => ins.trunc(arg(0)?),
-            "nearest" => ins.nearest(arg(0)?),
-            "fcmp_eq" => ins.fcmp(FloatCC::Equal, arg(0)?, arg(1)?),
-            "fcmp_ne" => ins.fcmp(FloatCC::NotEqual, arg(0)?, arg(1)?),
-            "fcmp_lt" => ins.fcmp(FloatCC::LessThan, arg(0)?, arg(1)?),
-            "fcmp_le" => ins.fcmp(FloatCC::LessThanOrEqual, arg(0)?, arg(1)?),
-            "fcmp_gt" => ins.fcmp(FloatCC::GreaterThan, arg(0)?, arg(1)?),
-            "fcmp_ge" => ins.fcmp(FloatCC::GreaterThanOrEqual, arg(0)?, arg(1)?),
-            "fcvt_to_sint" => ins.fcvt_to_sint(ty, arg(0)?),
-            "fcvt_to_uint" => ins.fcvt_to_uint(ty, arg(0)?),
-            "fcvt_to_sint_sat" => ins.fcvt_to_sint_sat(ty, arg(0)?),
-            "fcvt_to_uint_sat" => ins.fcvt_to_uint_sat(ty, arg(0)?),
-            "fcvt_from_sint" => ins.fcvt_from_sint(ty, arg(0)?),
-            "fcvt_from_uint" => ins.fcvt_from_uint(ty, arg(0)?),
-            "fpromote" => ins.fpromote(ty, arg(0)?),
-            "fdemote" => ins.fdemote(ty, arg(0)?),
-            "bitcast" => ins.bitcast(ty, MemFlagsData::new(), arg(0)?),
-            "select" => ins.select(arg(0)?, arg(1)?, arg(2)?),
-            other => return Err(format!("no Cranelift instruction for CLIF operator {other}")),
-        })
+    /// Saturates `term` with every rule (within the bounds above), then
+    /// extracts its cheapest CLIF-only form; if the bounded run stopped
+    /// before every Wasm operator was lowered, the lowering rules alone
+    /// finish it. Records the rules that fired in `log`.
+    fn lower_term(&self, term: &RecExpr<Node>, log: &mut LoweringLog) -> Result<RecExpr<Node>, String> {
+        let runner: Runner<Node, ConstFold> = Runner::new(ConstFold::new(&self.rules))
+            .with_iter_limit(ITERATION_LIMIT)
+            .with_node_limit(NODE_LIMIT)
+            .with_time_limit(TIME_LIMIT)
+            .with_expr(term)
+            .run(&self.rewrites);
+        let record = |runner: &Runner<Node, ConstFold>, log: &mut LoweringLog| {
+            for iteration in &runner.iterations {
+                for (rule, count) in &iteration.applied {
+                    *log.fired.entry(rule.to_string()).or_default() += count;
+                }
+            }
+        };
+        record(&runner, log);
+        let root = *runner.roots.first().ok_or("no root")?;
+        let lowered = match extract_lowered(&runner.egraph, &self.rules, root) {
+            Some(lowered) => lowered,
+            None => {
+                let runner: Runner<Node, ConstFold> = Runner::new(ConstFold::new(&self.rules))
+                    .with_egraph(runner.egraph)
+                    .with_iter_limit(LOWERING_ITERATION_LIMIT)
+                    .with_node_limit(LOWERING_NODE_LIMIT)
+                    .with_time_limit(Duration::from_secs(3600))
+                    .run(&self.lowering_rewrites);
+                record(&runner, log);
+                extract_lowered(&runner.egraph, &self.rules, root)
+                    .ok_or_else(|| format!("no lowering rule applies to {term}"))?
+            }
+        };
+        Ok(lowered)
     }
+}
+
+/// The mid-end on its own, for tools and fuzzers: lowers a term of the
+/// rule language to CLIF exactly as the compiler lowers the pure terms of
+/// a Wasm function (same rules, same bounds, same extraction).
+pub struct TermLowering {
+    inner: RuleLowering,
+}
+
+impl TermLowering {
+    /// The mid-end with the rules of `rules` (the compiler uses
+    /// [`RuleSet::builtin`]).
+    pub fn new(rules: RuleSet) -> TermLowering {
+        TermLowering { inner: RuleLowering::with_rules(rules) }
+    }
+
+    /// The rule set it lowers with.
+    pub fn rules(&self) -> &RuleSet {
+        &self.inner.rules
+    }
+
+    /// The cheapest CLIF-only term equal to `term`, or why there is none.
+    pub fn lower(&self, term: &RecExpr<Node>) -> Result<RecExpr<Node>, String> {
+        self.inner.lower_term(term, &mut LoweringLog::default())
+    }
+}
+
+/// Emits CLIF for `lowered`, a CLIF-only term extracted from the e-graph,
+/// at the builder's position: its `Arg` leaves are `leaves`, in order.
+fn emit_lowered(
+    builder: &mut FunctionBuilder<'_>,
+    rules: &RuleSet,
+    lowered: &RecExpr<Node>,
+    leaves: &[Value],
+) -> Result<Value, String> {
+    let mut values: Vec<Value> = Vec::with_capacity(lowered.as_ref().len());
+    for node in lowered.as_ref() {
+        let value = match node {
+            Node::Arg { index, .. } => *leaves.get(*index as usize).ok_or("unknown leaf")?,
+            Node::Const { ty, bits } => constant(builder, clif_type(*ty), *bits),
+            Node::Op { op, args, .. } => {
+                let inst = rules.op(*op).ok_or("unknown operator")?;
+                if inst.kind != OpKind::Clif {
+                    return Err(format!("extraction kept the non-CLIF operator {}", inst.name));
+                }
+                let args = args
+                    .iter()
+                    .map(|a| values.get(usize::from(*a)).copied().ok_or("operand order"))
+                    .collect::<Result<Vec<_>, _>>()?;
+                emit(builder, inst, &args)?
+            }
+        };
+        values.push(value);
+    }
+    values.last().copied().ok_or_else(|| "empty lowering".to_string())
+}
+
+/// `lowered` (a CLIF-only term of `rules`, as the mid-end extracts it) as
+/// a stand-alone CLIF function, emitted exactly as the engine emits it
+/// inside a Wasm function: parameter `i` is `Arg` leaf `i`, of type
+/// `params[i]`, and the function returns the term's value. The fuzzers run
+/// it on Cranelift's own interpreter, an executor of CLIF independent of
+/// Plumb's evaluator and of the machine-code backend.
+pub fn clif_function(
+    rules: &RuleSet,
+    lowered: &RecExpr<Node>,
+    params: &[Type],
+) -> Result<ir::Function, String> {
+    let result = lowered.as_ref().last().and_then(|n| n.ty(rules)).ok_or("the term has no type")?;
+    let mut signature = ir::Signature::new(host_frontend_config()?.default_call_conv);
+    signature.params.extend(params.iter().map(|&t| ir::AbiParam::new(clif_type(t))));
+    signature.returns.push(ir::AbiParam::new(clif_type(result)));
+    let mut func = ir::Function::with_name_signature(ir::UserFuncName::testcase("term"), signature);
+    let mut context = FunctionBuilderContext::new();
+    let mut builder = FunctionBuilder::new(&mut func, &mut context);
+    let block = builder.create_block();
+    builder.append_block_params_for_function_params(block);
+    builder.switch_to_block(block);
+    builder.seal_block(block);
+    let leaves = builder.block_params(block).to_vec();
+    let value = emit_lowered(&mut builder, rules, lowered, &leaves)?;
+    builder.ins().return_(&[value]);
+    builder.finalize(host_frontend_config()?);
+    Ok(func)
+}
+
+/// The host's target configuration, made once.
+fn host_frontend_config() -> Result<cranelift_codegen::isa::TargetFrontendConfig, String> {
+    static CONFIG: std::sync::OnceLock<Result<cranelift_codegen::isa::TargetFrontendConfig, String>> =
+        std::sync::OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let flags = cranelift_codegen::settings::Flags::new(cranelift_codegen::settings::builder());
+            let isa = cranelift_native::builder()
+                .map_err(|e| format!("no Cranelift backend for this host: {e}"))?;
+            let isa = isa.finish(flags).map_err(|e| format!("the host ISA does not build: {e}"))?;
+            Ok(isa.frontend_config())
+        })
+        .clone()
+}
+
+/// Emits one extracted CLIF operator.
+fn emit(b: &mut FunctionBuilder<'_>, op: &OpInstance, args: &[Value]) -> Result<Value, String> {
+    let ty = clif_type(op.result);
+    let arg = |i: usize| args.get(i).copied().ok_or_else(|| format!("{} lacks operand {i}", op.name));
+    let ins = b.ins();
+    Ok(match op.decl_name.as_str() {
+        "iadd" => ins.iadd(arg(0)?, arg(1)?),
+        "isub" => ins.isub(arg(0)?, arg(1)?),
+        "imul" => ins.imul(arg(0)?, arg(1)?),
+        "ineg" => ins.ineg(arg(0)?),
+        "sdiv" => ins.sdiv(arg(0)?, arg(1)?),
+        "udiv" => ins.udiv(arg(0)?, arg(1)?),
+        "srem" => ins.srem(arg(0)?, arg(1)?),
+        "urem" => ins.urem(arg(0)?, arg(1)?),
+        "band" => ins.band(arg(0)?, arg(1)?),
+        "bor" => ins.bor(arg(0)?, arg(1)?),
+        "bxor" => ins.bxor(arg(0)?, arg(1)?),
+        "bnot" => ins.bnot(arg(0)?),
+        "ishl" => ins.ishl(arg(0)?, arg(1)?),
+        "sshr" => ins.sshr(arg(0)?, arg(1)?),
+        "ushr" if plumb_rules::mutant::active("emit-ushr-as-sshr") => ins.sshr(arg(0)?, arg(1)?),
+        "ushr" => ins.ushr(arg(0)?, arg(1)?),
+        "rotl" => ins.rotl(arg(0)?, arg(1)?),
+        "rotr" => ins.rotr(arg(0)?, arg(1)?),
+        "clz" => ins.clz(arg(0)?),
+        "ctz" => ins.ctz(arg(0)?),
+        "popcnt" => ins.popcnt(arg(0)?),
+        "uextend" => ins.uextend(ty, arg(0)?),
+        "sextend" => ins.sextend(ty, arg(0)?),
+        "ireduce" => ins.ireduce(ty, arg(0)?),
+        "icmp_eq" => ins.icmp(IntCC::Equal, arg(0)?, arg(1)?),
+        "icmp_ne" => ins.icmp(IntCC::NotEqual, arg(0)?, arg(1)?),
+        "icmp_slt" => ins.icmp(IntCC::SignedLessThan, arg(0)?, arg(1)?),
+        "icmp_sle" => ins.icmp(IntCC::SignedLessThanOrEqual, arg(0)?, arg(1)?),
+        "icmp_sgt" => ins.icmp(IntCC::SignedGreaterThan, arg(0)?, arg(1)?),
+        "icmp_sge" => ins.icmp(IntCC::SignedGreaterThanOrEqual, arg(0)?, arg(1)?),
+        "icmp_ult" => ins.icmp(IntCC::UnsignedLessThan, arg(0)?, arg(1)?),
+        "icmp_ule" => ins.icmp(IntCC::UnsignedLessThanOrEqual, arg(0)?, arg(1)?),
+        "icmp_ugt" => ins.icmp(IntCC::UnsignedGreaterThan, arg(0)?, arg(1)?),
+        "icmp_uge" => ins.icmp(IntCC::UnsignedGreaterThanOrEqual, arg(0)?, arg(1)?),
+        "fadd" => ins.fadd(arg(0)?, arg(1)?),
+        "fsub" => ins.fsub(arg(0)?, arg(1)?),
+        "fmul" => ins.fmul(arg(0)?, arg(1)?),
+        "fdiv" => ins.fdiv(arg(0)?, arg(1)?),
+        "fmin" => ins.fmin(arg(0)?, arg(1)?),
+        "fmax" => ins.fmax(arg(0)?, arg(1)?),
+        "fcopysign" => ins.fcopysign(arg(0)?, arg(1)?),
+        "fabs" => ins.fabs(arg(0)?),
+        "fneg" => ins.fneg(arg(0)?),
+        "sqrt" => ins.sqrt(arg(0)?),
+        "ceil" => ins.ceil(arg(0)?),
+        "floor" => ins.floor(arg(0)?),
+        "trunc" => ins.trunc(arg(0)?),
+        "nearest" => ins.nearest(arg(0)?),
+        "fcmp_eq" => ins.fcmp(FloatCC::Equal, arg(0)?, arg(1)?),
+        "fcmp_ne" => ins.fcmp(FloatCC::NotEqual, arg(0)?, arg(1)?),
+        "fcmp_lt" => ins.fcmp(FloatCC::LessThan, arg(0)?, arg(1)?),
+        "fcmp_le" => ins.fcmp(FloatCC::LessThanOrEqual, arg(0)?, arg(1)?),
+        "fcmp_gt" => ins.fcmp(FloatCC::GreaterThan, arg(0)?, arg(1)?),
+        "fcmp_ge" => ins.fcmp(FloatCC::GreaterThanOrEqual, arg(0)?, arg(1)?),
+        "fcvt_to_sint" => ins.fcvt_to_sint(ty, arg(0)?),
+        "fcvt_to_uint" => ins.fcvt_to_uint(ty, arg(0)?),
+        "fcvt_to_sint_sat" => ins.fcvt_to_sint_sat(ty, arg(0)?),
+        "fcvt_to_uint_sat" => ins.fcvt_to_uint_sat(ty, arg(0)?),
+        "fcvt_from_sint" => ins.fcvt_from_sint(ty, arg(0)?),
+        "fcvt_from_uint" => ins.fcvt_from_uint(ty, arg(0)?),
+        "fpromote" => ins.fpromote(ty, arg(0)?),
+        "fdemote" => ins.fdemote(ty, arg(0)?),
+        "bitcast" => ins.bitcast(ty, MemFlagsData::new(), arg(0)?),
+        "select" => ins.select(arg(0)?, arg(1)?, arg(2)?),
+        other => return Err(format!("no Cranelift instruction for CLIF operator {other}")),
+    })
 }
 
 /// The rule-language type of a Cranelift type.
@@ -296,35 +433,7 @@ impl Lowering for RuleLowering {
         let mut term = RecExpr::default();
         let mut leaves = Vec::new();
         self.expr(expr, &mut term, &mut leaves)?;
-        let runner: Runner<Node, ConstFold> = Runner::new(ConstFold::new(&self.rules))
-            .with_iter_limit(ITERATION_LIMIT)
-            .with_node_limit(NODE_LIMIT)
-            .with_time_limit(TIME_LIMIT)
-            .with_expr(&term)
-            .run(&self.rewrites);
-        let record = |runner: &Runner<Node, ConstFold>, log: &mut LoweringLog| {
-            for iteration in &runner.iterations {
-                for (rule, count) in &iteration.applied {
-                    *log.fired.entry(rule.to_string()).or_default() += count;
-                }
-            }
-        };
-        record(&runner, log);
-        let root = *runner.roots.first().ok_or("no root")?;
-        let lowered = match extract_lowered(&runner.egraph, &self.rules, root) {
-            Some(lowered) => lowered,
-            None => {
-                let runner: Runner<Node, ConstFold> = Runner::new(ConstFold::new(&self.rules))
-                    .with_egraph(runner.egraph)
-                    .with_iter_limit(LOWERING_ITERATION_LIMIT)
-                    .with_node_limit(LOWERING_NODE_LIMIT)
-                    .with_time_limit(Duration::from_secs(3600))
-                    .run(&self.lowering_rewrites);
-                record(&runner, log);
-                extract_lowered(&runner.egraph, &self.rules, root)
-                    .ok_or_else(|| format!("no lowering rule applies to {term}"))?
-            }
-        };
+        let lowered = self.lower_term(&term, log)?;
         if let [Node::Const { .. }] = lowered.as_ref() {
             for node in term.as_ref() {
                 if let Node::Op { name, .. } = node {
@@ -332,28 +441,7 @@ impl Lowering for RuleLowering {
                 }
             }
         }
-        let mut values: HashMap<Id, Value> = HashMap::new();
-        let mut last = None;
-        for (i, node) in lowered.as_ref().iter().enumerate() {
-            let value = match node {
-                Node::Arg { index, .. } => *leaves.get(*index as usize).ok_or("unknown leaf")?,
-                Node::Const { ty, bits } => constant(builder, clif_type(*ty), *bits),
-                Node::Op { op, args, .. } => {
-                    let inst = self.rules.op(*op).ok_or("unknown operator")?;
-                    if inst.kind != OpKind::Clif {
-                        return Err(format!("extraction kept the non-CLIF operator {}", inst.name));
-                    }
-                    let args = args
-                        .iter()
-                        .map(|a| values.get(a).copied().ok_or("operand order"))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    self.emit(builder, inst, &args)?
-                }
-            };
-            values.insert(Id::from(i), value);
-            last = Some(value);
-        }
-        last.ok_or_else(|| "empty lowering".to_string())
+        emit_lowered(builder, &self.rules, &lowered, &leaves)
     }
 }
 

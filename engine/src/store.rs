@@ -416,6 +416,12 @@ impl StoreInner {
         for (i, segment) in info.datas.iter().enumerate() {
             if let Some(offset) = data_offsets[i] {
                 let memory = instance.memory().map_err(Trap::new)?;
+                let end = u64::from(offset as u32) + segment.bytes.len() as u64;
+                if plumb_rules::mutant::active("data-segment-bounds-off-by-one")
+                    && end >= memory.data().len() as u64
+                {
+                    return Err(Trap::new(TrapCode::MemoryOutOfBounds).into());
+                }
                 memory.write(u64::from(offset as u32), &segment.bytes).map_err(Trap::new)?;
                 instance.datas.borrow_mut()[i].clear();
             }

@@ -29,6 +29,7 @@ use crate::runtime::libcalls;
 use crate::trap;
 use crate::types::{FuncType, ValType};
 use crate::vm;
+use plumb_rules::mutant;
 
 /// Cranelift trap codes for the traps Cranelift has no code of its own for.
 pub(crate) mod user_trap {
@@ -448,6 +449,7 @@ impl<'a> FuncTranslator<'a> {
         let ins = self.builder.ins();
         let value = match kind {
             LoadKind::Plain => ins.load(ty, flags, address, offset),
+            LoadKind::S8 if mutant::active("load8-s-zero-extends") => ins.uload8(ty, flags, address, offset),
             LoadKind::S8 => ins.sload8(ty, flags, address, offset),
             LoadKind::U8 => ins.uload8(ty, flags, address, offset),
             LoadKind::S16 => ins.sload16(ty, flags, address, offset),

@@ -169,6 +169,13 @@ impl Analysis<Node> for ConstFold {
             Node::Arg { .. } => None,
             Node::Op { op, args, .. } => {
                 let vals: Option<Vec<u64>> = args.iter().map(|a| egraph[*a].data.konst).collect();
+                if crate::mutant::active("const-fold-shift-unmasked")
+                    && let (Some(inst), Some([_, count])) = (rules.op(*op), vals.as_deref())
+                    && (inst.decl_name == "ishl" || inst.name.ends_with(".shl"))
+                    && *count >= u64::from(inst.result.bits())
+                {
+                    return ClassData { ty, konst: Some(0) };
+                }
                 vals.and_then(|v| rules.eval(*op, &v).ok())
             }
         };

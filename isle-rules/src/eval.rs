@@ -139,6 +139,9 @@ fn fbin(a: u64, b: u64, f: FloatFormat, op32: fn(f32, f32) -> f32, op64: fn(f64,
 /// signalling NaN unchanged).
 fn fun(a: u64, f: FloatFormat, op32: fn(f32) -> f32, op64: fn(f64) -> f64) -> u64 {
     if F::of(a, f).is_nan() {
+        if crate::mutant::active("rounding-keeps-signalling-nan") {
+            return a;
+        }
         return a | quiet_bit(f);
     }
     match f {

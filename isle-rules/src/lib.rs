@@ -41,6 +41,7 @@ pub mod check;
 pub mod egraph;
 pub mod error;
 pub mod eval;
+pub mod mutant;
 pub mod parse;
 pub mod sexpr;
 pub mod types;

@@ -9,6 +9,7 @@ use super::instance::{HostFunc, InstanceData};
 use super::traps::raise;
 use crate::trap::TrapCode;
 use crate::vm::VMContext;
+use plumb_rules::mutant;
 
 /// The instance behind a context.
 ///
@@ -29,7 +30,8 @@ fn check<T>(result: Result<T, TrapCode>) -> T {
 /// Bounds check of `[start, start + len)` within `size`.
 fn range(start: u32, len: u32, size: usize, code: TrapCode) -> Result<std::ops::Range<usize>, TrapCode> {
     let (start, end) = (start as usize, start as usize + len as usize);
-    if end > size { Err(code) } else { Ok(start..end) }
+    let out = if mutant::active("bulk-memory-bounds-off-by-one") { end >= size } else { end > size };
+    if out { Err(code) } else { Ok(start..end) }
 }
 
 /// `memory.grow`: the old size in pages, or -1.
@@ -37,7 +39,13 @@ pub(crate) extern "C" fn memory_grow(vmctx: *mut VMContext, delta: u32) -> u32 {
     // SAFETY: called by generated code with its own context.
     let instance = unsafe { instance(vmctx) };
     match instance.memory() {
-        Ok(memory) => memory.grow(u64::from(delta)).map_or(u32::MAX, |old| old as u32),
+        Ok(memory) => memory.grow(u64::from(delta)).map_or(u32::MAX, |old| {
+            if mutant::active("memory-grow-returns-new-size") {
+                (old + u64::from(delta)) as u32
+            } else {
+                old as u32
+            }
+        }),
         Err(_) => u32::MAX,
     }
 }
@@ -48,7 +56,7 @@ pub(crate) extern "C" fn memory_fill(vmctx: *mut VMContext, dst: u32, value: u32
     let instance = unsafe { instance(vmctx) };
     check(instance.memory().and_then(|memory| {
         let data = memory.data_mut();
-        let r = range(dst, len, data.len(), TrapCode::MemoryOutOfBounds)?;
+        let r = range(dst, len, data.len(), memory_trap())?;
         data[r].fill(value as u8);
         Ok(())
     }))
@@ -60,11 +68,20 @@ pub(crate) extern "C" fn memory_copy(vmctx: *mut VMContext, dst: u32, src: u32, 
     let instance = unsafe { instance(vmctx) };
     check(instance.memory().and_then(|memory| {
         let data = memory.data_mut();
-        let s = range(src, len, data.len(), TrapCode::MemoryOutOfBounds)?;
-        range(dst, len, data.len(), TrapCode::MemoryOutOfBounds)?;
+        let s = range(src, len, data.len(), memory_trap())?;
+        range(dst, len, data.len(), memory_trap())?;
         data.copy_within(s, dst as usize);
         Ok(())
     }))
+}
+
+/// The trap of an out-of-bounds `memory.fill` or `memory.copy`.
+fn memory_trap() -> TrapCode {
+    if mutant::active("memory-fill-wrong-trap-code") {
+        TrapCode::TableOutOfBounds
+    } else {
+        TrapCode::MemoryOutOfBounds
+    }
 }
 
 /// `memory.init`.

@@ -8,6 +8,7 @@
 //! comparison of values with NaNs as WebAssembly allows.
 
 pub mod api_calls;
+pub mod clif;
 pub mod differential;
 pub mod instantiate;
 pub mod op_specs;

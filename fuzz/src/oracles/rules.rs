@@ -5,7 +5,9 @@
 //! both NaN, as the rules contract says). Beyond the extracted term, every
 //! e-class is checked: all of its nodes that evaluate on these inputs give
 //! one value, so a wrong rule is caught even where extraction happens to
-//! choose another node of equal cost.
+//! choose another node of equal cost. The extracted term is also emitted
+//! as CLIF by the engine's emitter and run on `cranelift-interpreter`
+//! ([`super::clif`]), which must agree too.
 
 use std::time::Duration;
 
@@ -15,6 +17,7 @@ use egg::{EGraph, Id, Language, RecExpr, Runner};
 use plumb_rules::egraph::{ConstFold, Node, extract_lowered, rewrites};
 use plumb_rules::{EvalError, RuleSet, Type};
 
+use super::clif::{self, Outcome};
 use super::rule_set;
 
 /// Saturation bounds: the engine's mid-end uses the same.
@@ -74,6 +77,18 @@ pub fn check(expr: &RecExpr<Node>, args: &[u64]) {
         Err(_) => false,
     };
     assert!(agree, "{expr} on {args:x?} = {want:#x}, but lowered to {lowered} = {got:x?}");
+    let mut params = clif::arg_types(expr);
+    params.resize(params.len().max(args.len()), Type::I32);
+    let func = clif::function(rules, &lowered, &params);
+    match clif::run(&func, args) {
+        Outcome::Value(bits) => assert!(
+            clif::agrees(ty.unwrap_or(Type::I64), want, bits),
+            "{expr} on {args:x?} = {want:#x}, but its lowering {lowered} = {bits:#x} on cranelift-interpreter"
+        ),
+        Outcome::Trap(code) => panic!(
+            "{expr} on {args:x?} = {want:#x}, but its lowering {lowered} traps ({code}) on cranelift-interpreter"
+        ),
+    }
 }
 
 /// The value of `node` on `args`, its operands' values taken from
