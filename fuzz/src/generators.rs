@@ -74,6 +74,10 @@ pub fn swarm_config(u: &mut Unstructured<'_>, purpose: ModulePurpose) -> Result<
     c.max_type_size = c.max_type_size.min(100);
     match purpose {
         ModulePurpose::Differential => {
+            // At least one function: a module without code tests only
+            // instantiation (three in four drawn configurations had none).
+            c.min_funcs = c.min_funcs.max(1);
+            c.max_funcs = c.max_funcs.max(c.min_funcs);
             c.max_imports = 0;
             c.export_everything = true;
             c.canonicalize_nans = true;
@@ -88,15 +92,185 @@ pub fn swarm_config(u: &mut Unstructured<'_>, purpose: ModulePurpose) -> Result<
 /// A valid module for `purpose`, in binary form, whose loops and calls
 /// stop after [`MODULE_FUEL`] in all.
 pub fn module(u: &mut Unstructured<'_>, purpose: ModulePurpose) -> Result<Vec<u8>> {
+    // Drawn first: at the end the input is often used up, which would
+    // always answer `false`.
+    let probes = u.arbitrary::<bool>()?;
     let config = swarm_config(u, purpose)?;
     let mut module = wasm_smith::Module::new(config, u)?;
     module.ensure_termination(MODULE_FUEL).map_err(|_| arbitrary::Error::IncorrectFormat)?;
     let bytes = module.to_bytes();
     match purpose {
         ModulePurpose::Differential => {
-            without_nan_sign_choices(&bytes).ok_or(arbitrary::Error::IncorrectFormat)
+            let bytes = without_nan_sign_choices(&bytes).ok_or(arbitrary::Error::IncorrectFormat)?;
+            if probes { with_memory_probes(&bytes) } else { Ok(bytes) }
         }
         ModulePurpose::WithImports => Ok(bytes),
+    }
+}
+
+/// The probe functions [`with_memory_probes`] adds: export name, type
+/// (index into [`PROBE_TYPES`]) and body in the binary format, without
+/// the final `end`.
+const PROBES: &[(&str, u32, &[u8])] = &[
+    // (local.get 0) (i32.const 0xffff) (i32.and): an address in the first
+    // page; (local.get 1); a store; the address again; a load.
+    (
+        "plumb.store8_load8_s",
+        0,
+        &[
+            0x20, 0, 0x41, 0xff, 0xff, 0x03, 0x71, 0x20, 1, 0x3a, 0, 0, 0x20, 0, 0x41, 0xff, 0xff, 0x03,
+            0x71, 0x2c, 0, 0,
+        ],
+    ),
+    (
+        "plumb.store8_load8_u",
+        0,
+        &[
+            0x20, 0, 0x41, 0xff, 0xff, 0x03, 0x71, 0x20, 1, 0x3a, 0, 0, 0x20, 0, 0x41, 0xff, 0xff, 0x03,
+            0x71, 0x2d, 0, 0,
+        ],
+    ),
+    (
+        "plumb.store16_load16_s",
+        0,
+        &[
+            0x20, 0, 0x41, 0xff, 0xff, 0x03, 0x71, 0x20, 1, 0x3b, 0, 0, 0x20, 0, 0x41, 0xff, 0xff, 0x03,
+            0x71, 0x2e, 0, 0,
+        ],
+    ),
+    (
+        "plumb.i64_store8_load8_s",
+        1,
+        &[
+            0x20, 0, 0x41, 0xff, 0xff, 0x03, 0x71, 0x20, 1, 0x3c, 0, 0, 0x20, 0, 0x41, 0xff, 0xff, 0x03,
+            0x71, 0x30, 0, 0,
+        ],
+    ),
+    (
+        "plumb.i64_store32_load32_s",
+        1,
+        &[
+            0x20, 0, 0x41, 0xff, 0xff, 0x03, 0x71, 0x20, 1, 0x3e, 0, 0, 0x20, 0, 0x41, 0xff, 0xff, 0x03,
+            0x71, 0x34, 0, 0,
+        ],
+    ),
+    (
+        "plumb.i64_store32_load32_u",
+        1,
+        &[
+            0x20, 0, 0x41, 0xff, 0xff, 0x03, 0x71, 0x20, 1, 0x3e, 0, 0, 0x20, 0, 0x41, 0xff, 0xff, 0x03,
+            0x71, 0x35, 0, 0,
+        ],
+    ),
+    // (memory.fill (local.get 0) (local.get 1) (local.get 2))
+    ("plumb.memory_fill", 2, &[0x20, 0, 0x20, 1, 0x20, 2, 0xfc, 0x0b, 0]),
+    // (memory.copy (local.get 0) (local.get 1) (local.get 2))
+    ("plumb.memory_copy", 2, &[0x20, 0, 0x20, 1, 0x20, 2, 0xfc, 0x0a, 0, 0]),
+    // (memory.grow (local.get 0))
+    ("plumb.memory_grow", 3, &[0x20, 0, 0x40, 0]),
+];
+
+/// The types of the probes: parameters and results.
+const PROBE_TYPES: &[(&[wasm_encoder::ValType], &[wasm_encoder::ValType])] = {
+    use wasm_encoder::ValType::{I32, I64};
+    &[(&[I32, I32], &[I32]), (&[I32, I64], &[I64]), (&[I32, I32, I32], &[]), (&[I32], &[I32])]
+};
+
+/// `bytes` (a module with a memory and no imports) with probe functions
+/// added and exported: stores then loads of every narrow width and
+/// signedness, `memory.fill`, `memory.copy` and `memory.grow`, each on
+/// its arguments. wasm-smith emits these rarely (a random stack seldom
+/// holds the three `i32`s `memory.fill` takes, and its loads mostly read
+/// zeroed memory), so without them a wrong sign extension or bounds check
+/// in the runtime could hide for thousands of modules. A module without a
+/// memory or functions is returned as it is.
+pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
+    use wasm_encoder::reencode::{Error, Reencode, utils};
+
+    struct Probes {
+        /// Types and functions the module has (it imports nothing).
+        types: u32,
+        funcs: u32,
+    }
+
+    impl Reencode for Probes {
+        type Error = std::convert::Infallible;
+
+        fn parse_type_section(
+            &mut self,
+            types: &mut wasm_encoder::TypeSection,
+            section: wasmparser::TypeSectionReader<'_>,
+        ) -> std::result::Result<(), Error<Self::Error>> {
+            utils::parse_type_section(self, types, section)?;
+            for (params, results) in PROBE_TYPES {
+                types.ty().function(params.iter().copied(), results.iter().copied());
+            }
+            Ok(())
+        }
+
+        fn parse_function_section(
+            &mut self,
+            functions: &mut wasm_encoder::FunctionSection,
+            section: wasmparser::FunctionSectionReader<'_>,
+        ) -> std::result::Result<(), Error<Self::Error>> {
+            utils::parse_function_section(self, functions, section)?;
+            for (_, ty, _) in PROBES {
+                functions.function(self.types + ty);
+            }
+            Ok(())
+        }
+
+        fn parse_export_section(
+            &mut self,
+            exports: &mut wasm_encoder::ExportSection,
+            section: wasmparser::ExportSectionReader<'_>,
+        ) -> std::result::Result<(), Error<Self::Error>> {
+            utils::parse_export_section(self, exports, section)?;
+            for (i, (name, _, _)) in PROBES.iter().enumerate() {
+                exports.export(name, wasm_encoder::ExportKind::Func, self.funcs + i as u32);
+            }
+            Ok(())
+        }
+
+        fn parse_code_section(
+            &mut self,
+            code: &mut wasm_encoder::CodeSection,
+            section: wasmparser::CodeSectionReader<'_>,
+        ) -> std::result::Result<(), Error<Self::Error>> {
+            utils::parse_code_section(self, code, section)?;
+            for (_, _, body) in PROBES {
+                let mut f = wasm_encoder::Function::new([]);
+                f.raw(body.iter().copied().chain([0x0b]));
+                code.function(&f);
+            }
+            Ok(())
+        }
+    }
+
+    let (mut types, mut funcs, mut memories, mut exports) = (None, None, 0, false);
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload.map_err(|_| arbitrary::Error::IncorrectFormat)? {
+            wasmparser::Payload::TypeSection(s) => types = Some(s.count()),
+            wasmparser::Payload::FunctionSection(s) => funcs = Some(s.count()),
+            wasmparser::Payload::MemorySection(s) => memories = s.count(),
+            wasmparser::Payload::ExportSection(_) => exports = true,
+            wasmparser::Payload::ImportSection(s) if s.count() > 0 => return Ok(bytes.to_vec()),
+            _ => {}
+        }
+    }
+    let (Some(types), Some(funcs), true, true) = (types, funcs, memories > 0, exports) else {
+        return Ok(bytes.to_vec());
+    };
+    let mut out = wasm_encoder::Module::new();
+    Probes { types, funcs }
+        .parse_core_module(&mut out, wasmparser::Parser::new(0), bytes)
+        .map_err(|_| arbitrary::Error::IncorrectFormat)?;
+    let out = out.finish();
+    // A name clash with one of the module's own exports makes it invalid.
+    let features = wasmparser::WasmFeatures::WASM2 - wasmparser::WasmFeatures::SIMD;
+    match wasmparser::Validator::new_with_features(features).validate_all(&out) {
+        Ok(_) => Ok(out),
+        Err(_) => Ok(bytes.to_vec()),
     }
 }
 
