@@ -74,10 +74,12 @@ for file in fuzz/mutants/*.isle; do
   wanted "$name" || continue
   rule=$(grep -o '(rule [a-z0-9_]*' "$file" | head -1 | cut -d' ' -f2)
   start=$(date +%s.%N)
-  if target/release/plumb verify --rules "$file" --rule "$rule" > /dev/null 2>&1; then
-    verify="NOT REFUTED"; caught_all=1
-  else
+  # Refuted: a failing exit and a counterexample (not just any error).
+  if ! target/release/plumb verify --rules "$file" --rule "$rule" > "target/mutants/$name.verify" 2>&1 \
+      && grep -q "counterexample" "target/mutants/$name.verify"; then
     verify="refuted in $(elapsed "$start") s"
+  else
+    verify="NOT REFUTED"; caught_all=1
   fi
   took=$(PLUMB_MUTANT_RULES="$root/$file" hunt "$name" rules)
   if [ -n "$took" ]; then found="rules in $took s"; else found="NOT FOUND in ${seconds} s"; caught_all=1; fi

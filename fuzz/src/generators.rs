@@ -170,6 +170,10 @@ const PROBES: &[(&str, u32, &[u8])] = &[
     ("plumb.memory_grow", 3, &[0x20, 0, 0x40, 0]),
 ];
 
+/// The bytes of the data segment [`with_memory_probes`] places so that it
+/// ends exactly where the initial memory ends (mixed high and low bits).
+const EDGE_SEGMENT: [u8; 8] = [0x80, 0xff, 0x7f, 0x01, 0xfe, 0x00, 0x81, 0xc0];
+
 /// The types of the probes: parameters and results.
 const PROBE_TYPES: &[(&[wasm_encoder::ValType], &[wasm_encoder::ValType])] = {
     use wasm_encoder::ValType::{I32, I64};
@@ -179,7 +183,8 @@ const PROBE_TYPES: &[(&[wasm_encoder::ValType], &[wasm_encoder::ValType])] = {
 /// `bytes` (a module with a memory and no imports) with probe functions
 /// added and exported: stores then loads of every narrow width and
 /// signedness, `memory.fill`, `memory.copy` and `memory.grow`, each on
-/// its arguments. wasm-smith emits these rarely (a random stack seldom
+/// its arguments; and an active data segment that ends exactly at the end
+/// of the initial memory (instantiation must accept it). wasm-smith emits these rarely (a random stack seldom
 /// holds the three `i32`s `memory.fill` takes, and its loads mostly read
 /// zeroed memory), so without them a wrong sign extension or bounds check
 /// in the runtime could hide for thousands of modules. A module without a
@@ -191,6 +196,22 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
         /// Types and functions the module has (it imports nothing).
         types: u32,
         funcs: u32,
+        /// The first memory's initial size in pages.
+        pages: u64,
+        /// Whether the edge data segment is in yet.
+        segment_added: bool,
+    }
+
+    impl Probes {
+        /// The edge segment: its last byte is the last byte of the
+        /// initial memory (an empty segment at offset 0 for a memory of 0
+        /// pages).
+        fn add_segment(&mut self, data: &mut wasm_encoder::DataSection) {
+            let bytes: &[u8] = if self.pages == 0 { &[] } else { &EDGE_SEGMENT };
+            let offset = self.pages * 65536 - bytes.len() as u64;
+            data.active(0, &wasm_encoder::ConstExpr::i32_const(offset as i32), bytes.iter().copied());
+            self.segment_added = true;
+        }
     }
 
     impl Reencode for Probes {
@@ -232,6 +253,35 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
             Ok(())
         }
 
+        fn data_count(&mut self, count: u32) -> std::result::Result<u32, Error<Self::Error>> {
+            Ok(count + 1)
+        }
+
+        fn parse_data_section(
+            &mut self,
+            data: &mut wasm_encoder::DataSection,
+            section: wasmparser::DataSectionReader<'_>,
+        ) -> std::result::Result<(), Error<Self::Error>> {
+            utils::parse_data_section(self, data, section)?;
+            self.add_segment(data);
+            Ok(())
+        }
+
+        fn intersperse_section_hook(
+            &mut self,
+            module: &mut wasm_encoder::Module,
+            _after: Option<wasm_encoder::SectionId>,
+            before: Option<wasm_encoder::SectionId>,
+        ) -> std::result::Result<(), Error<Self::Error>> {
+            // No data section came: add one at the end.
+            if before.is_none() && !self.segment_added {
+                let mut data = wasm_encoder::DataSection::new();
+                self.add_segment(&mut data);
+                module.section(&data);
+            }
+            Ok(())
+        }
+
         fn parse_code_section(
             &mut self,
             code: &mut wasm_encoder::CodeSection,
@@ -247,22 +297,24 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
         }
     }
 
-    let (mut types, mut funcs, mut memories, mut exports) = (None, None, 0, false);
+    let (mut types, mut funcs, mut memory, mut exports) = (None, None, None, false);
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
         match payload.map_err(|_| arbitrary::Error::IncorrectFormat)? {
             wasmparser::Payload::TypeSection(s) => types = Some(s.count()),
             wasmparser::Payload::FunctionSection(s) => funcs = Some(s.count()),
-            wasmparser::Payload::MemorySection(s) => memories = s.count(),
+            wasmparser::Payload::MemorySection(s) => {
+                memory = s.into_iter().next().transpose().map_err(|_| arbitrary::Error::IncorrectFormat)?
+            }
             wasmparser::Payload::ExportSection(_) => exports = true,
             wasmparser::Payload::ImportSection(s) if s.count() > 0 => return Ok(bytes.to_vec()),
             _ => {}
         }
     }
-    let (Some(types), Some(funcs), true, true) = (types, funcs, memories > 0, exports) else {
+    let (Some(types), Some(funcs), Some(memory), true) = (types, funcs, memory, exports) else {
         return Ok(bytes.to_vec());
     };
     let mut out = wasm_encoder::Module::new();
-    Probes { types, funcs }
+    Probes { types, funcs, pages: memory.initial, segment_added: false }
         .parse_core_module(&mut out, wasmparser::Parser::new(0), bytes)
         .map_err(|_| arbitrary::Error::IncorrectFormat)?;
     let out = out.finish();

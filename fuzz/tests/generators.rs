@@ -18,3 +18,37 @@ fn a_module_without_memory_is_left_alone() {
     let bytes = wat::parse_str(r#"(module (func (export "f")))"#).expect("valid text");
     assert_eq!(with_memory_probes(&bytes).expect("no error"), bytes);
 }
+
+/// The data segments of `bytes`: (offset, length) of each active one.
+fn active_segments(bytes: &[u8]) -> Vec<(i32, usize)> {
+    let mut segments = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        if let Ok(wasmparser::Payload::DataSection(reader)) = payload {
+            for data in reader.into_iter().flatten() {
+                if let wasmparser::DataKind::Active { offset_expr, .. } = data.kind {
+                    let mut ops = offset_expr.get_operators_reader();
+                    if let Ok(wasmparser::Operator::I32Const { value }) = ops.read() {
+                        segments.push((value, data.data.len()));
+                    }
+                }
+            }
+        }
+    }
+    segments
+}
+
+#[test]
+fn an_edge_data_segment_ends_where_memory_ends() {
+    // With a data count section (data.drop needs one), which must count it.
+    let text = r#"(module (memory 2 3) (data (i32.const 4) "ab")
+        (func (export "f") (data.drop 0)))"#;
+    let probed = with_memory_probes(&wat::parse_str(text).expect("valid text")).expect("probes added");
+    plumb_oracles::interp::Module::new(&probed).expect("the probed module validates");
+    assert_eq!(active_segments(&probed), vec![(4, 2), (2 * 65536 - 8, 8)]);
+    // Without a data section, and with a memory of no pages: an empty
+    // segment at offset 0.
+    let text = r#"(module (memory 0) (func (export "f")))"#;
+    let probed = with_memory_probes(&wat::parse_str(text).expect("valid text")).expect("probes added");
+    plumb_oracles::interp::Module::new(&probed).expect("the probed module validates");
+    assert_eq!(active_segments(&probed), vec![(0, 0)]);
+}
