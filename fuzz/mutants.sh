@@ -95,6 +95,6 @@ for entry in "${code_mutants[@]}"; do
     if [ -n "$took" ]; then found="$target in $took s"; break; fi
   done
   [[ $found == NOT* ]] && caught_all=1
-  printf '| %-32s | %-20s | %-34s |\n' "$name" "—" "$found"
+  printf '| %-32s | %-20s | %-34s |\n' "$name" "(no rule)" "$found"
 done
 exit $caught_all
