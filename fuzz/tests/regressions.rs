@@ -56,3 +56,18 @@ fn open_findings_have_reproducers_that_still_fail_on_some_engine() {
         );
     }
 }
+
+/// Found by `op_specs`' `cranelift-interpreter` opinion on its first run:
+/// `rem_s(MIN, -1)` is 0 in WebAssembly and in Plumb's lowering (`srem`),
+/// but `cranelift-interpreter` traps there; the oracle's `srem` rewrite
+/// (fuzz/src/oracles/clif.rs) must keep the three opinions agreeing.
+#[test]
+fn rem_s_of_min_by_minus_one_agrees_on_cranelift_interpreter() {
+    use plumb_fuzz::oracles::op_specs::{Operator, check};
+    for (name, min) in [("i32.rem_s", 0x8000_0000u64), ("i64.rem_s", 0x8000_0000_0000_0000)] {
+        let Some(op) = Operator::all().find(|o| o.name() == name) else { panic!("no operator {name}") };
+        check(op, &[min, u64::MAX]);
+        check(op, &[min, 1]);
+        check(op, &[7, u64::MAX]);
+    }
+}
