@@ -109,66 +109,54 @@ pub fn module(u: &mut Unstructured<'_>, purpose: ModulePurpose) -> Result<Vec<u8
 }
 
 /// The probe functions [`with_memory_probes`] adds: export name, type
-/// (index into [`PROBE_TYPES`]) and body in the binary format, without
-/// the final `end`.
-const PROBES: &[(&str, u32, &[u8])] = &[
-    // (local.get 0) (i32.const 0xffff) (i32.and): an address in the first
-    // page; (local.get 1); a store; the address again; a load.
-    (
-        "plumb.store8_load8_s",
-        0,
-        &[
-            0x20, 0, 0x41, 0xff, 0xff, 0x03, 0x71, 0x20, 1, 0x3a, 0, 0, 0x20, 0, 0x41, 0xff, 0xff, 0x03,
-            0x71, 0x2c, 0, 0,
-        ],
-    ),
-    (
-        "plumb.store8_load8_u",
-        0,
-        &[
-            0x20, 0, 0x41, 0xff, 0xff, 0x03, 0x71, 0x20, 1, 0x3a, 0, 0, 0x20, 0, 0x41, 0xff, 0xff, 0x03,
-            0x71, 0x2d, 0, 0,
-        ],
-    ),
-    (
-        "plumb.store16_load16_s",
-        0,
-        &[
-            0x20, 0, 0x41, 0xff, 0xff, 0x03, 0x71, 0x20, 1, 0x3b, 0, 0, 0x20, 0, 0x41, 0xff, 0xff, 0x03,
-            0x71, 0x2e, 0, 0,
-        ],
-    ),
-    (
-        "plumb.i64_store8_load8_s",
-        1,
-        &[
-            0x20, 0, 0x41, 0xff, 0xff, 0x03, 0x71, 0x20, 1, 0x3c, 0, 0, 0x20, 0, 0x41, 0xff, 0xff, 0x03,
-            0x71, 0x30, 0, 0,
-        ],
-    ),
-    (
-        "plumb.i64_store32_load32_s",
-        1,
-        &[
-            0x20, 0, 0x41, 0xff, 0xff, 0x03, 0x71, 0x20, 1, 0x3e, 0, 0, 0x20, 0, 0x41, 0xff, 0xff, 0x03,
-            0x71, 0x34, 0, 0,
-        ],
-    ),
-    (
-        "plumb.i64_store32_load32_u",
-        1,
-        &[
-            0x20, 0, 0x41, 0xff, 0xff, 0x03, 0x71, 0x20, 1, 0x3e, 0, 0, 0x20, 0, 0x41, 0xff, 0xff, 0x03,
-            0x71, 0x35, 0, 0,
-        ],
-    ),
+/// (index into [`PROBE_TYPES`]) and body.
+const PROBES: &[(&str, u32, ProbeBody)] = &[
+    // Store opcodes: i32.store8 0x3a, i32.store16 0x3b, i64.store8 0x3c,
+    // i64.store32 0x3e; loads: i32.load8_s/u 0x2c/0x2d, i32.load16_s 0x2e,
+    // i64.load8_s 0x30, i64.load32_s/u 0x34/0x35.
+    ("plumb.store8_load8_s", 0, ProbeBody::StoreLoad(0x3a, 0x2c)),
+    ("plumb.store8_load8_u", 0, ProbeBody::StoreLoad(0x3a, 0x2d)),
+    ("plumb.store16_load16_s", 0, ProbeBody::StoreLoad(0x3b, 0x2e)),
+    ("plumb.i64_store8_load8_s", 1, ProbeBody::StoreLoad(0x3c, 0x30)),
+    ("plumb.i64_store32_load32_s", 1, ProbeBody::StoreLoad(0x3e, 0x34)),
+    ("plumb.i64_store32_load32_u", 1, ProbeBody::StoreLoad(0x3e, 0x35)),
     // (memory.fill (local.get 0) (local.get 1) (local.get 2))
-    ("plumb.memory_fill", 2, &[0x20, 0, 0x20, 1, 0x20, 2, 0xfc, 0x0b, 0]),
+    ("plumb.memory_fill", 2, ProbeBody::Raw(&[0x20, 0, 0x20, 1, 0x20, 2, 0xfc, 0x0b, 0])),
     // (memory.copy (local.get 0) (local.get 1) (local.get 2))
-    ("plumb.memory_copy", 2, &[0x20, 0, 0x20, 1, 0x20, 2, 0xfc, 0x0a, 0, 0]),
+    ("plumb.memory_copy", 2, ProbeBody::Raw(&[0x20, 0, 0x20, 1, 0x20, 2, 0xfc, 0x0a, 0, 0])),
     // (memory.grow (local.get 0))
-    ("plumb.memory_grow", 3, &[0x20, 0, 0x40, 0]),
+    ("plumb.memory_grow", 3, ProbeBody::Raw(&[0x20, 0, 0x40, 0])),
 ];
+
+/// A probe's body in the binary format.
+enum ProbeBody {
+    /// Stores parameter 1 with the store opcode at an address in the first
+    /// page (parameter 0 masked with 0xffff), then loads it back with the
+    /// load opcode (both with alignment 0 and offset 0).
+    StoreLoad(u8, u8),
+    /// These instructions, without the final `end`.
+    Raw(&'static [u8]),
+}
+
+impl ProbeBody {
+    /// The instructions, ending with `end`.
+    fn encode(&self) -> Vec<u8> {
+        // (i32.and (local.get 0) (i32.const 0xffff))
+        const ADDRESS: [u8; 7] = [0x20, 0, 0x41, 0xff, 0xff, 0x03, 0x71];
+        let mut code = Vec::new();
+        match *self {
+            ProbeBody::StoreLoad(store, load) => {
+                code.extend(ADDRESS);
+                code.extend([0x20, 1, store, 0, 0]);
+                code.extend(ADDRESS);
+                code.extend([load, 0, 0]);
+            }
+            ProbeBody::Raw(bytes) => code.extend(bytes),
+        }
+        code.push(0x0b);
+        code
+    }
+}
 
 /// The bytes of the data segment [`with_memory_probes`] places so that it
 /// ends exactly where the initial memory ends (mixed high and low bits).
@@ -290,7 +278,7 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
             utils::parse_code_section(self, code, section)?;
             for (_, _, body) in PROBES {
                 let mut f = wasm_encoder::Function::new([]);
-                f.raw(body.iter().copied().chain([0x0b]));
+                f.raw(body.encode());
                 code.function(&f);
             }
             Ok(())
