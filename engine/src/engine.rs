@@ -79,6 +79,7 @@ impl Engine {
             .map_err(|e| Error::Usage(format!("unsupported host: {e}")))?
             .finish(settings::Flags::new(flags))
             .map_err(|e| Error::Usage(format!("cranelift: {e}")))?;
+        crate::runtime::traps::install_handlers().map_err(Error::Resource)?;
         let lowering = RuleLowering::new().map_err(|e| Error::Usage(format!("rule set: {e}")))?;
         Ok(Engine {
             inner: Arc::new(EngineInner {
@@ -123,7 +124,8 @@ impl Default for Engine {
         match Engine::new(&Config::default()) {
             Ok(engine) => engine,
             // The built-in rule set and the host ISA are fixed at build time;
-            // failing here means the build itself is broken.
+            // failing here means the build itself is broken, or the process
+            // refuses the engine's signal handlers (a sanitizer's options).
             Err(e) => panic!("Plumb cannot run on this host: {e}"),
         }
     }

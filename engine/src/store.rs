@@ -17,7 +17,7 @@ use crate::runtime::instance::{
 };
 use crate::runtime::libcalls::{HOST_ERROR, table_init_impl};
 use crate::runtime::memory::LinearMemory;
-use crate::runtime::traps::catch_traps;
+use crate::runtime::traps::{catch_traps, stack_pointer};
 use crate::trap::{Trap, TrapCode};
 use crate::types::{FuncType, GlobalType, Limits, TableType, ValType};
 use crate::values::Val;
@@ -211,7 +211,7 @@ impl StoreInner {
         // The outermost entry sets the stack limit, nested ones keep it.
         let outermost = self.limits.stack_limit == 0;
         if outermost {
-            let here = &values as *const _ as usize;
+            let here = stack_pointer();
             self.limits.stack_limit = here.saturating_sub(self.engine.inner.config.max_wasm_stack_bytes());
         }
         let result = catch_traps(|| {

@@ -15,7 +15,7 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::ffi::{c_int, c_void};
 use std::ptr::null_mut;
-use std::sync::{Arc, Once, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::trap::TrapCode;
 
@@ -89,7 +89,8 @@ fn trap_at(pc: usize) -> Option<TrapCode> {
 /// Runs `body` (which enters generated code) and returns the trap that
 /// ended it early, if any.
 pub fn catch_traps<F: FnOnce()>(body: F) -> Result<(), TrapCode> {
-    install_handlers();
+    // Every engine installed them (Engine::new fails otherwise).
+    let _ = install_handlers();
     ensure_alt_stack();
     extern "C" fn call<F: FnOnce()>(data: *mut c_void) {
         // SAFETY: `data` is the `Option<F>` below, alive for this call.
@@ -126,21 +127,74 @@ const SIGNALS: [c_int; 4] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SI
 /// The handlers that were installed before ours, to chain to.
 static PREVIOUS: OnceLock<[libc::sigaction; 4]> = OnceLock::new();
 
-fn install_handlers() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        // SAFETY: plain sigaction calls with zero-initialised structs.
-        let previous = SIGNALS.map(|signal| unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = handle_signal as *const () as usize;
-            action.sa_flags = libc::SA_SIGINFO | libc::SA_NODEFER | libc::SA_ONSTACK;
-            libc::sigemptyset(&mut action.sa_mask);
-            let mut old: libc::sigaction = std::mem::zeroed();
-            libc::sigaction(signal, &action, &mut old);
-            old
-        });
-        let _ = PREVIOUS.set(previous);
-    });
+/// Installs the signal handlers that turn faults in generated code into
+/// traps, once per process. Fails, naming the signal, when the process
+/// refuses a handler: a sanitizer runtime may keep a signal to itself
+/// (AddressSanitizer with `handle_segv=2` or `allow_user_segv_handler=0`, as
+/// ClusterFuzz runs it), and without the handler a guest's trap would crash
+/// the host.
+pub fn install_handlers() -> Result<(), String> {
+    static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let ours = handle_signal as *const () as usize;
+            // SAFETY: plain sigaction calls with zero-initialised structs.
+            let previous = SIGNALS.map(|signal| unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = ours;
+                action.sa_flags = libc::SA_SIGINFO | libc::SA_NODEFER | libc::SA_ONSTACK;
+                libc::sigemptyset(&mut action.sa_mask);
+                let mut old: libc::sigaction = std::mem::zeroed();
+                libc::sigaction(signal, &action, &mut old);
+                old
+            });
+            let _ = PREVIOUS.set(previous);
+            for signal in SIGNALS {
+                // SAFETY: reads the current action into a zeroed struct; a
+                // runtime that intercepts sigaction and refuses leaves it zero.
+                let now = unsafe {
+                    let mut now: libc::sigaction = std::mem::zeroed();
+                    libc::sigaction(signal, null_mut(), &mut now);
+                    now
+                };
+                if now.sa_sigaction != ours {
+                    return Err(format!(
+                        "the {} handler that turns faults of guest code into traps could not be installed \
+                         (something in this process keeps the signal to itself; under AddressSanitizer set \
+                         ASAN_OPTIONS=allow_user_segv_handler=1:handle_segv=1:handle_sigbus=1:handle_sigill=1:handle_sigfpe=1)",
+                        signal_name(signal)
+                    ));
+                }
+            }
+            Ok(())
+        })
+        .clone()
+}
+
+fn signal_name(signal: c_int) -> &'static str {
+    match signal {
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGILL => "SIGILL",
+        _ => "SIGFPE",
+    }
+}
+
+/// The machine stack pointer of the caller, for the stack limit of
+/// generated code. Not the address of a local: instrumentation may place
+/// locals elsewhere (AddressSanitizer's use-after-return mode moves them to
+/// a heap-allocated fake stack), far from the stack generated code runs on.
+#[inline(always)]
+pub fn stack_pointer() -> usize {
+    let sp: usize;
+    // SAFETY: reads a register, touches no memory.
+    unsafe {
+        #[cfg(target_arch = "x86_64")]
+        std::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags));
+        #[cfg(target_arch = "aarch64")]
+        std::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags));
+    }
+    sp
 }
 
 /// Gives this thread an alternate signal stack, so the handler can run even
@@ -224,6 +278,35 @@ fn chain(signal: c_int, info: *mut libc::siginfo_t, context: *mut c_void) {
         } else {
             let handler: extern "C" fn(c_int) = std::mem::transmute(previous.sa_sigaction);
             handler(signal);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stack_pointer_is_on_this_threads_stack() {
+        let local = 0u8;
+        let here = std::hint::black_box(&local) as *const u8 as usize;
+        let sp = stack_pointer();
+        // The stack grows down: the stack pointer is below this frame's
+        // local, within a frame's size.
+        assert!(sp < here && here - sp < 64 * 1024, "sp {sp:#x}, local at {here:#x}");
+    }
+
+    #[test]
+    fn handlers_are_installed_and_are_ours() {
+        install_handlers().expect("a plain test process accepts the handlers");
+        for signal in SIGNALS {
+            // SAFETY: reads the current action.
+            let now = unsafe {
+                let mut now: libc::sigaction = std::mem::zeroed();
+                libc::sigaction(signal, null_mut(), &mut now);
+                now
+            };
+            assert_eq!(now.sa_sigaction, handle_signal as *const () as usize, "{}", signal_name(signal));
         }
     }
 }
