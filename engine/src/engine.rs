@@ -68,6 +68,13 @@ pub struct Engine {
 
 impl Engine {
     /// An engine with these settings.
+    ///
+    /// Installs, once per process, the SIGSEGV/SIGBUS/SIGILL/SIGFPE handlers
+    /// that turn faults of guest code into traps (chained to the handlers
+    /// installed before them). Fails with [`Error::Resource`] when the
+    /// process refuses one of them, as AddressSanitizer does under
+    /// ClusterFuzz's options, and with [`Error::Usage`] when Cranelift does
+    /// not support the host.
     pub fn new(config: &Config) -> Result<Engine> {
         let mut flags = settings::builder();
         let set = |flags: &mut settings::Builder, name: &str, value: &str| {
