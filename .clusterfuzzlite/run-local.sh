@@ -73,7 +73,7 @@ done
 # AddressSanitizer; the engine must say so instead of crashing at the first
 # guest trap.
 probe=differential
-if [ -n "$probe" ] && [ -x "$OUT/$probe" ]; then
+if [ -x "$OUT/$probe" ]; then
   log=$work/run/$probe-no-options.log
   one=$(find "$work/run/$probe" -type f | head -1)
   if (cd "$work/run" && ASAN_OPTIONS="$service_asan" "$OUT/$probe" -runs=1 "$one" > "$log" 2>&1); then

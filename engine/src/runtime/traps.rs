@@ -89,8 +89,8 @@ fn trap_at(pc: usize) -> Option<TrapCode> {
 /// Runs `body` (which enters generated code) and returns the trap that
 /// ended it early, if any.
 pub fn catch_traps<F: FnOnce()>(body: F) -> Result<(), TrapCode> {
-    // Every engine installed them (Engine::new fails otherwise).
-    let _ = install_handlers();
+    // The signal handlers are in place: every engine installed them
+    // (Engine::new fails otherwise), and generated code needs an engine.
     ensure_alt_stack();
     extern "C" fn call<F: FnOnce()>(data: *mut c_void) {
         // SAFETY: `data` is the `Option<F>` below, alive for this call.
@@ -150,14 +150,7 @@ pub fn install_handlers() -> Result<(), String> {
             });
             let _ = PREVIOUS.set(previous);
             for signal in SIGNALS {
-                // SAFETY: reads the current action into a zeroed struct; a
-                // runtime that intercepts sigaction and refuses leaves it zero.
-                let now = unsafe {
-                    let mut now: libc::sigaction = std::mem::zeroed();
-                    libc::sigaction(signal, null_mut(), &mut now);
-                    now
-                };
-                if now.sa_sigaction != ours {
+                if current_action(signal).sa_sigaction != ours {
                     return Err(format!(
                         "the {} handler that turns faults of guest code into traps could not be installed \
                          (something in this process keeps the signal to itself; under AddressSanitizer set \
@@ -169,6 +162,17 @@ pub fn install_handlers() -> Result<(), String> {
             Ok(())
         })
         .clone()
+}
+
+/// The action installed for `signal`; zeroed (`SIG_DFL`) when a runtime
+/// that intercepts sigaction refuses to tell.
+fn current_action(signal: c_int) -> libc::sigaction {
+    // SAFETY: reads the current action into a zeroed struct.
+    unsafe {
+        let mut now: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, null_mut(), &mut now);
+        now
+    }
 }
 
 fn signal_name(signal: c_int) -> &'static str {
@@ -300,12 +304,7 @@ mod tests {
     fn handlers_are_installed_and_are_ours() {
         install_handlers().expect("a plain test process accepts the handlers");
         for signal in SIGNALS {
-            // SAFETY: reads the current action.
-            let now = unsafe {
-                let mut now: libc::sigaction = std::mem::zeroed();
-                libc::sigaction(signal, null_mut(), &mut now);
-                now
-            };
+            let now = current_action(signal);
             assert_eq!(now.sa_sigaction, handle_signal as *const () as usize, "{}", signal_name(signal));
         }
     }
