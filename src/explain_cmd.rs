@@ -45,7 +45,7 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
     let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
     let engine = Engine::default();
     for f in plumb::explain(&engine, &bytes, args.func)? {
-        print!("{}", render(&f));
+        crate::out::text(render(&f));
     }
     Ok(())
 }

@@ -3,4 +3,5 @@
 
 pub mod engine_backend;
 pub mod explain_cmd;
+pub mod out;
 pub mod run_cmd;

@@ -75,11 +75,11 @@ fn wast(engine: Engine, files: &[PathBuf]) -> ExitCode {
             Engine::Interp => run_file(path, InterpBackend::new()),
             Engine::Jit => run_file(path, EngineBackend::new(&jit)),
         };
-        println!("{}", file_line(path, &report));
+        plumb_cli::out::line(file_line(path, &report));
         passed += report.passed;
         total += report.total();
     }
-    println!("wast: {passed}/{total} assertions passed in {} files", files.len());
+    plumb_cli::out::line(format_args!("wast: {passed}/{total} assertions passed in {} files", files.len()));
     if passed == total { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 

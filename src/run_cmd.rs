@@ -156,7 +156,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     match func.call(&mut store, &params, &mut results) {
         Ok(()) => {
             for r in &results {
-                println!("{}", show(r));
+                crate::out::line(show(r));
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -2,7 +2,6 @@
 //! rule instance, then a summary; exits non-zero unless every instance is
 //! proved.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -63,15 +62,14 @@ fn verify_rules(args: &VerifyArgs) -> anyhow::Result<Report> {
     };
     let options = Options { timeout: Duration::from_secs(args.timeout) };
     let json = args.json;
-    // Written with `writeln!` rather than `println!`, so that a closed pipe
-    // (`plumb verify | head`) ends the output instead of panicking.
-    let mut out = std::io::stdout().lock();
+    // Through `out::line`, so that a closed pipe (`plumb verify | head`)
+    // ends the command quietly instead of panicking.
     let report = verify_with(&rules, &selection, &options, |result| {
         if !json {
-            let _ = writeln!(out, "{}", result.line());
+            plumb_cli::out::line(result.line());
         }
     });
     let last = if json { report.to_json() } else { report.summary() };
-    let _ = writeln!(out, "{last}");
+    plumb_cli::out::line(last);
     Ok(report)
 }

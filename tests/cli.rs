@@ -83,3 +83,31 @@ fn explain_shows_rules_and_clif_per_function() {
     assert!(text.contains("lower_div_s.i32 x1  (lower/int.isle, on i32.div_s)"), "{text}");
     assert!(text.contains("sdiv v1, v2"), "{text}");
 }
+
+/// Every command ends quietly (status 0, nothing on standard error) when
+/// its standard output is a pipe nobody reads, as `plumb wast ... | head -1`
+/// leaves it; none panics with "failed printing to stdout".
+#[test]
+fn every_command_ends_quietly_on_a_closed_pipe() {
+    let commands: [&[&str]; 4] = [
+        &["wast", "--engine", "jit", "../shared/spec-testsuite/wasm-2.0/fac.wast"],
+        &["run", "examples/fib.wat", "--invoke", "fib", "10"],
+        &["explain", "examples/fib.wat"],
+        &["verify", "--rule", "iadd_zero"],
+    ];
+    for args in commands {
+        // The read end is closed before the command starts: its first
+        // write fails with EPIPE, whatever the timing.
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_plumb"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(writer)
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "plumb {args:?}: {:?}, stderr: {stderr}", out.status);
+        assert!(stderr.is_empty(), "plumb {args:?} wrote to stderr: {stderr}");
+    }
+}

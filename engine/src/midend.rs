@@ -124,29 +124,35 @@ impl RuleLowering {
     }
 
     /// The term as an e-graph expression over `leaves` (its values from the
-    /// skeleton, each an `Arg` node).
-    fn expr(&self, expr: &PureExpr, out: &mut RecExpr<Node>, leaves: &mut Vec<Value>) -> Result<Id, String> {
+    /// skeleton, each an `Arg` node; `index` finds a value's leaf). The
+    /// recursion is as deep as the term, which the translator bounds
+    /// ([`crate::pure::MAX_TERM_NODES`]).
+    fn expr(
+        &self,
+        expr: &PureExpr,
+        out: &mut RecExpr<Node>,
+        leaves: &mut Vec<Value>,
+        index: &mut HashMap<Value, u32>,
+    ) -> Result<Id, String> {
         Ok(match expr {
             PureExpr::Value(v, ty) => {
-                let index = match leaves.iter().position(|l| l == v) {
-                    Some(i) => i,
-                    None => {
-                        leaves.push(*v);
-                        leaves.len() - 1
-                    }
-                };
-                out.add(Node::Arg { index: index as u32, ty: rule_type(*ty)? })
+                let index = *index.entry(*v).or_insert_with(|| {
+                    leaves.push(*v);
+                    leaves.len() as u32 - 1
+                });
+                out.add(Node::Arg { index, ty: rule_type(*ty)? })
             }
             PureExpr::Const(ty, bits) => {
                 let ty = rule_type(*ty)?;
                 out.add(Node::Const { ty, bits: bits & ty_mask(ty) })
             }
-            PureExpr::Op(name, args, _) => {
+            PureExpr::Op { name, args, .. } => {
                 let op = self
                     .rules
                     .op_by_name(name)
                     .ok_or_else(|| format!("the rule set has no operator {name}"))?;
-                let args = args.iter().map(|a| self.expr(a, out, leaves)).collect::<Result<Vec<_>, _>>()?;
+                let args =
+                    args.iter().map(|a| self.expr(a, out, leaves, index)).collect::<Result<Vec<_>, _>>()?;
                 out.add(
                     Node::op(&self.rules, op, args)
                         .ok_or_else(|| format!("wrong operand count for {name}"))?,
@@ -182,14 +188,27 @@ impl RuleLowering {
                     .with_egraph(runner.egraph)
                     .with_iter_limit(LOWERING_ITERATION_LIMIT)
                     .with_node_limit(LOWERING_NODE_LIMIT)
-                    .with_time_limit(Duration::from_secs(3600))
+                    // Counts bound this run (each lowering rule removes a
+                    // Wasm operator, and the term is small), never the clock.
+                    .with_time_limit(Duration::MAX)
                     .run(&self.lowering_rewrites);
                 record(&runner, log);
                 extract_lowered(&runner.egraph, &self.rules, root)
-                    .ok_or_else(|| format!("no lowering rule applies to {term}"))?
+                    .ok_or_else(|| format!("no lowering rule applies to {}", abbreviated(term)))?
             }
         };
         Ok(lowered)
+    }
+}
+
+/// A term for an error message: its root operator and at most a line of
+/// its text.
+fn abbreviated(term: &RecExpr<Node>) -> String {
+    const SHOWN: usize = 160;
+    let text = term.to_string();
+    match text.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}... ({} nodes)", &text[..cut], term.as_ref().len()),
+        None => text,
     }
 }
 
@@ -432,7 +451,7 @@ impl Lowering for RuleLowering {
         }
         let mut term = RecExpr::default();
         let mut leaves = Vec::new();
-        self.expr(expr, &mut term, &mut leaves)?;
+        self.expr(expr, &mut term, &mut leaves, &mut HashMap::new())?;
         let lowered = self.lower_term(&term, log)?;
         if let [Node::Const { .. }] = lowered.as_ref() {
             for node in term.as_ref() {

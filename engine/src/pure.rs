@@ -6,6 +6,16 @@ use std::rc::Rc;
 use cranelift_codegen::ir::{Type, Value};
 use wasmparser::Operator;
 
+/// Most nodes a pure term may hold. An operator that would make a term
+/// larger gets its operands lowered first, where it stands (their leaves
+/// are defined there already), and becomes a term over their values. Every
+/// term is therefore small, whatever the shape of the function: the walks
+/// over a term and its drop are recursive but at most this deep, and the
+/// e-graph of one term stays bounded, so compile time grows linearly with
+/// the function. Real code rarely builds a term this large (`local.set`,
+/// stores, calls and branches all lower their operands).
+pub(crate) const MAX_TERM_NODES: u32 = 128;
+
 /// A pure term over values already in Cranelift form.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum PureExpr {
@@ -14,15 +24,31 @@ pub(crate) enum PureExpr {
     /// A constant: its type and bit pattern.
     Const(Type, u64),
     /// A Wasm operator (or trap condition) of the rule set, by instance
-    /// name, applied to operands, with its result type.
-    Op(String, Vec<Rc<PureExpr>>, Type),
+    /// name, applied to operands, with its result type and the number of
+    /// nodes of the whole term (at most [`MAX_TERM_NODES`] when built by
+    /// the translator).
+    Op { name: String, args: Vec<Rc<PureExpr>>, ty: Type, nodes: u32 },
 }
 
 impl PureExpr {
+    /// Operator `name` of result type `ty` applied to `args`.
+    pub(crate) fn op(name: String, args: Vec<Rc<PureExpr>>, ty: Type) -> PureExpr {
+        let nodes = args.iter().fold(1u32, |n, a| n.saturating_add(a.nodes()));
+        PureExpr::Op { name, args, ty, nodes }
+    }
+
     /// The term's Cranelift type.
     pub(crate) fn ty(&self) -> Type {
         match self {
-            PureExpr::Value(_, ty) | PureExpr::Const(ty, _) | PureExpr::Op(_, _, ty) => *ty,
+            PureExpr::Value(_, ty) | PureExpr::Const(ty, _) | PureExpr::Op { ty, .. } => *ty,
+        }
+    }
+
+    /// How many nodes the term has (a shared operand counts each time).
+    pub(crate) fn nodes(&self) -> u32 {
+        match self {
+            PureExpr::Value(..) | PureExpr::Const(..) => 1,
+            PureExpr::Op { nodes, .. } => *nodes,
         }
     }
 }

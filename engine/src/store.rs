@@ -17,6 +17,7 @@ use crate::runtime::instance::{
 };
 use crate::runtime::libcalls::{HOST_ERROR, table_init_impl};
 use crate::runtime::memory::LinearMemory;
+use crate::runtime::stack::guest_stack_limit;
 use crate::runtime::traps::{catch_traps, stack_pointer};
 use crate::trap::{Trap, TrapCode};
 use crate::types::{FuncType, GlobalType, Limits, TableType, ValType};
@@ -212,7 +213,8 @@ impl StoreInner {
         let outermost = self.limits.stack_limit == 0;
         if outermost {
             let here = stack_pointer();
-            self.limits.stack_limit = here.saturating_sub(self.engine.inner.config.max_wasm_stack_bytes());
+            let max = self.engine.inner.config.max_wasm_stack_bytes();
+            self.limits.stack_limit = guest_stack_limit(here, max);
         }
         let result = catch_traps(|| {
             // SAFETY: `entry` is the entry trampoline compiled for this
@@ -283,9 +285,7 @@ impl StoreInner {
                 self.check(m.store)?;
                 let want = info.memories.get(i as usize).ok_or(Error::Link("bad import".into()))?;
                 let memory = &self.memories[m.index as usize];
-                let max =
-                    (memory.max_pages() < crate::runtime::memory::MAX_PAGES).then_some(memory.max_pages());
-                let have = Limits { min: memory.pages(), max };
+                let have = Limits { min: memory.pages(), max: memory.declared_max() };
                 if have.matches(want) {
                     Ok(())
                 } else {

@@ -24,7 +24,7 @@ use wasmparser::{BlockType, FunctionBody, Operator};
 
 use crate::midend::{Lowering, LoweringLog};
 use crate::module_info::ModuleInfo;
-use crate::pure::{PureExpr, pure_operator};
+use crate::pure::{MAX_TERM_NODES, PureExpr, pure_operator};
 use crate::runtime::libcalls;
 use crate::trap;
 use crate::types::{FuncType, ValType};
@@ -783,19 +783,30 @@ impl<'a> FuncTranslator<'a> {
             .resolve(name, operand_type)
             .ok_or_else(|| format!("the rule set has no operator {name}"))?;
         let at = self.stack.len().checked_sub(arity).ok_or("operand stack underflow")?;
+        let traps = self.lowering.traps(&name);
+        // Operands that are terms are lowered here, once, when the operator
+        // has trap conditions (the condition and the value then share their
+        // values instead of each lowering the operand terms again), and
+        // when the new term would exceed `MAX_TERM_NODES`.
+        let nodes = self.stack[at..].iter().fold(1u32, |n, o| match o {
+            Operand::Pure(e) => n.saturating_add(e.nodes()),
+            Operand::Value(_) => n.saturating_add(1),
+        });
+        let lower_operands = !traps.is_empty() || nodes > MAX_TERM_NODES;
         let mut args: Vec<Rc<PureExpr>> = Vec::new();
         for operand in self.stack.split_off(at) {
             args.push(match operand {
-                Operand::Pure(e) => e,
-                Operand::Value(v) => {
-                    let ty = self.builder.func.dfg.value_type(v);
-                    Rc::new(PureExpr::Value(v, ty))
+                Operand::Pure(e) if lower_operands && matches!(*e, PureExpr::Op { .. }) => {
+                    let value = self.lowering.lower(&mut self.builder, &e, &mut self.log)?;
+                    Rc::new(self.leaf(value))
                 }
+                Operand::Pure(e) => e,
+                Operand::Value(v) => Rc::new(self.leaf(v)),
             });
         }
-        for (condition, operands, code) in self.lowering.traps(&name) {
+        for (condition, operands, code) in traps {
             let picked = operands.iter().map(|&i| args.get(i).cloned().ok_or("bad trap operand"));
-            let check = PureExpr::Op(condition, picked.collect::<Result<Vec<_>, _>>()?, types::I8);
+            let check = PureExpr::op(condition, picked.collect::<Result<Vec<_>, _>>()?, types::I8);
             let flag = self.lowering.lower(&mut self.builder, &check, &mut self.log)?;
             // A condition the rules proved false (division by a non-zero
             // constant) needs no check.
@@ -804,8 +815,31 @@ impl<'a> FuncTranslator<'a> {
             }
         }
         self.log.operators.push(name.clone());
-        self.push_pure(PureExpr::Op(name, args, result));
+        self.push_pure(PureExpr::op(name, args, result));
         Ok(())
+    }
+
+    /// A value as a leaf of a term: a constant stays a constant, so that
+    /// the rules still see it (a term lowered to `iconst 7` folds on).
+    fn leaf(&self, value: Value) -> PureExpr {
+        let dfg = &self.builder.func.dfg;
+        let ty = dfg.value_type(value);
+        if let ir::ValueDef::Result(inst, _) = dfg.value_def(value) {
+            match dfg.insts[inst] {
+                ir::InstructionData::UnaryImm { opcode: ir::Opcode::Iconst, imm } => {
+                    let mask = if ty.bits() >= 64 { u64::MAX } else { (1u64 << ty.bits()) - 1 };
+                    return PureExpr::Const(ty, imm.bits() as u64 & mask);
+                }
+                ir::InstructionData::UnaryIeee32 { opcode: ir::Opcode::F32const, imm } => {
+                    return PureExpr::Const(ty, u64::from(imm.bits()));
+                }
+                ir::InstructionData::UnaryIeee64 { opcode: ir::Opcode::F64const, imm } => {
+                    return PureExpr::Const(ty, imm.bits());
+                }
+                _ => {}
+            }
+        }
+        PureExpr::Value(value, ty)
     }
 
     fn is_zero_constant(&self, value: Value) -> bool {

@@ -34,6 +34,10 @@ pub struct LinearMemory {
     def: Box<VMMemory>,
     /// Largest size in pages this memory may grow to.
     max_pages: u64,
+    /// The maximum it was declared with, if any: import matching compares
+    /// it (a declared `max 65536` is not the same type as no maximum,
+    /// although both stop growth at the same size).
+    declared_max: Option<u64>,
 }
 
 // SAFETY: the mapping is owned by this value alone; access to it is
@@ -61,7 +65,11 @@ impl LinearMemory {
         if base == libc::MAP_FAILED {
             return Err("cannot reserve address space for a linear memory".to_string());
         }
-        let mut memory = LinearMemory { def: Box::new(VMMemory { base: base.cast(), len: 0 }), max_pages };
+        let mut memory = LinearMemory {
+            def: Box::new(VMMemory { base: base.cast(), len: 0 }),
+            max_pages,
+            declared_max: max,
+        };
         if memory.grow(min).is_none() {
             return Err(format!("cannot commit {min} pages of linear memory"));
         }
@@ -73,9 +81,9 @@ impl LinearMemory {
         self.def.len / PAGE_SIZE
     }
 
-    /// The maximum size in pages.
-    pub fn max_pages(&self) -> u64 {
-        self.max_pages
+    /// The maximum in pages the memory was declared with, if any.
+    pub fn declared_max(&self) -> Option<u64> {
+        self.declared_max
     }
 
     /// Grows by `delta` pages, returning the old size in pages, or `None`

@@ -7,4 +7,5 @@ pub(crate) mod code;
 pub(crate) mod instance;
 pub(crate) mod libcalls;
 pub(crate) mod memory;
+pub(crate) mod stack;
 pub(crate) mod traps;

@@ -12,10 +12,11 @@
 //! never swallow a fault that is not the guest's.
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
 use std::ffi::{c_int, c_void};
 use std::ptr::null_mut;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::{AtomicPtr, AtomicUsize};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::trap::TrapCode;
 
@@ -50,40 +51,113 @@ impl TrapTable {
     }
 }
 
-/// Executable code ranges by start address: (end, trap table).
-type Registry = BTreeMap<usize, (usize, Arc<TrapTable>)>;
+/// One piece of registered code: `[start, end)` and its trap sites.
+#[derive(Clone)]
+struct CodeRange {
+    start: usize,
+    end: usize,
+    traps: Arc<TrapTable>,
+}
 
-fn registry() -> &'static RwLock<Registry> {
-    static REGISTRY: OnceLock<RwLock<Registry>> = OnceLock::new();
-    REGISTRY.get_or_init(|| RwLock::new(BTreeMap::new()))
+/// The code registry, readable from a signal handler without locks.
+///
+/// Writers (code being published or unmapped) take `ranges`, a mutex, and
+/// publish an immutable sorted copy of it in one of two slots. Readers (the
+/// signal handler) never block and never fail: they announce themselves in
+/// the reader count of the current slot, check that it is still current,
+/// and search its copy. A writer fills the slot that is not current, makes
+/// it current, then waits for the readers of the previous slot to leave
+/// before freeing its copy: a copy is freed only when no reader can reach
+/// it. This is read-copy-update with two generations, built on sequentially
+/// consistent atomics; the handler makes no system call and takes no lock,
+/// so it is async-signal-safe. (The registry used to be an `RwLock` that
+/// the handler tried 1,000 times: a writer waiting for the lock blocked new
+/// readers, and a guest's fault then counted as not ours.)
+struct Registry {
+    ranges: Mutex<Vec<CodeRange>>,
+    slots: [AtomicPtr<Vec<CodeRange>>; 2],
+    readers: [AtomicUsize; 2],
+    current: AtomicUsize,
+}
+
+static REGISTRY: Registry = Registry {
+    ranges: Mutex::new(Vec::new()),
+    slots: [AtomicPtr::new(null_mut()), AtomicPtr::new(null_mut())],
+    readers: [AtomicUsize::new(0), AtomicUsize::new(0)],
+    current: AtomicUsize::new(0),
+};
+
+impl Registry {
+    /// Changes the ranges with `change` and publishes the result.
+    fn update(&self, change: impl FnOnce(&mut Vec<CodeRange>)) {
+        let mut ranges = self.ranges.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        change(&mut ranges);
+        let previous = self.current.load(SeqCst);
+        let next = 1 - previous;
+        // The slot that is not current has no readers left (the previous
+        // writer drained it) and no copy (the previous writer freed it).
+        let copy = Box::into_raw(Box::new(ranges.clone()));
+        let stale = self.slots[next].swap(copy, SeqCst);
+        self.current.store(next, SeqCst);
+        // A reader that announced itself on `previous` before the switch may
+        // still be searching its copy; once the count is zero, any later
+        // reader of `previous` sees that it is no longer current and retries.
+        while self.readers[previous].load(SeqCst) != 0 {
+            std::thread::yield_now();
+        }
+        let old = self.slots[previous].swap(null_mut(), SeqCst);
+        for copy in [stale, old] {
+            if !copy.is_null() {
+                // SAFETY: made by `Box::into_raw` above, unreachable by
+                // readers (its slot is not current and has no readers).
+                drop(unsafe { Box::from_raw(copy) });
+            }
+        }
+    }
+
+    /// The trap at `pc`, from the current copy. Lock-free: it retries only
+    /// when a writer switched slots in between.
+    fn lookup(&self, pc: usize) -> Option<TrapCode> {
+        loop {
+            let slot = self.current.load(SeqCst);
+            self.readers[slot].fetch_add(1, SeqCst);
+            if self.current.load(SeqCst) != slot {
+                self.readers[slot].fetch_sub(1, SeqCst);
+                continue;
+            }
+            let copy = self.slots[slot].load(SeqCst);
+            // SAFETY: the slot is current and we are counted among its
+            // readers, so no writer frees its copy until we leave.
+            let found = unsafe { copy.as_ref() }.and_then(|ranges| {
+                let i = ranges.partition_point(|r| r.start <= pc).checked_sub(1)?;
+                let range = &ranges[i];
+                if pc < range.end { range.traps.lookup((pc - range.start) as u32) } else { None }
+            });
+            self.readers[slot].fetch_sub(1, SeqCst);
+            return found;
+        }
+    }
 }
 
 /// Records that `[start, start + len)` is generated code with these trap sites.
 pub fn register_code(start: usize, len: usize, traps: Arc<TrapTable>) {
-    if let Ok(mut registry) = registry().write() {
-        registry.insert(start, (start + len, traps));
-    }
+    REGISTRY.update(|ranges| {
+        let at = ranges.partition_point(|r| r.start < start);
+        ranges.insert(at, CodeRange { start, end: start + len, traps });
+    });
 }
 
-/// Forgets the code starting at `start` (before its memory is unmapped).
+/// Forgets the code starting at `start`. When it returns, no signal handler
+/// is looking at the code's trap table, so its memory may be unmapped.
 pub fn unregister_code(start: usize) {
-    if let Ok(mut registry) = registry().write() {
-        registry.remove(&start);
-    }
+    REGISTRY.update(|ranges| ranges.retain(|r| r.start != start));
 }
 
 /// The trap at program counter `pc`, if `pc` is a trap site of generated
-/// code. Called from the signal handler: it must not block, so a registry
-/// being written by another thread counts as "not ours" after a few tries.
+/// code. Called from the signal handler: it never blocks and never fails
+/// for want of a lock.
 fn trap_at(pc: usize) -> Option<TrapCode> {
-    for _ in 0..1000 {
-        if let Ok(registry) = registry().try_read() {
-            let (&start, (end, traps)) = registry.range(..=pc).next_back()?;
-            return if pc < *end { traps.lookup((pc - start) as u32) } else { None };
-        }
-        std::hint::spin_loop();
-    }
-    None
+    REGISTRY.lookup(pc)
 }
 
 /// Runs `body` (which enters generated code) and returns the trap that
