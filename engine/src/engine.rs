@@ -45,7 +45,12 @@ impl Config {
     }
 
     /// How many bytes of native stack guest code may use before a call
-    /// traps with a stack overflow.
+    /// traps with a stack overflow (`call stack exhausted`). Guest code runs
+    /// on the calling thread's stack: on a thread whose stack is smaller
+    /// than this plus 64 KiB (kept free for host functions and libcalls),
+    /// the guest gets what the thread's stack, as the OS reports it, has
+    /// left, and traps rather than overflowing it. Host functions that need
+    /// more than 64 KiB of stack should run on threads with room to spare.
     pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Config {
         self.max_wasm_stack = bytes;
         self
