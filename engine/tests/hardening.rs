@@ -182,3 +182,80 @@ fn infinite_recursion_on_a_small_thread_stack_traps_as_call_stack_exhausted() {
         assert!(err.contains("call stack exhausted"), "{stack}-byte stack: {err}");
     }
 }
+
+/// A module of a given shape at size n.
+type Shape = Box<dyn Fn(usize) -> String>;
+
+/// Pathological shapes at size n and 2n: each compiles (on a test thread's
+/// stack), and the mid-end's deterministic work grows at most 2.5× when the
+/// shape doubles. Wall-clock growth is not checked here (no timed tests).
+#[test]
+fn pathological_shapes_compile_with_work_growing_linearly() {
+    let engine = Engine::default();
+    let trapping = ["i32.div_s", "i32.div_u", "i32.rem_s", "i32.rem_u"];
+    let shapes: Vec<(&str, Shape)> = vec![
+        (
+            "wide term",
+            Box::new(|n| function(&format!("{} {}", "local.get 0 ".repeat(n), "i32.xor ".repeat(n - 1)))),
+        ),
+        (
+            "deep blocks",
+            Box::new(|n| {
+                function(&format!("{} local.get 0 {}", "block (result i32) ".repeat(n), "end ".repeat(n)))
+            }),
+        ),
+        (
+            "huge br_table",
+            Box::new(|n| {
+                function(&format!("block local.get 0 br_table {} end i32.const 1", "0 ".repeat(n + 1)))
+            }),
+        ),
+        (
+            "many locals",
+            Box::new(|n| {
+                format!(
+                    r#"(module (func (export "f") (param i32 i32) (result i32) (local {}) {} local.get 0))"#,
+                    "i32 ".repeat(n),
+                    (0..n).map(|i| format!("local.get 0 local.set {} ", i + 2)).collect::<String>()
+                )
+            }),
+        ),
+        (
+            "many functions",
+            Box::new(|n| {
+                format!(
+                    "(module {})",
+                    (0..n)
+                        .map(|i| format!("(func (export \"f{i}\") (result i32) i32.const {i})"))
+                        .collect::<String>()
+                )
+            }),
+        ),
+        (
+            "many types",
+            Box::new(|n| {
+                format!(
+                    "(module {} (func (result i32) i32.const 0))",
+                    (0..n)
+                        .map(|i| format!(
+                            "(type (func (param {})))",
+                            "i32 ".repeat(i % 7 + 1) + &"i64 ".repeat(i % 5)
+                        ))
+                        .collect::<String>()
+                )
+            }),
+        ),
+    ];
+    let mut all = shapes;
+    for op in trapping {
+        all.push((
+            "trapping chain",
+            Box::new(move |n| function(&format!("local.get 0 {}", format!("local.get 1 {op} ").repeat(n)))),
+        ));
+    }
+    for (name, shape) in &all {
+        let (small, large) = (midend_work(&engine, &shape(1000)), midend_work(&engine, &shape(2000)));
+        assert!(large * 2 <= small * 5, "{name}: work {small} at n = 1000 but {large} at n = 2000");
+        Module::new(&engine, shape(2000)).unwrap_or_else(|e| panic!("{name} does not compile: {e}"));
+    }
+}
