@@ -135,20 +135,20 @@ impl Backend for EngineBackend {
         let mut items = Vec::new();
         for (name, params) in SPECTEST_PRINTS {
             let params = params.iter().map(|&t| val_type(t));
-            let func = Func::new(store, FuncType::new(params, []), |_, _, _| Ok(())).map_err(err)?;
+            let func = Func::new(&mut *store, FuncType::new(params, []), |_, _, _| Ok(())).map_err(err)?;
             items.push((name.to_string(), Extern::Func(func)));
         }
         for (name, value) in SPECTEST_GLOBALS {
             let value = to_val(&value)?;
             let ty = GlobalType { content: value.ty(), mutable: false };
-            items.push((name.to_string(), Extern::Global(Global::new(store, ty, value).map_err(err)?)));
+            items.push((name.to_string(), Extern::Global(Global::new(&mut *store, ty, value).map_err(err)?)));
         }
         let (min, max) = SPECTEST_TABLE;
         let table_ty = TableType { element: ValType::FuncRef, limits: Limits { min, max: Some(max) } };
-        let table = Table::new(store, table_ty, Val::FuncRef(None)).map_err(err)?;
+        let table = Table::new(&mut *store, table_ty, Val::FuncRef(None)).map_err(err)?;
         items.push(("table".to_string(), Extern::Table(table)));
         let (min, max) = SPECTEST_MEMORY;
-        let memory = Memory::new(store, Limits { min, max: Some(max) }).map_err(err)?;
+        let memory = Memory::new(&mut *store, Limits { min, max: Some(max) }).map_err(err)?;
         items.push(("memory".to_string(), Extern::Memory(memory)));
         Ok(EngineInstance::Host(items))
     }

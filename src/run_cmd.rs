@@ -131,9 +131,6 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         Err(plumb::Error::Trap(trap)) => return Ok(exit_on_trap(&store, &trap)),
         Err(e) => return Err(e).context("cannot instantiate the module"),
     };
-    if let Some(memory) = instance.get_memory(&store, "memory") {
-        store.data_mut().set_memory(memory);
-    }
     let Some(name) = args.invoke.as_deref() else {
         let start = instance
             .get_func(&store, "_start")

@@ -58,8 +58,8 @@ fn calls(c: &mut Criterion) {
     let module = Module::new(&engine, CALLS).expect("compiles");
     let mut store = Store::new(&engine, ());
     let instance = Linker::new(&engine).instantiate(&mut store, &module).expect("instantiates");
-    let nop = instance.get_typed_func::<_, (), ()>(&store, "nop").expect("nop");
-    let add = instance.get_typed_func::<_, (i32, i32), i32>(&store, "add").expect("add");
+    let nop = instance.get_typed_func::<(), ()>(&store, "nop").expect("nop");
+    let add = instance.get_typed_func::<(i32, i32), i32>(&store, "add").expect("add");
     let dynamic = instance.get_func(&store, "add").expect("add");
     c.bench_function("call nop (typed)", |b| b.iter(|| nop.call(&mut store, ())));
     c.bench_function("call add (typed)", |b| b.iter(|| add.call(&mut store, black_box((1, 2)))));

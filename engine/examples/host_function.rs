@@ -3,13 +3,11 @@
 //!
 //! Run with `cargo run -p plumb --example host_function`.
 
-use plumb::{Caller, Engine, Linker, Memory, Module, Store};
+use plumb::{Caller, Engine, Extern, Linker, Module, Store};
 
 /// What the host keeps per store.
 #[derive(Default)]
 struct Host {
-    /// The guest's memory, known once instantiated.
-    memory: Option<Memory>,
     /// Every line the guest printed.
     printed: Vec<String>,
 }
@@ -34,10 +32,13 @@ fn main() -> plumb::Result<()> {
         "host",
         "print",
         |mut caller: Caller<'_, Host>, ptr: i32, len: i32| -> Result<(), plumb::Trap> {
-            let memory = caller.data().memory.ok_or_else(|| plumb::Trap::host("memory not known yet"))?;
+            // The calling instance's memory, looked up by its export name.
+            let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
+                return Err(plumb::Trap::host("the caller exports no memory"));
+            };
             let mut bytes = vec![0; len as u32 as usize];
             memory
-                .read(caller.store(), ptr as u32 as usize, &mut bytes)
+                .read(&caller, ptr as u32 as usize, &mut bytes)
                 .map_err(|e| plumb::Trap::host(e.to_string()))?;
             let line = String::from_utf8_lossy(&bytes).into_owned();
             println!("guest says: {line}");
@@ -46,8 +47,7 @@ fn main() -> plumb::Result<()> {
         },
     )?;
     let instance = linker.instantiate(&mut store, &module)?;
-    store.data_mut().memory = instance.get_memory(&store, "memory");
-    let greet = instance.get_typed_func::<_, i32, ()>(&store, "greet")?;
+    let greet = instance.get_typed_func::<i32, ()>(&store, "greet")?;
     greet.call(&mut store, 3)?;
     println!("the host received {} lines", store.data().printed.len());
     Ok(())

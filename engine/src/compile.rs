@@ -111,7 +111,8 @@ fn entry_trampoline(isa: &OwnedTargetIsa, ty: &FuncType) -> Result<Compiled> {
     let [code, vmctx, values] = b.block_params(block) else { unreachable_params() };
     let (code, vmctx, values) = (*code, *vmctx, *values);
     let flags = MemFlagsData::trusted();
-    let mut args = vec![vmctx];
+    let no_caller = b.ins().iconst(types::I64, 0);
+    let mut args = vec![vmctx, no_caller];
     for (i, t) in ty.params().iter().enumerate() {
         args.push(b.ins().load(t.clif(), flags, values, (i * 8) as i32));
     }
@@ -128,7 +129,8 @@ fn entry_trampoline(isa: &OwnedTargetIsa, ty: &FuncType) -> Result<Compiled> {
 
 /// The trampoline Wasm calls a host function of type `ty` through: it has
 /// the Wasm signature, spills the arguments to a stack array and calls
-/// [`libcalls::host_call`] with the `HostFunc` as context.
+/// [`libcalls::host_call`] with the `HostFunc` (its context) and the
+/// caller's context.
 fn host_trampoline(isa: &OwnedTargetIsa, ty: &FuncType) -> Result<Compiled> {
     let call_conv = isa.default_call_conv();
     let mut func =
@@ -148,14 +150,14 @@ fn host_trampoline(isa: &OwnedTargetIsa, ty: &FuncType) -> Result<Compiled> {
     ));
     let values = b.ins().stack_addr(types::I64, slot, 0);
     let flags = MemFlagsData::trusted();
-    for (i, &p) in params[1..].iter().enumerate() {
+    for (i, &p) in params[2..].iter().enumerate() {
         b.ins().store(flags, p, values, (i * 8) as i32);
     }
     let mut sig = Signature::new(call_conv);
-    sig.params.extend([AbiParam::new(types::I64); 2]);
+    sig.params.extend([AbiParam::new(types::I64); 3]);
     let sig = b.import_signature(sig);
     let callee = b.ins().iconst(types::I64, libcalls::host_call as *const () as usize as i64);
-    b.ins().call_indirect(sig, callee, &[params[0], values]);
+    b.ins().call_indirect(sig, callee, &[params[0], params[1], values]);
     let mut results = Vec::new();
     for (i, t) in ty.results().iter().enumerate() {
         results.push(b.ins().load(t.clif(), flags, values, (i * 8) as i32));

@@ -3,11 +3,16 @@
 
 use std::marker::PhantomData;
 
+use crate::caller::Caller;
+use crate::context::{AsContext, AsContextMut};
 use crate::error::{Error, Result};
+use crate::instance::Instance;
+use crate::runtime::instance::InstanceData;
 use crate::store::Store;
 use crate::trap::Trap;
 use crate::types::{FuncType, ValType};
 use crate::values::Val;
+use crate::vm::VMContext;
 
 /// A function of a store (defined by an instance or by the host).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -16,39 +21,18 @@ pub struct Func {
     pub(crate) index: u32,
 }
 
-/// What a host function sees of the store while it runs.
-pub struct Caller<'a, T> {
-    store: &'a mut Store<T>,
-}
-
-impl<T> Caller<'_, T> {
-    /// The embedder's data.
-    pub fn data(&self) -> &T {
-        self.store.data()
-    }
-
-    /// The embedder's data, mutably.
-    pub fn data_mut(&mut self) -> &mut T {
-        self.store.data_mut()
-    }
-
-    /// The whole store (to read memories, call functions, ...).
-    pub fn store(&mut self) -> &mut Store<T> {
-        self.store
-    }
-}
-
 impl Func {
     /// A host function of type `ty`: `func` gets the arguments and fills in
     /// the results (already sized and typed with zeros).
     pub fn new<T: 'static>(
-        store: &mut Store<T>,
+        mut store: impl AsContextMut<Data = T>,
         ty: FuncType,
         func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Trap> + Send + 'static,
     ) -> Result<Func> {
+        let store = store.as_context_mut().0;
         let inner = StorePtr(&*store.inner);
         let fty = ty.clone();
-        let call = Box::new(move |slots: &mut [u64]| -> Result<(), Trap> {
+        let call = Box::new(move |caller: *mut VMContext, slots: &mut [u64]| -> Result<(), Trap> {
             // SAFETY: host functions run only inside a call on their store,
             // which records the `Store<T>` it runs in (`current`) and keeps
             // it borrowed, so neither it nor its objects move meanwhile.
@@ -59,6 +43,12 @@ impl Func {
                 }
                 &mut *current
             };
+            // SAFETY: a non-null `caller` is the context of the instance of
+            // this store whose code made the call (see `wasm_signature`).
+            let caller = (!caller.is_null()).then(|| unsafe {
+                let instance = &*(*caller).instance.cast::<InstanceData>();
+                Instance { store: store.inner.id, index: instance.index }
+            });
             let args: Vec<Val> = fty
                 .params()
                 .iter()
@@ -66,7 +56,7 @@ impl Func {
                 .map(|(&t, &raw)| store.inner.val_from_raw(raw, t))
                 .collect();
             let mut results: Vec<Val> = fty.results().iter().map(|&t| Val::default_for(t)).collect();
-            func(Caller { store: &mut *store }, &args, &mut results)?;
+            func(Caller::new(store.as_context_mut(), caller), &args, &mut results)?;
             for (i, (value, &t)) in results.iter().zip(fty.results()).enumerate() {
                 slots[i] = store.inner.raw_from_val(*value, t).map_err(|e| Trap::host(e.to_string()))?;
             }
@@ -79,7 +69,7 @@ impl Func {
     /// Wasm types (`i32`, `i64`, `f32`, `f64`, tuples of them, `()`, or a
     /// `Result` of those with a [`Trap`]).
     pub fn wrap<T: 'static, Params, Results>(
-        store: &mut Store<T>,
+        store: impl AsContextMut<Data = T>,
         func: impl IntoFunc<T, Params, Results>,
     ) -> Result<Func> {
         let (ty, call) = func.into_func();
@@ -87,14 +77,16 @@ impl Func {
     }
 
     /// The function's type.
-    pub fn ty<T>(&self, store: &Store<T>) -> Result<FuncType> {
+    pub fn ty(&self, store: impl AsContext) -> Result<FuncType> {
+        let store = store.as_context().0;
         store.inner.check(self.store)?;
         Ok(store.inner.funcs[self.index as usize].ty.clone())
     }
 
     /// Calls the function with `params`, writing its results to `results`.
-    pub fn call<T>(&self, store: &mut Store<T>, params: &[Val], results: &mut [Val]) -> Result<()> {
-        let ty = self.ty(store)?;
+    pub fn call(&self, mut store: impl AsContextMut, params: &[Val], results: &mut [Val]) -> Result<()> {
+        let store = store.as_context_mut().0;
+        let ty = self.ty(&*store)?;
         let types: Vec<ValType> = params.iter().map(Val::ty).collect();
         if types != ty.params() {
             return Err(Error::Usage(format!("arguments {types:?} do not match the function type {ty}")));
@@ -114,9 +106,9 @@ impl Func {
     }
 
     /// A statically typed view of this function, checked against its type.
-    pub fn typed<T, Params: WasmParams, Results: WasmResults>(
+    pub fn typed<Params: WasmParams, Results: WasmResults>(
         &self,
-        store: &Store<T>,
+        store: impl AsContext,
     ) -> Result<TypedFunc<Params, Results>> {
         let ty = self.ty(store)?;
         if ty.params() != Params::types().as_slice() || ty.results() != Results::types().as_slice() {
@@ -148,7 +140,7 @@ pub struct TypedFunc<Params, Results> {
 
 impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
     /// Calls the function.
-    pub fn call<T>(&self, store: &mut Store<T>, params: Params) -> Result<Results> {
+    pub fn call(&self, store: impl AsContextMut, params: Params) -> Result<Results> {
         let params = params.into_vals();
         let mut results: Vec<Val> = Results::types().into_iter().map(Val::default_for).collect();
         self.func.call(store, &params, &mut results)?;

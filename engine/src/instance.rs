@@ -1,9 +1,9 @@
 //! Instances and the objects they export: memories, globals, tables.
 
+use crate::context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 use crate::error::{Error, Result};
 use crate::func::{Func, TypedFunc, WasmParams, WasmResults};
 use crate::module::Module;
-use crate::store::Store;
 use crate::types::{GlobalType, Limits, TableType, ValType};
 use crate::values::Val;
 
@@ -47,22 +47,28 @@ impl From<Func> for Extern {
 impl Instance {
     /// Instantiates `module` with `imports`, given in the module's import
     /// order. Runs the start function, if any.
-    pub fn new<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Result<Instance> {
+    pub fn new(mut store: impl AsContextMut, module: &Module, imports: &[Extern]) -> Result<Instance> {
+        let store = store.as_context_mut().0;
         let previous = store.inner.current;
-        store.inner.current = (store as *mut Store<T>).cast();
+        store.inner.current = (store as *mut crate::Store<_>).cast();
         let result = store.inner.instantiate(module, imports);
         store.inner.current = previous;
         result
     }
 
     /// The export `name`, if any.
-    pub fn get_export<T>(&self, store: &Store<T>, name: &str) -> Option<Extern> {
+    pub fn get_export(&self, store: impl AsContext, name: &str) -> Option<Extern> {
+        let store = store.as_context().0;
         store.inner.check(self.store).ok()?;
         store.inner.exports.get(self.index as usize)?.iter().find(|(n, _)| n == name).map(|&(_, e)| e)
     }
 
     /// All exports, in order.
-    pub fn exports<'s, T>(&self, store: &'s Store<T>) -> impl Iterator<Item = (&'s str, Extern)> + 's {
+    pub fn exports<'s, T: 's>(
+        &self,
+        store: impl Into<StoreContext<'s, T>>,
+    ) -> impl Iterator<Item = (&'s str, Extern)> + 's {
+        let store = store.into().0;
         let list = if store.inner.check(self.store).is_ok() {
             store.inner.exports.get(self.index as usize)
         } else {
@@ -72,7 +78,7 @@ impl Instance {
     }
 
     /// The exported function `name`.
-    pub fn get_func<T>(&self, store: &Store<T>, name: &str) -> Option<Func> {
+    pub fn get_func(&self, store: impl AsContext, name: &str) -> Option<Func> {
         match self.get_export(store, name)? {
             Extern::Func(f) => Some(f),
             _ => None,
@@ -80,11 +86,12 @@ impl Instance {
     }
 
     /// The exported function `name`, statically typed.
-    pub fn get_typed_func<T, Params: WasmParams, Results: WasmResults>(
+    pub fn get_typed_func<Params: WasmParams, Results: WasmResults>(
         &self,
-        store: &Store<T>,
+        store: impl AsContext,
         name: &str,
     ) -> Result<TypedFunc<Params, Results>> {
+        let store = store.as_context();
         let func = self
             .get_func(store, name)
             .ok_or_else(|| Error::Usage(format!("no exported function \"{name}\"")))?;
@@ -92,7 +99,7 @@ impl Instance {
     }
 
     /// The exported memory `name`.
-    pub fn get_memory<T>(&self, store: &Store<T>, name: &str) -> Option<Memory> {
+    pub fn get_memory(&self, store: impl AsContext, name: &str) -> Option<Memory> {
         match self.get_export(store, name)? {
             Extern::Memory(m) => Some(m),
             _ => None,
@@ -100,7 +107,7 @@ impl Instance {
     }
 
     /// The exported global `name`.
-    pub fn get_global<T>(&self, store: &Store<T>, name: &str) -> Option<Global> {
+    pub fn get_global(&self, store: impl AsContext, name: &str) -> Option<Global> {
         match self.get_export(store, name)? {
             Extern::Global(g) => Some(g),
             _ => None,
@@ -108,7 +115,7 @@ impl Instance {
     }
 
     /// The exported table `name`.
-    pub fn get_table<T>(&self, store: &Store<T>, name: &str) -> Option<Table> {
+    pub fn get_table(&self, store: impl AsContext, name: &str) -> Option<Table> {
         match self.get_export(store, name)? {
             Extern::Table(t) => Some(t),
             _ => None,
@@ -125,12 +132,13 @@ pub struct Memory {
 
 impl Memory {
     /// A new memory with these limits, in 64 KiB pages.
-    pub fn new<T>(store: &mut Store<T>, limits: Limits) -> Result<Memory> {
-        store.inner.add_memory(limits)
+    pub fn new(mut store: impl AsContextMut, limits: Limits) -> Result<Memory> {
+        store.as_context_mut().0.inner.add_memory(limits)
     }
 
     /// The memory's bytes.
-    pub fn data<'s, T>(&self, store: &'s Store<T>) -> &'s [u8] {
+    pub fn data<'s, T: 's>(&self, store: impl Into<StoreContext<'s, T>>) -> &'s [u8] {
+        let store = store.into().0;
         match store.inner.check(self.store) {
             Ok(()) => store.inner.memories[self.index as usize].data(),
             Err(_) => &[],
@@ -138,16 +146,27 @@ impl Memory {
     }
 
     /// The memory's bytes, mutably.
-    pub fn data_mut<'s, T>(&self, store: &'s mut Store<T>) -> &'s mut [u8] {
-        match store.inner.check(self.store) {
-            Ok(()) => store.inner.memories[self.index as usize].data_mut(),
+    pub fn data_mut<'s, T: 's>(&self, store: impl Into<StoreContextMut<'s, T>>) -> &'s mut [u8] {
+        self.data_and_store_mut(store).0
+    }
+
+    /// The memory's bytes and the embedder's data, both mutably: what a host
+    /// function needs to work on the guest's memory with its own state.
+    pub fn data_and_store_mut<'s, T: 's>(
+        &self,
+        store: impl Into<StoreContextMut<'s, T>>,
+    ) -> (&'s mut [u8], &'s mut T) {
+        let (inner, data) = store.into().0.parts_mut();
+        let bytes = match inner.check(self.store) {
+            Ok(()) => inner.memories[self.index as usize].data_mut(),
             Err(_) => &mut [],
-        }
+        };
+        (bytes, data)
     }
 
     /// Copies `buf.len()` bytes at `offset` into `buf`.
-    pub fn read<T>(&self, store: &Store<T>, offset: usize, buf: &mut [u8]) -> Result<()> {
-        let data = self.data(store);
+    pub fn read(&self, store: impl AsContext, offset: usize, buf: &mut [u8]) -> Result<()> {
+        let data = self.data(&store);
         let src = offset.checked_add(buf.len()).and_then(|end| data.get(offset..end));
         buf.copy_from_slice(
             src.ok_or_else(|| {
@@ -158,8 +177,8 @@ impl Memory {
     }
 
     /// Copies `buf` into the memory at `offset`.
-    pub fn write<T>(&self, store: &mut Store<T>, offset: usize, buf: &[u8]) -> Result<()> {
-        let data = self.data_mut(store);
+    pub fn write(&self, mut store: impl AsContextMut, offset: usize, buf: &[u8]) -> Result<()> {
+        let data = self.data_mut(&mut store);
         let dst = offset.checked_add(buf.len()).and_then(|end| data.get_mut(offset..end));
         dst.ok_or_else(|| Error::Usage(format!("write of {} bytes at {offset} out of bounds", buf.len())))?
             .copy_from_slice(buf);
@@ -167,12 +186,13 @@ impl Memory {
     }
 
     /// The size in pages.
-    pub fn size<T>(&self, store: &Store<T>) -> u64 {
-        self.data(store).len() as u64 / crate::runtime::memory::PAGE_SIZE
+    pub fn size(&self, store: impl AsContext) -> u64 {
+        self.data(&store).len() as u64 / crate::runtime::memory::PAGE_SIZE
     }
 
     /// Grows by `delta` pages, returning the old size.
-    pub fn grow<T>(&self, store: &mut Store<T>, delta: u64) -> Result<u64> {
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
+        let store = store.as_context_mut().0;
         store.inner.check(self.store)?;
         store.inner.memories[self.index as usize]
             .grow(delta)
@@ -189,25 +209,28 @@ pub struct Global {
 
 impl Global {
     /// A new global of type `ty` holding `value`.
-    pub fn new<T>(store: &mut Store<T>, ty: GlobalType, value: Val) -> Result<Global> {
-        store.inner.add_global(ty, value)
+    pub fn new(mut store: impl AsContextMut, ty: GlobalType, value: Val) -> Result<Global> {
+        store.as_context_mut().0.inner.add_global(ty, value)
     }
 
     /// The global's type.
-    pub fn ty<T>(&self, store: &Store<T>) -> Result<GlobalType> {
+    pub fn ty(&self, store: impl AsContext) -> Result<GlobalType> {
+        let store = store.as_context().0;
         store.inner.check(self.store)?;
         Ok(store.inner.globals[self.index as usize].ty)
     }
 
     /// The current value.
-    pub fn get<T>(&self, store: &Store<T>) -> Result<Val> {
+    pub fn get(&self, store: impl AsContext) -> Result<Val> {
+        let store = store.as_context().0;
         let ty = self.ty(store)?;
         Ok(store.inner.val_from_raw(store.inner.globals[self.index as usize].cell, ty.content))
     }
 
     /// Sets a mutable global.
-    pub fn set<T>(&self, store: &mut Store<T>, value: Val) -> Result<()> {
-        let ty = self.ty(store)?;
+    pub fn set(&self, mut store: impl AsContextMut, value: Val) -> Result<()> {
+        let store = store.as_context_mut().0;
+        let ty = self.ty(&*store)?;
         if !ty.mutable {
             return Err(Error::Usage("cannot set an immutable global".into()));
         }
@@ -226,30 +249,33 @@ pub struct Table {
 
 impl Table {
     /// A new table of type `ty`, every element `init`.
-    pub fn new<T>(store: &mut Store<T>, ty: TableType, init: Val) -> Result<Table> {
-        store.inner.add_table(ty, init)
+    pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
+        store.as_context_mut().0.inner.add_table(ty, init)
     }
 
-    fn element<T>(&self, store: &Store<T>) -> Result<ValType> {
+    fn element<T>(&self, store: &crate::Store<T>) -> Result<ValType> {
         store.inner.check(self.store)?;
         Ok(store.inner.tables[self.index as usize].ty.element)
     }
 
     /// The number of elements.
-    pub fn size<T>(&self, store: &Store<T>) -> Result<u64> {
+    pub fn size(&self, store: impl AsContext) -> Result<u64> {
+        let store = store.as_context().0;
         store.inner.check(self.store)?;
         Ok(store.inner.tables[self.index as usize].elems.len() as u64)
     }
 
     /// Element `index`, if in bounds.
-    pub fn get<T>(&self, store: &Store<T>, index: u64) -> Result<Option<Val>> {
+    pub fn get(&self, store: impl AsContext, index: u64) -> Result<Option<Val>> {
+        let store = store.as_context().0;
         let ty = self.element(store)?;
         let raw = store.inner.tables[self.index as usize].elems.get(index as usize).copied();
         Ok(raw.map(|r| store.inner.val_from_raw(r, ty)))
     }
 
     /// Sets element `index`.
-    pub fn set<T>(&self, store: &mut Store<T>, index: u64, value: Val) -> Result<()> {
+    pub fn set(&self, mut store: impl AsContextMut, index: u64, value: Val) -> Result<()> {
+        let store = store.as_context_mut().0;
         let ty = self.element(store)?;
         let raw = store.inner.raw_from_val(value, ty)?;
         let slot = store.inner.tables[self.index as usize].elems.get_mut(index as usize);
@@ -258,7 +284,8 @@ impl Table {
     }
 
     /// Grows by `delta` elements set to `init`, returning the old size.
-    pub fn grow<T>(&self, store: &mut Store<T>, delta: u64, init: Val) -> Result<u64> {
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
+        let store = store.as_context_mut().0;
         let ty = self.element(store)?;
         let raw = store.inner.raw_from_val(init, ty)?;
         store.inner.tables[self.index as usize]

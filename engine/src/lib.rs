@@ -32,7 +32,7 @@
 //!     caller.data_mut().push(x);
 //! })?;
 //! let instance = linker.instantiate(&mut store, &module)?;
-//! let run = instance.get_typed_func::<_, i32, i32>(&store, "run")?;
+//! let run = instance.get_typed_func::<i32, i32>(&store, "run")?;
 //! assert_eq!(run.call(&mut store, 42)?, 42);
 //! assert_eq!(store.data(), &vec![42]);
 //! # Ok::<(), plumb::Error>(())
@@ -43,7 +43,9 @@
 //! Cranelift, and `runtime` holds code memory, linear memories, traps and
 //! libcalls.
 
+mod caller;
 mod compile;
+mod context;
 mod engine;
 mod error;
 mod explain;
@@ -62,10 +64,12 @@ mod types;
 mod values;
 mod vm;
 
+pub use caller::Caller;
+pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 pub use engine::{Config, Engine};
 pub use error::{Error, Result};
 pub use explain::{FiredRule, FunctionExplanation, explain};
-pub use func::{Caller, Func, HostReturn, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
+pub use func::{Func, HostReturn, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
 pub use instance::{Extern, Global, Instance, Memory, Table};
 pub use linker::Linker;
 pub use midend::{TermLowering, clif_function};

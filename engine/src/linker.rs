@@ -3,11 +3,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::caller::Caller;
+use crate::context::{AsContext, AsContextMut};
 use crate::error::{Error, Result};
-use crate::func::{Caller, Func, IntoFunc};
+use crate::func::{Func, IntoFunc};
 use crate::instance::{Extern, Instance};
 use crate::module::Module;
-use crate::store::Store;
 use crate::trap::Trap;
 use crate::types::FuncType;
 use crate::values::Val;
@@ -68,28 +69,34 @@ impl<T: 'static> Linker<T> {
     /// Defines `module.name` as an object of `store`.
     pub fn define(
         &mut self,
-        store: &Store<T>,
+        store: impl AsContext<Data = T>,
         module: &str,
         name: &str,
         item: impl Into<Extern>,
     ) -> Result<&mut Linker<T>> {
-        self.definitions
-            .insert((module.into(), name.into()), Definition::Extern(store.inner.id, item.into()));
+        let id = store.as_context().0.inner.id;
+        self.definitions.insert((module.into(), name.into()), Definition::Extern(id, item.into()));
         Ok(self)
     }
 
     /// Defines every export of `instance` under the module name `module`.
-    pub fn instance(&mut self, store: &Store<T>, module: &str, instance: Instance) -> Result<&mut Linker<T>> {
+    pub fn instance(
+        &mut self,
+        store: impl AsContext<Data = T>,
+        module: &str,
+        instance: Instance,
+    ) -> Result<&mut Linker<T>> {
         let exports: Vec<(String, Extern)> =
-            instance.exports(store).map(|(n, e)| (n.to_string(), e)).collect();
+            instance.exports(&store).map(|(n, e)| (n.to_string(), e)).collect();
         for (name, item) in exports {
-            self.define(store, module, &name, item)?;
+            self.define(&store, module, &name, item)?;
         }
         Ok(self)
     }
 
     /// Instantiates `module`, resolving its imports here.
-    pub fn instantiate(&self, store: &mut Store<T>, module: &Module) -> Result<Instance> {
+    pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>, module: &Module) -> Result<Instance> {
+        let store = store.as_context_mut().0;
         let mut imports = Vec::new();
         for (import_module, name, _) in module.imports() {
             let definition =
@@ -103,7 +110,7 @@ impl<T: 'static> Linker<T> {
                 }
                 Definition::Host(ty, body) => {
                     let body = Arc::clone(body);
-                    Extern::Func(Func::new(store, ty.clone(), move |caller, args, results| {
+                    Extern::Func(Func::new(&mut *store, ty.clone(), move |caller, args, results| {
                         body(caller, args, results)
                     })?)
                 }

@@ -102,6 +102,11 @@ impl<T> Store<T> {
         &self.inner.engine
     }
 
+    /// The objects and the embedder's data, borrowed apart.
+    pub(crate) fn parts_mut(&mut self) -> (&mut StoreInner, &mut T) {
+        (&mut self.inner, &mut self.data)
+    }
+
     /// Calls function `func` with argument slots in `values` (results
     /// replace them), letting host functions reach this store.
     pub(crate) fn call_raw(&mut self, func: u32, values: &mut [u64]) -> Result<(), Trap> {
@@ -205,7 +210,8 @@ impl StoreInner {
     pub fn call_raw(&mut self, index: u32, values: &mut [u64]) -> Result<(), Trap> {
         let func = self.funcs.get(index as usize).ok_or(Trap::host("unknown function"))?;
         if let Some(host) = &func.host {
-            return (host.call)(values);
+            // Called by the host, not by an instance: no caller context.
+            return (host.call)(std::ptr::null_mut(), values);
         }
         let entry = self.entries[index as usize];
         let (code, vmctx) = (func.vm.code, func.vm.vmctx);
@@ -324,6 +330,7 @@ impl StoreInner {
         }
         self.modules.push(module.clone());
         let mut instance = Box::new(InstanceData {
+            index: self.instances.len() as u32,
             vmctx: empty_vmctx(),
             globals: Vec::new(),
             funcs: Vec::new(),

@@ -66,11 +66,14 @@ pub(crate) fn trap_code(code: TrapCode) -> Option<trap::TrapCode> {
     })
 }
 
-/// The Cranelift signature of a Wasm function of type `ty`: the callee
-/// context first, then the Wasm parameters.
+/// The Cranelift signature of a Wasm function of type `ty`: the callee's
+/// context, the caller's context (null when the host calls), then the Wasm
+/// parameters. Host functions read the caller's context to know the calling
+/// instance ([`crate::Caller::get_export`]); Wasm functions ignore it.
 pub(crate) fn wasm_signature(ty: &FuncType, call_conv: CallConv) -> Signature {
     let mut sig = Signature::new(call_conv);
     sig.params.push(AbiParam::special(types::I64, ir::ArgumentPurpose::VMContext));
+    sig.params.push(AbiParam::new(types::I64));
     sig.params.extend(ty.params().iter().map(|t| AbiParam::new(t.clif())));
     sig.returns.extend(ty.results().iter().map(|t| AbiParam::new(t.clif())));
     sig
@@ -181,7 +184,7 @@ impl<'a> FuncTranslator<'a> {
         let mut locals = Vec::new();
         for (i, &t) in ty.params().iter().enumerate() {
             let var = builder.declare_var(t.clif());
-            builder.def_var(var, params[i + 1]);
+            builder.def_var(var, params[i + 2]);
             locals.push((var, t));
         }
         let mut reader = body.get_locals_reader().map_err(|e| e.to_string())?;
@@ -389,7 +392,7 @@ impl<'a> FuncTranslator<'a> {
         let code = self.builder.ins().load(types::I64, flags, func_ref, vm::funcref::CODE);
         let callee_vmctx = self.builder.ins().load(types::I64, flags, func_ref, vm::funcref::VMCTX);
         let sig = self.builder.import_signature(wasm_signature(ty, self.call_conv));
-        let mut call_args = vec![callee_vmctx];
+        let mut call_args = vec![callee_vmctx, self.vmctx];
         call_args.extend(args);
         let call = self.builder.ins().call_indirect(sig, code, &call_args);
         let results = self.builder.inst_results(call).to_vec();

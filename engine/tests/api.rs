@@ -22,7 +22,7 @@ fn a_module_compiled_on_one_thread_runs_on_another() {
     let result = std::thread::spawn(move || {
         let mut store = Store::new(&engine, ());
         let instance = Linker::new(&engine).instantiate(&mut store, &module).expect("instantiates");
-        let f = instance.get_typed_func::<_, i32, i32>(&store, "f").expect("f");
+        let f = instance.get_typed_func::<i32, i32>(&store, "f").expect("f");
         f.call(&mut store, 14).expect("call")
     })
     .join()
@@ -43,7 +43,7 @@ fn with_cranelift_optimisations_off_results_are_the_same() {
     .expect("compiles");
     let mut store = Store::new(&engine, ());
     let instance = Linker::new(&engine).instantiate(&mut store, &module).expect("instantiates");
-    let f = instance.get_typed_func::<_, (i64, i64), i64>(&store, "f").expect("f");
+    let f = instance.get_typed_func::<(i64, i64), i64>(&store, "f").expect("f");
     assert_eq!(f.call(&mut store, (1000, 7)).expect("call"), 16000 % 7);
 }
 

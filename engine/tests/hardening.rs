@@ -39,7 +39,7 @@ fn call(engine: &Engine, text: &str, a: i32, b: i32) -> i32 {
     let module = Module::new(engine, text).expect("compiles");
     let mut store = Store::new(engine, ());
     let instance = Linker::new(engine).instantiate(&mut store, &module).expect("instantiates");
-    let f = instance.get_typed_func::<_, (i32, i32), i32>(&store, "f").expect("f");
+    let f = instance.get_typed_func::<(i32, i32), i32>(&store, "f").expect("f");
     f.call(&mut store, (a, b)).expect("runs")
 }
 
@@ -128,7 +128,7 @@ fn guest_traps_are_caught_while_other_threads_compile_and_drop_modules() {
             s.spawn(|| {
                 let mut store = Store::new(&engine, ());
                 let instance = Linker::new(&engine).instantiate(&mut store, &trapping).expect("instantiates");
-                let f = instance.get_typed_func::<(), (), i32>(&store, "f").expect("f");
+                let f = instance.get_typed_func::<(), i32>(&store, "f").expect("f");
                 while !stop.load(Ordering::Relaxed) {
                     let err = f.call(&mut store, ()).expect_err("the load is out of bounds");
                     assert!(err.to_string().contains("out of bounds memory access"), "{err}");
@@ -173,7 +173,7 @@ fn infinite_recursion_on_a_small_thread_stack_traps_as_call_stack_exhausted() {
             .spawn(move || {
                 let mut store = Store::new(&engine, ());
                 let instance = Linker::new(&engine).instantiate(&mut store, &module).expect("instantiates");
-                let f = instance.get_typed_func::<_, i64, i64>(&store, "f").expect("f");
+                let f = instance.get_typed_func::<i64, i64>(&store, "f").expect("f");
                 f.call(&mut store, 0).expect_err("recursion without end").to_string()
             })
             .expect("spawns")

@@ -37,8 +37,8 @@ fn stores_and_loads_reach_linear_memory() {
              (func (export "put") (param i32 i32) local.get 0 local.get 1 i32.store)
              (func (export "get") (param i32) (result i32) local.get 0 i32.load8_u))"#,
     );
-    let put = instance.get_typed_func::<_, (i32, i32), ()>(&store, "put").expect("put");
-    let get = instance.get_typed_func::<_, i32, i32>(&store, "get").expect("get");
+    let put = instance.get_typed_func::<(i32, i32), ()>(&store, "put").expect("put");
+    let get = instance.get_typed_func::<i32, i32>(&store, "get").expect("get");
     put.call(&mut store, (100, 0x1234_56ff)).expect("store");
     assert_eq!(get.call(&mut store, 100).expect("load"), 0xff);
     let memory = instance.get_memory(&store, "mem").expect("memory");
@@ -101,7 +101,7 @@ fn host_functions_are_called_with_their_arguments_and_can_fail() {
         })
         .expect("define");
     let instance = linker.instantiate(&mut store, &module).expect("instantiates");
-    let run = instance.get_typed_func::<_, i64, i64>(&store, "run").expect("run");
+    let run = instance.get_typed_func::<i64, i64>(&store, "run").expect("run");
     assert_eq!(run.call(&mut store, 21).expect("call"), 42);
     assert_eq!(*store.data(), 1);
     let fail = instance.get_func(&store, "fail").expect("fail");
@@ -135,12 +135,12 @@ fn globals_and_memory_grow_are_visible_to_the_host() {
              (func (export "grow") (param i32) (result i32) local.get 0 memory.grow)
              (func (export "size") (result i32) memory.size))"#,
     );
-    let set = instance.get_typed_func::<_, i32, ()>(&store, "set").expect("set");
+    let set = instance.get_typed_func::<i32, ()>(&store, "set").expect("set");
     set.call(&mut store, 99).expect("set");
     assert_eq!(instance.get_global(&store, "g").expect("g").get(&store).expect("get"), Val::I32(99));
-    let grow = instance.get_typed_func::<_, i32, i32>(&store, "grow").expect("grow");
+    let grow = instance.get_typed_func::<i32, i32>(&store, "grow").expect("grow");
     assert_eq!(grow.call(&mut store, 2).expect("grow"), 1);
     assert_eq!(grow.call(&mut store, 1).expect("grow"), -1);
-    let size = instance.get_typed_func::<_, (), i32>(&store, "size").expect("size");
+    let size = instance.get_typed_func::<(), i32>(&store, "size").expect("size");
     assert_eq!(size.call(&mut store, ()).expect("size"), 3);
 }

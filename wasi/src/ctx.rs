@@ -40,7 +40,6 @@ pub struct WasiCtx {
     pub(crate) args: Vec<String>,
     pub(crate) env: Vec<(String, String)>,
     pub(crate) fds: BTreeMap<u32, Descriptor>,
-    pub(crate) memory: Option<plumb::Memory>,
     pub(crate) exit_code: Option<i32>,
     pub(crate) started: Instant,
 }
@@ -52,7 +51,6 @@ impl Default for WasiCtx {
             args: Vec::new(),
             env: Vec::new(),
             fds: BTreeMap::new(),
-            memory: None,
             exit_code: None,
             started: Instant::now(),
         }
@@ -63,12 +61,6 @@ impl WasiCtx {
     /// Starts building a context.
     pub fn builder() -> WasiCtxBuilder {
         WasiCtxBuilder { ctx: WasiCtx::default(), stdio: [None, None, None] }
-    }
-
-    /// Tells the context which memory the guest's pointers refer to: the
-    /// instance's exported `memory`, known once it is instantiated.
-    pub fn set_memory(&mut self, memory: plumb::Memory) {
-        self.memory = Some(memory);
     }
 
     /// The code the guest passed to `proc_exit`, if it called it.

@@ -23,10 +23,7 @@
 //! plumb_wasi::add_to_linker(&mut linker, |wasi: &mut WasiCtx| wasi)?;
 //! let mut store = Store::new(&engine, WasiCtx::builder().args(["guest"]).build());
 //! let instance = linker.instantiate(&mut store, &module)?;
-//! if let Some(memory) = instance.get_memory(&store, "memory") {
-//!     store.data_mut().set_memory(memory);
-//! }
-//! let start = instance.get_typed_func::<_, (), ()>(&store, "_start")?;
+//! let start = instance.get_typed_func::<(), ()>(&store, "_start")?;
 //! assert!(start.call(&mut store, ()).is_err());
 //! assert_eq!(store.data().exit_code(), Some(3));
 //! # Ok::<(), Box<dyn std::error::Error>>(())

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use std::os::unix::fs::DirEntryExt;
 
 use cap_std::fs::{Dir, FileTypeExt, Metadata, MetadataExt, OpenOptions};
-use plumb::{Caller, FuncType, Linker, Trap, Val, ValType};
+use plumb::{Caller, Extern, FuncType, Linker, Trap, Val, ValType};
 use rustix::fs::OFlags;
 
 use crate::ctx::{Descriptor, OpenDir, WasiCtx};
@@ -145,25 +145,23 @@ pub fn call(ctx: &mut WasiCtx, memory: &mut [u8], name: &str, args: &[Val]) -> R
     Ok(handler(ctx, &mut GuestMemory::new(memory), &Args(args)).map_or_else(Errno::code, |()| 0))
 }
 
-/// Runs `handler` with the context and the guest's memory side by side: the
-/// context is moved out of the store's data for the call (a few words) so
-/// that the memory, which the store owns, can be borrowed at the same time.
+/// Runs `handler` with the context and the calling instance's exported
+/// `memory` side by side (the store lends both at once). A caller without a
+/// `memory` export traps, as in wasmtime: WASI's pointers need one.
 fn call_in_store<T>(
     caller: &mut Caller<'_, T>,
     get: fn(&mut T) -> &mut WasiCtx,
     handler: Handler,
     args: &[Val],
 ) -> Result<u16, Trap> {
-    let mut ctx = std::mem::take(get(caller.data_mut()));
-    let outcome = match ctx.memory {
-        Some(memory) => {
-            let mut memory = GuestMemory::new(memory.data_mut(caller.store()));
-            Ok(handler(&mut ctx, &mut memory, &Args(args)))
-        }
-        None => Err(Trap::host("a WASI function was called before WasiCtx::set_memory")),
+    let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
+        return Err(Trap::host(
+            "a WASI function was called by an instance that exports no memory named `memory`",
+        ));
     };
-    *get(caller.data_mut()) = ctx;
-    outcome.map(|result| result.map_or_else(Errno::code, |()| 0))
+    let (bytes, data) = memory.data_and_store_mut(caller);
+    let result = handler(get(data), &mut GuestMemory::new(bytes), &Args(args));
+    Ok(result.map_or_else(Errno::code, |()| 0))
 }
 
 // ---- helpers ----------------------------------------------------------------

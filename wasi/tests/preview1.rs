@@ -104,7 +104,6 @@ impl Guest {
         let mut store = Store::new(&engine, configure(builder).build());
         let instance = linker.instantiate(&mut store, &module).expect("instantiates");
         let memory = instance.get_memory(&store, "memory").expect("memory");
-        store.data_mut().set_memory(memory);
         Guest { store, instance, memory, _dir: dir, path }
     }
 
@@ -335,4 +334,47 @@ fn call_runs_the_functions_on_any_runtime_s_memory() {
     assert_eq!(plumb_wasi::call(&mut ctx, &mut memory, "proc_exit", &[i(3)]), Err(plumb_wasi::ProcExit(3)));
     assert_eq!(ctx.exit_code(), Some(3));
     assert!(plumb_wasi::functions().any(|(name, params)| name == "fd_write" && params.len() == 4));
+}
+
+#[test]
+fn a_start_function_can_write_to_stdout_before_instantiation_returns() {
+    // The start function runs inside `instantiate`, before the embedder
+    // could hand WASI anything: WASI finds the memory through the caller.
+    let out = Captured::default();
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+             (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+             (memory (export "memory") 1)
+             (data (i32.const 8) "\10\00\00\00\06\00\00\00")
+             (data (i32.const 16) "start\n")
+             (func $start (drop (call $write (i32.const 1) (i32.const 8) (i32.const 1) (i32.const 0))))
+             (start $start))"#,
+    )
+    .expect("compiles");
+    let mut linker = Linker::new(&engine);
+    plumb_wasi::add_to_linker(&mut linker, |wasi: &mut WasiCtx| wasi).expect("WASI links");
+    let mut store = Store::new(&engine, WasiCtx::builder().stdout(out.clone()).build());
+    linker.instantiate(&mut store, &module).expect("the start function runs");
+    assert_eq!(*out.0.lock().expect("not poisoned"), b"start\n");
+}
+
+#[test]
+fn a_wasi_call_from_an_instance_without_a_memory_export_traps_with_the_reason() {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+             (import "wasi_snapshot_preview1" "sched_yield" (func $yield (result i32)))
+             (func (export "run") (result i32) (call $yield)))"#,
+    )
+    .expect("compiles");
+    let mut linker = Linker::new(&engine);
+    plumb_wasi::add_to_linker(&mut linker, |wasi: &mut WasiCtx| wasi).expect("WASI links");
+    let mut store = Store::new(&engine, WasiCtx::default());
+    let instance = linker.instantiate(&mut store, &module).expect("instantiates");
+    let run = instance.get_typed_func::<(), i32>(&store, "run").expect("run");
+    let err = run.call(&mut store, ()).expect_err("traps");
+    assert!(err.to_string().contains("exports no memory named `memory`"), "{err}");
 }

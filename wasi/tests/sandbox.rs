@@ -105,7 +105,6 @@ impl Guest {
         let mut store = Store::new(&engine, wasi);
         let instance = linker.instantiate(&mut store, &module).expect("guest instantiates");
         let memory = instance.get_memory(&store, "memory").expect("memory export");
-        store.data_mut().set_memory(memory);
         Guest { store, instance, memory, root }
     }
 

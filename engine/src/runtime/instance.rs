@@ -8,9 +8,10 @@ use crate::trap::TrapCode;
 use crate::types::{FuncType, GlobalType, TableType};
 use crate::vm::{VMContext, VMFuncRef, VMLimits, VMTable};
 
-/// A host function as the runtime calls it: arguments and results as 8-byte
-/// slots in one array.
-pub(crate) type HostCall = Box<dyn Fn(&mut [u64]) -> Result<(), crate::Trap> + Send>;
+/// A host function as the runtime calls it: the caller's context (null when
+/// the host calls it) and the arguments and results as 8-byte slots in one
+/// array.
+pub(crate) type HostCall = Box<dyn Fn(*mut VMContext, &mut [u64]) -> Result<(), crate::Trap> + Send>;
 
 /// What a host function's `VMFuncRef::vmctx` points to.
 pub(crate) struct HostFunc {
@@ -79,6 +80,8 @@ pub(crate) struct GlobalData {
 
 /// An instance: its context and the arrays the context points into.
 pub(crate) struct InstanceData {
+    /// Its index in the store (for the `Caller` of host functions).
+    pub index: u32,
     pub vmctx: VMContext,
     pub globals: Vec<*mut u64>,
     pub funcs: Vec<*const VMFuncRef>,

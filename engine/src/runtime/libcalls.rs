@@ -230,7 +230,7 @@ thread_local! {
 
 /// Called by a host function's trampoline: runs the host function on the
 /// argument slots, leaving its results in the same slots.
-pub(crate) extern "C" fn host_call(func: *mut HostFunc, values: *mut u64) {
+pub(crate) extern "C" fn host_call(func: *mut HostFunc, caller: *mut VMContext, values: *mut u64) {
     let outcome = {
         // SAFETY: `func` is the `HostFunc` this trampoline was made for, and
         // `values` has room for max(params, results) slots.
@@ -238,7 +238,7 @@ pub(crate) extern "C" fn host_call(func: *mut HostFunc, values: *mut u64) {
         let n = func.ty.params().len().max(func.ty.results().len());
         // SAFETY: as above.
         let slots = unsafe { std::slice::from_raw_parts_mut(values, n) };
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (func.call)(slots))) {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (func.call)(caller, slots))) {
             Ok(Ok(())) => None,
             Ok(Err(trap)) => Some(trap),
             Err(_) => Some(crate::Trap::host("host function panicked")),
