@@ -59,6 +59,10 @@ impl Config {
 
 pub(crate) struct EngineInner {
     pub isa: OwnedTargetIsa,
+    /// The same target with Cranelift's single-pass register allocator,
+    /// for functions nested too deeply for the default one
+    /// ([`crate::compile::SINGLE_PASS_IF_DEPTH`]).
+    pub single_pass_isa: OwnedTargetIsa,
     pub config: Config,
     pub lowering: RuleLowering,
     type_ids: Mutex<HashMap<FuncType, u64>>,
@@ -87,15 +91,21 @@ impl Engine {
         };
         set(&mut flags, "opt_level", if config.cranelift_opt { "speed" } else { "none" })?;
         set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
-        let isa = cranelift_native::builder()
-            .map_err(|e| Error::Usage(format!("unsupported host: {e}")))?
-            .finish(settings::Flags::new(flags))
-            .map_err(|e| Error::Usage(format!("cranelift: {e}")))?;
+        let target = |flags: settings::Builder| {
+            cranelift_native::builder()
+                .map_err(|e| Error::Usage(format!("unsupported host: {e}")))?
+                .finish(settings::Flags::new(flags))
+                .map_err(|e| Error::Usage(format!("cranelift: {e}")))
+        };
+        let isa = target(flags.clone())?;
+        set(&mut flags, "regalloc_algorithm", "single_pass")?;
+        let single_pass_isa = target(flags)?;
         crate::runtime::traps::install_handlers().map_err(Error::Resource)?;
         let lowering = RuleLowering::new().map_err(|e| Error::Usage(format!("rule set: {e}")))?;
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 isa,
+                single_pass_isa,
                 config: config.clone(),
                 lowering,
                 type_ids: Mutex::new(HashMap::new()),

@@ -66,7 +66,12 @@ impl Module {
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
         Validator::new_with_features(features()).validate_all(bytes)?;
         let (info, bodies) = decode(bytes)?;
-        let code = compile_module(&engine.inner.isa, &info, &bodies, engine.lowering())?;
+        let code = compile_module(
+            [&engine.inner.isa, &engine.inner.single_pass_isa],
+            &info,
+            &bodies,
+            engine.lowering(),
+        )?;
         let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
         Ok(Module { inner: Arc::new(ModuleInner { engine: engine.clone(), info, code, type_ids }) })
     }

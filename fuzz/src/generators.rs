@@ -23,6 +23,10 @@ pub const MAX_TABLE_ELEMENTS: u64 = 100;
 /// has no fuel of its own yet, so termination is built into the module.
 pub const MODULE_FUEL: u32 = 1_000;
 
+/// How rarely [`module`] gives a pathological shape rather than a
+/// wasm-smith module: one in this many.
+pub const SHAPE_ODDS: u8 = 32;
+
 /// What a generated module is for; the swarm configuration differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModulePurpose {
@@ -90,11 +94,15 @@ pub fn swarm_config(u: &mut Unstructured<'_>, purpose: ModulePurpose) -> Result<
 }
 
 /// A valid module for `purpose`, in binary form, whose loops and calls
-/// stop after [`MODULE_FUEL`] in all.
+/// stop after [`MODULE_FUEL`] in all. One in [`SHAPE_ODDS`] is one of the
+/// pathological shapes of [`crate::shapes`] instead (no imports, no loops).
 pub fn module(u: &mut Unstructured<'_>, purpose: ModulePurpose) -> Result<Vec<u8>> {
     // Drawn first: at the end the input is often used up, which would
     // always answer `false`.
     let probes = u.arbitrary::<bool>()?;
+    if u.ratio(1, SHAPE_ODDS)? {
+        return crate::shapes::module(u);
+    }
     let config = swarm_config(u, purpose)?;
     let mut module = wasm_smith::Module::new(config, u)?;
     module.ensure_termination(MODULE_FUEL).map_err(|_| arbitrary::Error::IncorrectFormat)?;

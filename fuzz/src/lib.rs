@@ -26,6 +26,7 @@
 
 pub mod generators;
 pub mod oracles;
+pub mod shapes;
 
 use arbitrary::{Arbitrary, Unstructured};
 use generators::{ApiOp, ModulePurpose};
