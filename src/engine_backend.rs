@@ -58,6 +58,8 @@ pub fn trap_code(code: plumb::TrapCode) -> TrapCode {
         E::BadConversionToInteger => TrapCode::InvalidConversionToInteger,
         E::UnreachableCodeReached => TrapCode::Unreachable,
         E::HostError => TrapCode::HostError,
+        E::OutOfFuel => TrapCode::OutOfFuel,
+        E::Interrupt => TrapCode::Interrupt,
     }
 }
 

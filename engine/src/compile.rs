@@ -10,6 +10,7 @@ use cranelift_codegen::{Context, control::ControlPlane};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use wasmparser::FunctionBody;
 
+use crate::engine::Instrumentation;
 use crate::error::{Error, Result};
 use crate::midend::{Lowering, LoweringLog};
 use crate::module_info::ModuleInfo;
@@ -65,19 +66,21 @@ pub(crate) fn translate_function(
     index: u32,
     body: &FunctionBody<'_>,
     builder_ctx: &mut FunctionBuilderContext,
+    instrumentation: Instrumentation,
 ) -> Result<(ir::Function, LoweringLog)> {
     let ty = info.func_type(index).ok_or(Error::Compile { func: index, message: "no type".into() })?;
     let call_conv = isa.default_call_conv();
     let mut func =
         ir::Function::with_name_signature(ir::UserFuncName::user(0, index), wasm_signature(ty, call_conv));
     let builder = FunctionBuilder::new(&mut func, builder_ctx);
-    let log = FuncTranslator::translate(info, lowering, call_conv, isa.frontend_config(), builder, ty, body)
-        .map_err(|message| {
-            // A translation abandoned half-way leaves the builder context
-            // dirty; the next function must start from a clean one.
-            *builder_ctx = FunctionBuilderContext::new();
-            Error::Compile { func: index, message }
-        })?;
+    let log =
+        FuncTranslator::translate(info, lowering, isa.frontend_config(), builder, ty, body, instrumentation)
+            .map_err(|message| {
+                // A translation abandoned half-way leaves the builder context
+                // dirty; the next function must start from a clean one.
+                *builder_ctx = FunctionBuilderContext::new();
+                Error::Compile { func: index, message }
+            })?;
     Ok((func, log))
 }
 
@@ -123,9 +126,10 @@ fn compile_wasm_function(
     index: u32,
     body: &FunctionBody<'_>,
     builder_ctx: &mut FunctionBuilderContext,
+    instrumentation: Instrumentation,
 ) -> Result<Compiled> {
     let isa = isas[usize::from(if_depth(body, index)? >= SINGLE_PASS_IF_DEPTH)];
-    let (func, _) = translate_function(isa, info, lowering, index, body, builder_ctx)?;
+    let (func, _) = translate_function(isa, info, lowering, index, body, builder_ctx, instrumentation)?;
     compile_function(isa, func, index)
 }
 
@@ -231,6 +235,7 @@ pub(crate) fn compile_module(
     info: &ModuleInfo,
     bodies: &[FunctionBody<'_>],
     lowering: &dyn Lowering,
+    instrumentation: Instrumentation,
 ) -> Result<CompiledCode> {
     let first = info.imported_funcs as u32;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(bodies.len().max(1));
@@ -246,7 +251,15 @@ pub(crate) fn compile_module(
                         .enumerate()
                         .map(|(i, body)| {
                             let index = first + (c * chunk + i) as u32;
-                            compile_wasm_function(isas, info, lowering, index, body, &mut builder_ctx)
+                            compile_wasm_function(
+                                isas,
+                                info,
+                                lowering,
+                                index,
+                                body,
+                                &mut builder_ctx,
+                                instrumentation,
+                            )
                         })
                         .collect::<Vec<_>>()
                 })

@@ -2,6 +2,7 @@
 //! modules and stores (type ids, host trampolines, the rule set).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use cranelift_codegen::isa::OwnedTargetIsa;
@@ -18,11 +19,26 @@ use crate::types::FuncType;
 pub struct Config {
     cranelift_opt: bool,
     max_wasm_stack: usize,
+    pub(crate) instrumentation: Instrumentation,
+}
+
+/// The checks compiled into every function, chosen by the `Config`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Instrumentation {
+    /// Fuel charges per run of operators ([`Config::consume_fuel`]).
+    pub fuel: bool,
+    /// Epoch checks at function entries and loop headers
+    /// ([`Config::epoch_interruption`]).
+    pub epochs: bool,
 }
 
 impl Default for Config {
     fn default() -> Config {
-        Config { cranelift_opt: true, max_wasm_stack: 512 * 1024 }
+        Config {
+            cranelift_opt: true,
+            max_wasm_stack: 512 * 1024,
+            instrumentation: Instrumentation::default(),
+        }
     }
 }
 
@@ -37,6 +53,42 @@ impl Config {
     /// rewrite between Wasm and instruction selection is a proved rule.
     pub fn cranelift_opt(&mut self, enable: bool) -> &mut Config {
         self.cranelift_opt = enable;
+        self
+    }
+
+    /// Whether guest code consumes fuel, so that a store can bound how much
+    /// it runs ([`Store::set_fuel`](crate::Store::set_fuel)). Off by default.
+    ///
+    /// The cost table: `nop`, `drop`, `block`, `loop`, `else`, `end`,
+    /// `unreachable` and `return` cost 0, every other operator 1 (the same
+    /// table as wasmtime's). Fuel is charged per *run*: the operators from a
+    /// control operator (`block`, `loop`, `if`, `else`, `end`, `br`,
+    /// `br_if`, `br_table`, `return`, `unreachable`, `call`,
+    /// `call_indirect`) or the function's start up to and including the
+    /// next one. Entering a run charges its whole cost; a run that costs more
+    /// than the fuel left traps with [`TrapCode::OutOfFuel`](crate::TrapCode)
+    /// before any of its operators runs, and leaves the fuel as it was. A
+    /// run that traps half-way has still been charged in full. Host
+    /// functions cost nothing. The reference interpreter (`plumb-oracles`)
+    /// charges by the same table and runs, so both run out at the same
+    /// operator with the same fuel left.
+    pub fn consume_fuel(&mut self, enable: bool) -> &mut Config {
+        self.instrumentation.fuel = enable;
+        self
+    }
+
+    /// Whether guest code checks the engine's epoch
+    /// ([`Engine::increment_epoch`]) against its store's deadline
+    /// ([`Store::set_epoch_deadline`](crate::Store::set_epoch_deadline)) at
+    /// every function entry and loop header, and traps with
+    /// [`TrapCode::Interrupt`](crate::TrapCode) once the epoch has reached
+    /// the deadline. Off by default. As in wasmtime, a store's deadline is
+    /// 0 until set, so code traps at its first check: set a deadline before
+    /// calling. Cheaper than fuel (one load and compare per check) and
+    /// meant for wall-clock timeouts: a thread increments the epoch on a
+    /// timer.
+    pub fn epoch_interruption(&mut self, enable: bool) -> &mut Config {
+        self.instrumentation.epochs = enable;
         self
     }
 
@@ -67,6 +119,8 @@ pub(crate) struct EngineInner {
     pub lowering: RuleLowering,
     type_ids: Mutex<HashMap<FuncType, u64>>,
     host_trampolines: Mutex<HashMap<FuncType, Arc<CodeMemory>>>,
+    /// The epoch every store's deadline is compared with.
+    pub epoch: AtomicU64,
 }
 
 /// Compiles modules for the host; cheap to clone, `Send + Sync`.
@@ -110,6 +164,7 @@ impl Engine {
                 lowering,
                 type_ids: Mutex::new(HashMap::new()),
                 host_trampolines: Mutex::new(HashMap::new()),
+                epoch: AtomicU64::new(0),
             }),
         })
     }
@@ -130,6 +185,14 @@ impl Engine {
         let code = compile_host_trampoline(&self.inner.isa, ty)?;
         cache.insert(ty.clone(), Arc::clone(&code));
         Ok(code)
+    }
+
+    /// Advances the epoch by one: code of every store of this engine that
+    /// checks epochs ([`Config::epoch_interruption`]) and whose deadline is
+    /// now reached traps with an interrupt at its next check. Callable from
+    /// any thread, including a signal handler (one atomic add).
+    pub fn increment_epoch(&self) {
+        self.inner.epoch.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn lowering(&self) -> &dyn Lowering {

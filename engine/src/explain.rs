@@ -55,8 +55,15 @@ pub fn explain(engine: &Engine, bytes: &[u8], only: Option<u32>) -> Result<Vec<F
         if only.is_some_and(|o| o != index) {
             continue;
         }
-        let (func, log) =
-            translate_function(&engine.inner.isa, &info, lowering, index, body, &mut builder_ctx)?;
+        let (func, log) = translate_function(
+            &engine.inner.isa,
+            &info,
+            lowering,
+            index,
+            body,
+            &mut builder_ctx,
+            engine.inner.config.instrumentation,
+        )?;
         let mut by_name: BTreeMap<String, usize> = BTreeMap::new();
         for (name, count) in log.fired {
             *by_name.entry(name).or_default() += count;

@@ -522,11 +522,11 @@ mod tests {
             let Some(text) = function_using(&builtin, &op.name) else { continue };
             let bytes = wat::parse_str(&text).expect("valid text");
             let (info, bodies) = decode(&bytes).expect("decodes");
-            let err = compile_module([&isa, &isa], &info, &bodies, &without)
+            let err = compile_module([&isa, &isa], &info, &bodies, &without, Default::default())
                 .err()
                 .expect("must not compile without rules");
             assert!(err.to_string().contains("no lowering rule applies"), "{}: {err}", op.name);
-            compile_module([&isa, &isa], &info, &bodies, &with)
+            compile_module([&isa, &isa], &info, &bodies, &with, Default::default())
                 .unwrap_or_else(|e| panic!("{}: {e}", op.name));
             checked += 1;
         }

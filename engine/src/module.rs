@@ -71,6 +71,7 @@ impl Module {
             &info,
             &bodies,
             engine.lowering(),
+            engine.inner.config.instrumentation,
         )?;
         let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
         Ok(Module { inner: Arc::new(ModuleInner { engine: engine.clone(), info, code, type_ids }) })

@@ -80,7 +80,12 @@ impl<T> Store<T> {
                 exports: Vec::new(),
                 modules: Vec::new(),
                 host_code: Vec::new(),
-                limits: Box::new(VMLimits::default()),
+                limits: Box::new(VMLimits {
+                    stack_limit: 0,
+                    fuel: 0,
+                    epoch_deadline: 0,
+                    epoch: &engine.inner.epoch,
+                }),
                 current: std::ptr::null_mut(),
             }),
             data: Box::new(data),
@@ -100,6 +105,42 @@ impl<T> Store<T> {
     /// The store's engine.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// Sets the fuel left to `fuel` (see [`Config::consume_fuel`] for what
+    /// each operator costs). Fails unless the engine consumes fuel.
+    ///
+    /// [`Config::consume_fuel`]: crate::Config::consume_fuel
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        self.fuel_enabled()?;
+        self.inner.limits.fuel = fuel;
+        Ok(())
+    }
+
+    /// The fuel left. Fails unless the engine consumes fuel.
+    pub fn get_fuel(&self) -> Result<u64> {
+        self.fuel_enabled()?;
+        Ok(self.inner.limits.fuel)
+    }
+
+    fn fuel_enabled(&self) -> Result<()> {
+        if self.inner.engine.inner.config.instrumentation.fuel {
+            Ok(())
+        } else {
+            Err(Error::Usage("fuel is off: enable it with Config::consume_fuel(true)".into()))
+        }
+    }
+
+    /// Sets the deadline `delta` epochs after the engine's current one:
+    /// guest code traps with an interrupt at its first epoch check once
+    /// [`Engine::increment_epoch`] has been called `delta` more times (see
+    /// [`Config::epoch_interruption`]). Has no effect unless the engine
+    /// checks epochs.
+    ///
+    /// [`Config::epoch_interruption`]: crate::Config::epoch_interruption
+    pub fn set_epoch_deadline(&mut self, delta: u64) {
+        let now = self.inner.engine.inner.epoch.load(Ordering::Relaxed);
+        self.inner.limits.epoch_deadline = now.saturating_add(delta);
     }
 
     /// The objects and the embedder's data, borrowed apart.

@@ -22,6 +22,7 @@ use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
 use wasmparser::{BlockType, FunctionBody, Operator};
 
+use crate::engine::Instrumentation;
 use crate::midend::{Lowering, LoweringLog};
 use crate::module_info::ModuleInfo;
 use crate::pure::{MAX_TERM_NODES, PureExpr, pure_operator};
@@ -30,6 +31,8 @@ use crate::trap;
 use crate::types::{FuncType, ValType};
 use crate::vm;
 use plumb_rules::mutant;
+
+mod instrument;
 
 /// Cranelift trap codes for the traps Cranelift has no code of its own for.
 pub(crate) mod user_trap {
@@ -43,6 +46,10 @@ pub(crate) mod user_trap {
     pub const NULL_ELEMENT: u8 = 3;
     /// `call_indirect` type mismatch.
     pub const BAD_SIGNATURE: u8 = 4;
+    /// Fuel ran out.
+    pub const OUT_OF_FUEL: u8 = 5;
+    /// The epoch deadline passed.
+    pub const INTERRUPT: u8 = 6;
 
     pub(crate) fn code(n: u8) -> TrapCode {
         TrapCode::user(n).unwrap_or(TrapCode::STACK_OVERFLOW)
@@ -62,6 +69,8 @@ pub(crate) fn trap_code(code: TrapCode) -> Option<trap::TrapCode> {
         c if c == user_trap::code(user_trap::UNDEFINED_ELEMENT) => T::UndefinedElement,
         c if c == user_trap::code(user_trap::NULL_ELEMENT) => T::IndirectCallToNull,
         c if c == user_trap::code(user_trap::BAD_SIGNATURE) => T::BadSignature,
+        c if c == user_trap::code(user_trap::OUT_OF_FUEL) => T::OutOfFuel,
+        c if c == user_trap::code(user_trap::INTERRUPT) => T::Interrupt,
         _ => return None,
     })
 }
@@ -85,6 +94,16 @@ pub(crate) fn wasm_signature(ty: &FuncType, call_conv: CallConv) -> Signature {
 enum Operand {
     Value(Value),
     Pure(Rc<PureExpr>),
+}
+
+impl Operand {
+    /// Its size as part of a term: a value becomes a one-node leaf.
+    fn nodes(&self) -> u32 {
+        match self {
+            Operand::Pure(e) => e.nodes(),
+            Operand::Value(_) => 1,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +159,10 @@ pub(crate) struct FuncTranslator<'a> {
     /// Nesting depth of constructs opened inside unreachable code.
     unreachable_depth: usize,
     reachable: bool,
+    /// The fuel and epoch checks to compile in.
+    instrumentation: Instrumentation,
+    /// The run of operators being charged for (with fuel).
+    run: instrument::Run,
 }
 
 type TResult<T> = Result<T, String>;
@@ -150,12 +173,13 @@ impl<'a> FuncTranslator<'a> {
     pub(crate) fn translate(
         module: &'a ModuleInfo,
         lowering: &'a dyn Lowering,
-        call_conv: CallConv,
         frontend_config: cranelift_codegen::isa::TargetFrontendConfig,
         mut builder: FunctionBuilder<'a>,
         ty: &FuncType,
         body: &FunctionBody<'_>,
+        instrumentation: Instrumentation,
     ) -> TResult<LoweringLog> {
+        let call_conv = frontend_config.default_call_conv;
         let entry = builder.create_block();
         builder.append_block_params_for_function_params(entry);
         builder.switch_to_block(entry);
@@ -223,7 +247,12 @@ impl<'a> FuncTranslator<'a> {
             }],
             unreachable_depth: 0,
             reachable: true,
+            instrumentation,
+            run: instrument::Run::default(),
         };
+        if instrumentation.epochs {
+            this.epoch_check();
+        }
         let mut ops = body.get_operators_reader().map_err(|e| e.to_string())?;
         while !ops.eof() {
             let op = ops.read().map_err(|e| e.to_string())?;
@@ -486,7 +515,21 @@ impl<'a> FuncTranslator<'a> {
         self.reachable = false;
     }
 
+    /// Translates `op`, charging it to the current run of operators when
+    /// fuel is on.
     fn operator(&mut self, op: &Operator<'_>) -> TResult<()> {
+        let fuel = self.instrumentation.fuel;
+        if fuel && self.reachable {
+            self.charge_fuel(op);
+        }
+        let result = self.translate_operator(op);
+        if fuel && instrument::ends_run(op) {
+            self.end_run();
+        }
+        result
+    }
+
+    fn translate_operator(&mut self, op: &Operator<'_>) -> TResult<()> {
         if !self.reachable {
             return self.unreachable_operator(op);
         }
@@ -515,6 +558,9 @@ impl<'a> FuncTranslator<'a> {
                 let height = self.stack.len();
                 self.push_block_params(header);
                 self.open(FrameKind::Loop, dest, Some(header), params, results, height);
+                if self.instrumentation.epochs {
+                    self.epoch_check();
+                }
             }
             Operator::If { blockty } => {
                 let (params, results) = self.block_type(blockty)?;
@@ -791,10 +837,7 @@ impl<'a> FuncTranslator<'a> {
         // has trap conditions (the condition and the value then share their
         // values instead of each lowering the operand terms again), and
         // when the new term would exceed `MAX_TERM_NODES`.
-        let nodes = self.stack[at..].iter().fold(1u32, |n, o| match o {
-            Operand::Pure(e) => n.saturating_add(e.nodes()),
-            Operand::Value(_) => n.saturating_add(1),
-        });
+        let nodes = self.stack[at..].iter().fold(1u32, |n, o| n.saturating_add(o.nodes()));
         let lower_operands = !traps.is_empty() || nodes > MAX_TERM_NODES;
         let mut args: Vec<Rc<PureExpr>> = Vec::new();
         for operand in self.stack.split_off(at) {

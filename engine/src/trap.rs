@@ -27,6 +27,10 @@ pub enum TrapCode {
     UnreachableCodeReached,
     /// A host function returned an error or panicked.
     HostError,
+    /// The store's fuel ran out (`Config::consume_fuel`).
+    OutOfFuel,
+    /// The store's epoch deadline passed (`Config::epoch_interruption`).
+    Interrupt,
 }
 
 impl TrapCode {
@@ -44,11 +48,13 @@ impl TrapCode {
             TrapCode::BadConversionToInteger => "invalid conversion to integer",
             TrapCode::UnreachableCodeReached => "unreachable",
             TrapCode::HostError => "host function error",
+            TrapCode::OutOfFuel => "all fuel consumed",
+            TrapCode::Interrupt => "interrupt",
         }
     }
 
     /// Every code, for tables that map codes to numbers and back.
-    pub const ALL: [TrapCode; 11] = [
+    pub const ALL: [TrapCode; 13] = [
         TrapCode::StackOverflow,
         TrapCode::MemoryOutOfBounds,
         TrapCode::TableOutOfBounds,
@@ -60,6 +66,8 @@ impl TrapCode {
         TrapCode::BadConversionToInteger,
         TrapCode::UnreachableCodeReached,
         TrapCode::HostError,
+        TrapCode::OutOfFuel,
+        TrapCode::Interrupt,
     ];
 }
 

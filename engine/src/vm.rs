@@ -51,11 +51,32 @@ pub mod table {
 
 /// Limits shared by every instance of a store.
 #[repr(C)]
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct VMLimits {
     /// The lowest stack address generated code may use; a function whose
     /// frame would go below it traps with a stack overflow.
     pub stack_limit: usize,
+    /// Fuel left (with `Config::consume_fuel`): each run of operators
+    /// subtracts its cost, or traps when it costs more than is left.
+    pub fuel: u64,
+    /// The epoch at which code checking for it traps with an interrupt
+    /// (with `Config::epoch_interruption`).
+    pub epoch_deadline: u64,
+    /// The engine's current epoch.
+    pub epoch: *const std::sync::atomic::AtomicU64,
+}
+
+/// Offsets of [`VMLimits`] fields.
+pub mod limits {
+    /// `stack_limit`.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub const STACK_LIMIT: i32 = 0;
+    /// `fuel`.
+    pub const FUEL: i32 = 8;
+    /// `epoch_deadline`.
+    pub const EPOCH_DEADLINE: i32 = 16;
+    /// `epoch`.
+    pub const EPOCH: i32 = 24;
 }
 
 /// The context an instance's code runs with.
@@ -125,5 +146,9 @@ mod tests {
         assert_eq!(offset_of!(VMContext, limits), vmctx::LIMITS as usize);
         assert_eq!(offset_of!(VMContext, instance), vmctx::INSTANCE as usize);
         assert_eq!(offset_of!(crate::runtime::memory::VMMemory, len), MEMORY_LEN as usize);
+        assert_eq!(offset_of!(VMLimits, stack_limit), limits::STACK_LIMIT as usize);
+        assert_eq!(offset_of!(VMLimits, fuel), limits::FUEL as usize);
+        assert_eq!(offset_of!(VMLimits, epoch_deadline), limits::EPOCH_DEADLINE as usize);
+        assert_eq!(offset_of!(VMLimits, epoch), limits::EPOCH as usize);
     }
 }

@@ -33,6 +33,9 @@ pub enum TrapCode {
     OutOfFuel,
     /// A host function reported an error.
     HostError,
+    /// Execution was interrupted from outside (the engine's epoch deadline;
+    /// the interpreter itself never interrupts).
+    Interrupt,
     /// An operand had a type validation rules out: a bug in this
     /// interpreter, never the guest's fault. Reported, not panicked on, so a
     /// fuzzer sees it as a disagreement.
@@ -55,6 +58,7 @@ impl TrapCode {
             TrapCode::StackExhausted => "call stack exhausted",
             TrapCode::OutOfFuel => "all fuel consumed",
             TrapCode::HostError => "host function error",
+            TrapCode::Interrupt => "interrupt",
             TrapCode::InvariantViolated => "interpreter invariant violated (a bug in plumb-oracles)",
         }
     }

@@ -3,9 +3,11 @@
 //! and the same exported memories, globals and tables at the end.
 //!
 //! Limits that differ between the two are not disagreements: when the
-//! interpreter runs out of fuel, or either side exhausts its stack, the
-//! rest of the run is skipped (its state may legitimately differ from
-//! there on).
+//! interpreter runs out of its safety fuel, or either side exhausts its
+//! stack, the rest of the run is skipped (its state may legitimately differ
+//! from there on). With a fuel budget, both sides get the same fuel and
+//! charge it by the same table: running out is then an outcome like any
+//! trap, and the fuel left must agree after every step.
 
 use plumb::{Instance, Store};
 use plumb_oracles::interp::{self, ExternKind, ExternVal, InstantiationError};
@@ -32,10 +34,24 @@ pub struct Call {
 type Outcome = Result<Vec<Value>, &'static str>;
 
 /// Whether the two sides may differ from here on for reasons that are not
-/// bugs: the interpreter's fuel or either side's stack limit.
-fn beyond_limits(interp: &Outcome, engine: &Outcome) -> bool {
+/// bugs: the interpreter's safety fuel (unless both have a budget) or
+/// either side's stack limit.
+fn beyond_limits(interp: &Outcome, engine: &Outcome, budget: Option<u64>) -> bool {
     let stack = TrapCode::StackExhausted.message();
-    *interp == Err(TrapCode::OutOfFuel.message()) || *interp == Err(stack) || *engine == Err(stack)
+    let safety_fuel = budget.is_none() && *interp == Err(TrapCode::OutOfFuel.message());
+    safety_fuel || *interp == Err(stack) || *engine == Err(stack)
+}
+
+/// Panics unless both sides have the same fuel left (with a budget).
+fn judge_fuel(what: &str, istore: &interp::Store, estore: &Store<()>, budget: Option<u64>) {
+    if budget.is_some() {
+        let engine = estore.get_fuel().ok();
+        assert_eq!(
+            istore.fuel, engine,
+            "{what}: fuel left: interpreter {:?}, engine {engine:?}",
+            istore.fuel
+        );
+    }
 }
 
 /// Panics with both outcomes unless they agree.
@@ -58,19 +74,26 @@ fn engine_outcome(result: plumb::Result<Vec<Value>>, what: &str) -> Outcome {
     }
 }
 
-/// Runs `bytes` (a valid module without imports) on both and compares.
-pub fn check(bytes: &[u8], calls: &[Call]) {
+/// Runs `bytes` (a valid module without imports) on both and compares;
+/// with `budget`, both consume fuel from it (the engine's `consume_fuel`).
+pub fn check(bytes: &[u8], calls: &[Call], budget: Option<u64>) {
+    let engine = if budget.is_some() { super::fuel_engine() } else { engine() };
     let reference = match interp::Module::new(bytes) {
         Ok(m) => m,
         Err(e) => panic!("the interpreter rejects a module wasmparser accepts: {e:?}"),
     };
-    let module = match plumb::Module::from_binary(engine(), bytes) {
+    let module = match plumb::Module::from_binary(engine, bytes) {
         Ok(m) => m,
         Err(e) => panic!("the engine rejects a module the interpreter accepts: {e}"),
     };
     let mut istore = interp::Store::new();
-    istore.fuel = Some(INTERP_FUEL);
-    let mut estore = Store::new(engine(), ());
+    istore.fuel = Some(budget.unwrap_or(INTERP_FUEL));
+    let mut estore = Store::new(engine, ());
+    if let Some(fuel) = budget
+        && let Err(e) = estore.set_fuel(fuel)
+    {
+        panic!("the fuel engine refuses fuel: {e}");
+    }
 
     let iinst = istore.instantiate(&reference, &[]).map_err(|e| match e {
         InstantiationError::Trap(t) => t.code.message(),
@@ -85,10 +108,11 @@ pub fn check(bytes: &[u8], calls: &[Call]) {
         Err(e) => panic!("instantiation: the engine failed without a trap: {e}"),
     };
     let iinst_outcome: Outcome = iinst.as_ref().map(|_| Vec::new()).map_err(|c| *c);
-    if beyond_limits(&iinst_outcome, &einst_outcome) {
+    if beyond_limits(&iinst_outcome, &einst_outcome, budget) {
         return;
     }
     judge("instantiation", &iinst_outcome, &einst_outcome);
+    judge_fuel("instantiation", &istore, &estore, budget);
     let (Ok(iinst), Ok(einst)) = (iinst, einst) else { return };
     compare_exports("instantiation", &reference, &istore, iinst, &estore, einst);
 
@@ -99,14 +123,17 @@ pub fn check(bytes: &[u8], calls: &[Call]) {
         let Some(efunc) = einst.get_func(&estore, &call.export) else {
             panic!("the engine has no function export {:?}", call.export)
         };
-        istore.fuel = Some(INTERP_FUEL);
+        if budget.is_none() {
+            istore.fuel = Some(INTERP_FUEL);
+        }
         let iout = istore.invoke(ifunc, &call.args).map_err(|t| t.code.message());
         let eout = engine_outcome(invoke(&mut estore, efunc, &call.args), &call.export);
-        if beyond_limits(&iout, &eout) {
+        if beyond_limits(&iout, &eout, budget) {
             return;
         }
         let what = format!("call {:?}{:?}", call.export, call.args);
         judge(&what, &iout, &eout);
+        judge_fuel(&what, &istore, &estore, budget);
         compare_exports(&what, &reference, &istore, iinst, &estore, einst);
     }
 }

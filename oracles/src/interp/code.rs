@@ -181,4 +181,6 @@ pub struct FuncBody {
     pub instrs: Vec<Instr>,
     /// Label lists of the `br_table`s, each ending with its default label.
     pub br_tables: Vec<Vec<u32>>,
+    /// The fuel charged on reaching each instruction (see `fuel.rs`).
+    pub charges: Vec<u64>,
 }

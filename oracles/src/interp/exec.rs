@@ -188,8 +188,10 @@ impl Store {
                 }
                 continue;
             };
+            // Fuel is charged per run of instructions (see `fuel.rs`).
             if let Some(fuel) = &mut self.fuel {
-                *fuel = fuel.checked_sub(1).ok_or(Trap::from(TrapCode::OutOfFuel))?;
+                let charge = frame.body.charges.get(frame.pc).copied().unwrap_or(0);
+                *fuel = fuel.checked_sub(charge).ok_or(Trap::from(TrapCode::OutOfFuel))?;
             }
             frame.pc += 1;
             self.step(thread, &mut frame, instr)?;

@@ -27,6 +27,7 @@
 
 mod code;
 mod exec;
+mod fuel;
 mod module;
 pub mod numerics;
 mod store;

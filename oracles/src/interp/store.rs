@@ -191,8 +191,8 @@ pub struct Store {
     pub instances: Vec<ModuleInst>,
     /// Resource limits.
     pub limits: StoreLimits,
-    /// Instructions left to execute, if bounded; running out traps with
-    /// [`TrapCode::OutOfFuel`].
+    /// Fuel left, if bounded (what each instruction costs: `fuel.rs`);
+    /// running out traps with [`TrapCode::OutOfFuel`].
     pub fuel: Option<u64>,
 }
 

@@ -172,7 +172,8 @@ pub(crate) fn translate_body(module: &Module, body: &FunctionBody<'_>) -> Result
         };
         instrs.push(instr);
     }
-    Ok(FuncBody { locals, instrs, br_tables })
+    let charges = super::fuel::charges(&instrs);
+    Ok(FuncBody { locals, instrs, br_tables, charges })
 }
 
 fn load(op: LoadOp, memarg: wasmparser::MemArg) -> Instr {
