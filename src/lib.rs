@@ -5,3 +5,4 @@ pub mod engine_backend;
 pub mod explain_cmd;
 pub mod out;
 pub mod run_cmd;
+pub mod run_limits;

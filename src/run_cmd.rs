@@ -1,14 +1,18 @@
-//! `plumb run [--dir HOST[::GUEST]] [--env K=V] FILE [--invoke NAME] [ARGS...]`:
+//! `plumb run [--dir HOST[::GUEST]] [--env K=V] [LIMITS] FILE [--invoke NAME] [ARGS...]`:
 //! compile a module with the JIT, instantiate it with WASI preview 1 and
 //! either run it as a WASI command (`_start`, ARGS are its argv, its exit
 //! code is ours) or call one export with ARGS as values and print its results.
+//! The limits (`--fuel`, `--timeout`, `--max-memory`, `--max-wasm-stack`)
+//! are in `run_limits.rs`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
-use plumb::{Engine, Linker, Module, Store, Trap, Val, ValType};
+use plumb::{Linker, Module, Store, Trap, Val, ValType};
 use plumb_wasi::WasiCtx;
+
+use crate::run_limits::{LimitArgs, Limiter};
 
 /// Arguments of `plumb run`.
 #[derive(clap::Args)]
@@ -26,6 +30,9 @@ pub struct RunArgs {
     /// An environment variable of the guest (repeatable).
     #[arg(long = "env", value_name = "K=V")]
     pub envs: Vec<String>,
+    /// Limits on the guest.
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// With `--invoke`, the function's arguments: integers (decimal or 0x
     /// hex) and floats (`1.5`, `inf`, `-nan`), one per parameter. Otherwise
     /// the command's arguments (after its name); put `--` before any that
@@ -102,12 +109,22 @@ fn wasi_ctx(args: &RunArgs) -> Result<WasiCtx> {
     Ok(builder.build())
 }
 
-/// How a trap ends the run: `proc_exit`'s code, or a message and 1.
-fn exit_on_trap(store: &Store<WasiCtx>, trap: &Trap) -> ExitCode {
-    match store.data().exit_code() {
+/// What the guest's store holds: its WASI context and its limiter.
+struct Host {
+    wasi: WasiCtx,
+    limiter: Limiter,
+}
+
+/// How a trap ends the run: `proc_exit`'s code, or a message (naming the
+/// limit that stopped the guest, if one did) and 1.
+fn exit_on_trap(store: &Store<Host>, trap: &Trap, limits: &LimitArgs) -> ExitCode {
+    match store.data().wasi.exit_code() {
         Some(code) if plumb_wasi::is_exit(trap) => ExitCode::from((code & 0xff) as u8),
         _ => {
-            eprintln!("error: {trap}");
+            match limits.explain(trap, &store.data().limiter) {
+                Some(limit) => eprintln!("error: {trap} ({limit})"),
+                None => eprintln!("error: {trap}"),
+            }
             ExitCode::FAILURE
         }
     }
@@ -117,18 +134,31 @@ fn exit_on_trap(store: &Store<WasiCtx>, trap: &Trap) -> ExitCode {
 /// prints its message and exits with 1.
 pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
-    let engine = Engine::default();
+    let limits = &args.limits;
+    let engine = limits.engine()?;
     let module =
         Module::new(&engine, &bytes).with_context(|| format!("cannot compile {}", args.file.display()))?;
-    let mut store = Store::new(&engine, wasi_ctx(args)?);
+    let mut store = Store::new(&engine, Host { wasi: wasi_ctx(args)?, limiter: limits.limiter() });
+    store.limiter(|host| &mut host.limiter);
+    if let Some(fuel) = limits.fuel {
+        store.set_fuel(fuel)?;
+    }
+    if limits.timeout.is_some() {
+        store.set_epoch_deadline(1);
+        limits.start_timer(&engine);
+    }
     let mut linker = Linker::new(&engine);
-    plumb_wasi::add_to_linker(&mut linker, |wasi: &mut WasiCtx| wasi)?;
+    plumb_wasi::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
     // The Sightglass benchmarks mark their measured region with these.
-    linker.func_wrap("bench", "start", |_: plumb::Caller<'_, WasiCtx>| {})?;
-    linker.func_wrap("bench", "end", |_: plumb::Caller<'_, WasiCtx>| {})?;
+    linker.func_wrap("bench", "start", |_: plumb::Caller<'_, Host>| {})?;
+    linker.func_wrap("bench", "end", |_: plumb::Caller<'_, Host>| {})?;
     let instance = match linker.instantiate(&mut store, &module) {
         Ok(instance) => instance,
-        Err(plumb::Error::Trap(trap)) => return Ok(exit_on_trap(&store, &trap)),
+        Err(plumb::Error::Trap(trap)) => return Ok(exit_on_trap(&store, &trap, limits)),
+        Err(e @ plumb::Error::Resource(_)) if limits.max_memory.is_some() => {
+            let limit = limits.max_memory.unwrap_or_default();
+            return Err(e).context(format!("cannot instantiate the module (--max-memory is {limit} bytes)"));
+        }
         Err(e) => return Err(e).context("cannot instantiate the module"),
     };
     let Some(name) = args.invoke.as_deref() else {
@@ -137,7 +167,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
             .ok_or_else(|| anyhow!("the module exports no `_start`: name a function with --invoke"))?;
         return match start.call(&mut store, &[], &mut []) {
             Ok(()) => Ok(ExitCode::SUCCESS),
-            Err(plumb::Error::Trap(trap)) => Ok(exit_on_trap(&store, &trap)),
+            Err(plumb::Error::Trap(trap)) => Ok(exit_on_trap(&store, &trap, limits)),
             Err(e) => Err(e.into()),
         };
     };
@@ -157,7 +187,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Err(plumb::Error::Trap(trap)) => Ok(exit_on_trap(&store, &trap)),
+        Err(plumb::Error::Trap(trap)) => Ok(exit_on_trap(&store, &trap, limits)),
         Err(e) => Err(e.into()),
     }
 }

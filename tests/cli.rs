@@ -1,18 +1,10 @@
 //! The `plumb` command line as a user runs it: outputs and exit codes.
 
-use std::process::{Command, Output};
+mod common;
 
-fn plumb(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plumb"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("runs")
-}
+use std::process::Command;
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use common::{plumb, stdout};
 
 #[test]
 fn run_prints_the_results_of_the_invoked_export() {

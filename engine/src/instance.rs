@@ -48,12 +48,7 @@ impl Instance {
     /// Instantiates `module` with `imports`, given in the module's import
     /// order. Runs the start function, if any.
     pub fn new(mut store: impl AsContextMut, module: &Module, imports: &[Extern]) -> Result<Instance> {
-        let store = store.as_context_mut().0;
-        let previous = store.inner.current;
-        store.inner.current = (store as *mut crate::Store<_>).cast();
-        let result = store.inner.instantiate(module, imports);
-        store.inner.current = previous;
-        result
+        store.as_context_mut().0.enter(|inner| inner.instantiate(module, imports))
     }
 
     /// The export `name`, if any.
@@ -133,7 +128,7 @@ pub struct Memory {
 impl Memory {
     /// A new memory with these limits, in 64 KiB pages.
     pub fn new(mut store: impl AsContextMut, limits: Limits) -> Result<Memory> {
-        store.as_context_mut().0.inner.add_memory(limits)
+        store.as_context_mut().0.enter(|inner| inner.add_memory(limits))
     }
 
     /// The memory's bytes.
@@ -190,13 +185,16 @@ impl Memory {
         self.data(&store).len() as u64 / crate::runtime::memory::PAGE_SIZE
     }
 
-    /// Grows by `delta` pages, returning the old size.
+    /// Grows by `delta` pages, returning the old size; fails past the
+    /// maximum or when the store's limiter denies it.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
-        let store = store.as_context_mut().0;
-        store.inner.check(self.store)?;
-        store.inner.memories[self.index as usize]
-            .grow(delta)
-            .ok_or_else(|| Error::Usage(format!("cannot grow memory by {delta} pages")))
+        store.as_context_mut().0.enter(|inner| {
+            inner.check(self.store)?;
+            let memory: *mut _ = &mut *inner.memories[self.index as usize];
+            inner
+                .grow_memory(memory, delta)?
+                .ok_or_else(|| Error::Usage(format!("cannot grow memory by {delta} pages")))
+        })
     }
 }
 
@@ -250,7 +248,7 @@ pub struct Table {
 impl Table {
     /// A new table of type `ty`, every element `init`.
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
-        store.as_context_mut().0.inner.add_table(ty, init)
+        store.as_context_mut().0.enter(|inner| inner.add_table(ty, init))
     }
 
     fn element<T>(&self, store: &crate::Store<T>) -> Result<ValType> {
@@ -287,9 +285,12 @@ impl Table {
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
         let store = store.as_context_mut().0;
         let ty = self.element(store)?;
-        let raw = store.inner.raw_from_val(init, ty)?;
-        store.inner.tables[self.index as usize]
-            .grow(delta, raw)
-            .ok_or_else(|| Error::Usage(format!("cannot grow table by {delta}")))
+        store.enter(|inner| {
+            let raw = inner.raw_from_val(init, ty)?;
+            let table: *mut _ = &mut *inner.tables[self.index as usize];
+            inner
+                .grow_table(table, delta, raw)?
+                .ok_or_else(|| Error::Usage(format!("cannot grow table by {delta}")))
+        })
     }
 }

@@ -9,6 +9,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::func::Func;
 use crate::instance::{Extern, Global, Instance, Memory, Table};
+use crate::limits::ResourceLimiter;
 use crate::module::Module;
 use crate::module_info::{ConstExpr, EntityIndex};
 use crate::runtime::code::CodeMemory;
@@ -16,7 +17,7 @@ use crate::runtime::instance::{
     FuncData, GlobalData, HostCall, HostFunc, InstanceData, TableData, empty_vmctx,
 };
 use crate::runtime::libcalls::{HOST_ERROR, table_init_impl};
-use crate::runtime::memory::LinearMemory;
+use crate::runtime::memory::{LinearMemory, PAGE_SIZE};
 use crate::runtime::stack::guest_stack_limit;
 use crate::runtime::traps::{catch_traps, stack_pointer};
 use crate::trap::{Trap, TrapCode};
@@ -51,12 +52,41 @@ pub(crate) struct StoreInner {
     pub limits: Box<VMLimits>,
     /// The `Store<T>` a call is running in (for host functions' `Caller`).
     pub current: *mut u8,
+    /// Finds the limiter of the `Store<T>` at `current`, if one is installed.
+    pub limiter: Option<LimiterHook>,
 }
+
+/// The type-erased way from a running `Store<T>` to its limiter.
+pub(crate) type LimiterHook = unsafe fn(*mut u8) -> Option<*mut (dyn ResourceLimiter + 'static)>;
+
+/// The limiter of the `Store<T>` at `store`.
+///
+/// # Safety
+/// `store` must point to a live `Store<T>` that is running a call or an
+/// instantiation (its `current`), whose data nothing else borrows.
+unsafe fn limiter_of<T>(store: *mut u8) -> Option<*mut (dyn ResourceLimiter + 'static)> {
+    let store = store.cast::<Store<T>>();
+    // SAFETY: per the contract; only the `limiter` and `data` fields are
+    // borrowed, not the objects the caller may be using.
+    let (limiter, data) = unsafe {
+        (&mut *std::ptr::addr_of_mut!((*store).limiter), &mut **std::ptr::addr_of_mut!((*store).data))
+    };
+    let found: *mut (dyn ResourceLimiter + '_) = limiter.as_mut()?(data);
+    // SAFETY: only the trait object's lifetime changes; `StoreInner::limiter`
+    // hands it out for no longer than its borrow of the store.
+    Some(unsafe {
+        std::mem::transmute::<*mut (dyn ResourceLimiter + '_), *mut (dyn ResourceLimiter + 'static)>(found)
+    })
+}
+
+/// The closure `Store::limiter` installs.
+type LimiterFn<T> = Box<dyn (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send>;
 
 /// A store of runtime objects plus the embedder's data `T`.
 pub struct Store<T> {
     pub(crate) inner: Box<StoreInner>,
     data: Box<T>,
+    limiter: Option<LimiterFn<T>>,
 }
 
 // SAFETY: a store's raw pointers point only into objects the store owns,
@@ -87,8 +117,10 @@ impl<T> Store<T> {
                     epoch: &engine.inner.epoch,
                 }),
                 current: std::ptr::null_mut(),
+                limiter: None,
             }),
             data: Box::new(data),
+            limiter: None,
         }
     }
 
@@ -105,6 +137,24 @@ impl<T> Store<T> {
     /// The store's engine.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// Installs a limiter: `limiter` finds it in the store's data, and it
+    /// is asked before every memory or table of the store is created or
+    /// grows (see [`ResourceLimiter`]).
+    pub fn limiter(&mut self, limiter: impl (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send + 'static) {
+        self.limiter = Some(Box::new(limiter));
+        self.inner.limiter = Some(limiter_of::<T>);
+    }
+
+    /// Runs `f` on the store's objects with this `Store<T>` recorded as the
+    /// one running, so that host functions and the limiter can reach it.
+    pub(crate) fn enter<R>(&mut self, f: impl FnOnce(&mut StoreInner) -> R) -> R {
+        let previous = self.inner.current;
+        self.inner.current = (self as *mut Store<T>).cast();
+        let result = f(&mut self.inner);
+        self.inner.current = previous;
+        result
     }
 
     /// Sets the fuel left to `fuel` (see [`Config::consume_fuel`] for what
@@ -151,15 +201,70 @@ impl<T> Store<T> {
     /// Calls function `func` with argument slots in `values` (results
     /// replace them), letting host functions reach this store.
     pub(crate) fn call_raw(&mut self, func: u32, values: &mut [u64]) -> Result<(), Trap> {
-        let previous = self.inner.current;
-        self.inner.current = (self as *mut Store<T>).cast();
-        let result = self.inner.call_raw(func, values);
-        self.inner.current = previous;
-        result
+        self.enter(|inner| inner.call_raw(func, values))
     }
 }
 
 impl StoreInner {
+    /// The installed limiter, while a call or instantiation runs.
+    fn limiter(&mut self) -> Option<&mut (dyn ResourceLimiter + 'static)> {
+        let hook = self.limiter?;
+        if self.current.is_null() {
+            return None;
+        }
+        // SAFETY: `current` is the running `Store<T>` the hook was made for.
+        unsafe { hook(self.current).map(|limiter| &mut *limiter) }
+    }
+
+    /// Grows `memory` (of this store) by `delta` pages if its maximum and
+    /// the limiter allow: the old size in pages, `Ok(None)` when denied,
+    /// or the limiter's error.
+    pub fn grow_memory(&mut self, memory: *mut LinearMemory, delta: u64) -> Result<Option<u64>> {
+        // SAFETY: memories live as long as their store.
+        let (current, pages, max) =
+            unsafe { ((*memory).data().len(), (*memory).pages(), (*memory).max_pages()) };
+        let Some(desired) = pages.checked_add(delta).filter(|&n| n <= max) else { return Ok(None) };
+        let bytes = |pages: u64| usize::try_from(pages * PAGE_SIZE).unwrap_or(usize::MAX);
+        let declared = unsafe { (*memory).declared_max() }.map(bytes);
+        if let Some(limiter) = self.limiter()
+            && !limiter.memory_growing(current, bytes(desired), declared)?
+        {
+            return Ok(None);
+        }
+        // SAFETY: as above.
+        Ok(unsafe { (*memory).grow(delta) })
+    }
+
+    /// Grows `table` (of this store) by `delta` elements set to `init`, as
+    /// [`StoreInner::grow_memory`] does for memories.
+    pub fn grow_table(&mut self, table: *mut TableData, delta: u64, init: u64) -> Result<Option<u64>> {
+        // SAFETY: tables live as long as their store.
+        let (current, max) = unsafe { ((*table).elems.len(), (*table).ty.limits.max) };
+        let desired = (current as u64).saturating_add(delta);
+        if let Some(limiter) = self.limiter()
+            && desired <= max.unwrap_or(u64::from(u32::MAX))
+            && !limiter.table_growing(
+                current,
+                usize::try_from(desired).unwrap_or(usize::MAX),
+                max.map(|m| m as usize),
+            )?
+        {
+            return Ok(None);
+        }
+        // SAFETY: as above.
+        Ok(unsafe { (*table).grow(delta, init) })
+    }
+
+    /// Fails when the store already holds `count` objects of a kind and the
+    /// limiter allows no more than `limit`.
+    fn check_count(count: usize, limit: usize, what: &str) -> Result<()> {
+        if count >= limit {
+            Err(Error::Resource(format!("the store's limit of {limit} {what} is reached")))
+        } else {
+            Ok(())
+        }
+    }
+
     /// Fails unless `id` is this store's.
     pub fn check(&self, id: u64) -> Result<()> {
         if id == self.id {
@@ -194,12 +299,34 @@ impl StoreInner {
         if ty.limits.min > crate::runtime::instance::MAX_TABLE_ELEMENTS {
             return Err(Error::Resource(format!("table of {} elements is too large", ty.limits.min)));
         }
+        let tables = self.tables.len();
+        if let Some(limiter) = self.limiter() {
+            Self::check_count(tables, limiter.tables(), "tables")?;
+            let (min, max) = (ty.limits.min as usize, ty.limits.max.map(|m| m as usize));
+            if !limiter.table_growing(0, min, max)? {
+                return Err(Error::Resource(format!(
+                    "a table of {min} elements is beyond the store's limit"
+                )));
+            }
+        }
         self.tables.push(Box::new(TableData::new(ty, init)));
         Ok(Table { store: self.id, index: self.tables.len() as u32 - 1 })
     }
 
     /// Adds a memory with these limits (pages).
     pub fn add_memory(&mut self, limits: Limits) -> Result<Memory> {
+        let memories = self.memories.len();
+        if let Some(limiter) = self.limiter() {
+            Self::check_count(memories, limiter.memories(), "memories")?;
+            let bytes = |pages: u64| usize::try_from(pages.saturating_mul(PAGE_SIZE)).unwrap_or(usize::MAX);
+            if !limiter.memory_growing(0, bytes(limits.min), limits.max.map(bytes))? {
+                return Err(Error::Resource(format!(
+                    "a memory of {} bytes ({} pages) is beyond the store's limit",
+                    bytes(limits.min),
+                    limits.min
+                )));
+            }
+        }
         let memory = LinearMemory::new(limits.min, limits.max).map_err(Error::Resource)?;
         self.memories.push(Box::new(memory));
         Ok(Memory { store: self.id, index: self.memories.len() as u32 - 1 })
@@ -369,9 +496,14 @@ impl StoreInner {
         for (import, provided) in info.imports.iter().zip(imports) {
             self.check_import(module, import.index, provided, &format!("{}.{}", import.module, import.name))?;
         }
+        let instances = self.instances.len();
+        if let Some(limiter) = self.limiter() {
+            Self::check_count(instances, limiter.instances(), "instances")?;
+        }
         self.modules.push(module.clone());
         let mut instance = Box::new(InstanceData {
             index: self.instances.len() as u32,
+            store: self,
             vmctx: empty_vmctx(),
             globals: Vec::new(),
             funcs: Vec::new(),

@@ -82,6 +82,8 @@ pub(crate) struct GlobalData {
 pub(crate) struct InstanceData {
     /// Its index in the store (for the `Caller` of host functions).
     pub index: u32,
+    /// Its store's objects (for libcalls that grow memories and tables).
+    pub store: *mut crate::store::StoreInner,
     pub vmctx: VMContext,
     pub globals: Vec<*mut u64>,
     pub funcs: Vec<*const VMFuncRef>,

@@ -34,19 +34,25 @@ fn range(start: u32, len: u32, size: usize, code: TrapCode) -> Result<std::ops::
     if out { Err(code) } else { Ok(start..end) }
 }
 
-/// `memory.grow`: the old size in pages, or -1.
+/// `memory.grow`: the old size in pages, or -1 past the maximum or when the
+/// store's limiter denies it; a limiter's error traps.
 pub(crate) extern "C" fn memory_grow(vmctx: *mut VMContext, delta: u32) -> u32 {
     // SAFETY: called by generated code with its own context.
     let instance = unsafe { instance(vmctx) };
-    match instance.memory() {
-        Ok(memory) => memory.grow(u64::from(delta)).map_or(u32::MAX, |old| {
+    let (Some(memory), store) = (instance.memory, instance.store) else { return u32::MAX };
+    // SAFETY: the instance's store outlives its code, and no other borrow of
+    // it is live while its code runs a libcall.
+    let grown = unsafe { (*store).grow_memory(memory, u64::from(delta)) };
+    match grown {
+        Ok(Some(old)) => {
             if mutant::active("memory-grow-returns-new-size") {
                 (old + u64::from(delta)) as u32
             } else {
                 old as u32
             }
-        }),
-        Err(_) => u32::MAX,
+        }
+        Ok(None) => u32::MAX,
+        Err(e) => raise_host_error(crate::Trap::host(e.to_string())),
     }
 }
 
@@ -144,7 +150,14 @@ pub(crate) extern "C" fn table_size(vmctx: *mut VMContext, table: u32) -> u32 {
 pub(crate) extern "C" fn table_grow(vmctx: *mut VMContext, table: u32, init: u64, delta: u32) -> u32 {
     // SAFETY: called by generated code with its own context.
     let instance = unsafe { instance(vmctx) };
-    check(instance.table(table).map(|t| t.grow(u64::from(delta), init).map_or(u32::MAX, |old| old as u32)))
+    let store = instance.store;
+    let table: *mut _ = check(instance.table(table).map(|t| t as *mut _));
+    // SAFETY: as for `memory_grow`.
+    match unsafe { (*store).grow_table(table, u64::from(delta), init) } {
+        Ok(Some(old)) => old as u32,
+        Ok(None) => u32::MAX,
+        Err(e) => raise_host_error(crate::Trap::host(e.to_string())),
+    }
 }
 
 /// `table.fill`.
@@ -245,7 +258,12 @@ pub(crate) extern "C" fn host_call(func: *mut HostFunc, caller: *mut VMContext, 
         }
     };
     if let Some(trap) = outcome {
-        HOST_ERROR.with(|e| *e.borrow_mut() = Some(trap));
-        raise(TrapCode::HostError);
+        raise_host_error(trap);
     }
+}
+
+/// Traps with `trap`, a host error the store hands back to the caller.
+fn raise_host_error(trap: crate::Trap) -> ! {
+    HOST_ERROR.with(|e| *e.borrow_mut() = Some(trap));
+    raise(TrapCode::HostError)
 }

@@ -81,6 +81,12 @@ impl LinearMemory {
         self.def.len / PAGE_SIZE
     }
 
+    /// The most pages it can grow to: its declared maximum, or the whole
+    /// 32-bit index space.
+    pub fn max_pages(&self) -> u64 {
+        self.max_pages
+    }
+
     /// The maximum in pages the memory was declared with, if any.
     pub fn declared_max(&self) -> Option<u64> {
         self.declared_max
