@@ -1,7 +1,7 @@
 //! Standard output of the commands. A reader that goes away (`plumb wast
 //! ... | head -1`) ends the command quietly: Rust ignores SIGPIPE, so a
 //! write to a closed pipe fails with `BrokenPipe`, and `println!` would
-//! panic on it. Every command prints through [`line`] instead.
+//! panic on it. Every command prints through [`line()`] instead.
 
 use std::io::Write;
 
@@ -17,7 +17,7 @@ pub fn line(text: impl std::fmt::Display) {
     }
 }
 
-/// Writes `text` as it is (no newline added), as [`line`] does.
+/// Writes `text` as it is (no newline added), as [`line()`] does.
 pub fn text(text: impl std::fmt::Display) {
     let mut out = std::io::stdout().lock();
     let result = write!(out, "{text}").and_then(|()| out.flush());

@@ -38,8 +38,8 @@
 //! # Ok::<(), plumb::Error>(())
 //! ```
 //!
-//! Modules: [`module_info`] decodes, [`translate`] builds the skeleton and
-//! pure terms, [`midend`] lowers terms by the rules, [`compile`] drives
+//! Modules: `module_info` decodes, `translate` builds the skeleton and
+//! pure terms, `midend` lowers terms by the rules, `compile` drives
 //! Cranelift, and `runtime` holds code memory, linear memories, traps and
 //! libcalls.
 
