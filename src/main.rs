@@ -5,6 +5,7 @@
 //! - `plumb run [--dir HOST[::GUEST]] [--env K=V] FILE [--invoke NAME] [ARGS...]` runs a WASI
 //!   command, or calls one export, with the JIT.
 //! - `plumb explain FILE [--func N]` shows the rules that fired and the CLIF produced.
+//! - `plumb compile FILE [-o OUT]` compiles a module ahead of time (`.cwasm`).
 
 mod verify_cmd;
 
@@ -41,6 +42,8 @@ enum Command {
     Run(plumb_cli::run_cmd::RunArgs),
     /// Show, per function, the pure operators, the rules that fired and the CLIF produced.
     Explain(plumb_cli::explain_cmd::ExplainArgs),
+    /// Compile a module ahead of time to a `.cwasm` file that `plumb run` loads without compiling.
+    Compile(plumb_cli::compile_cmd::CompileArgs),
 }
 
 /// An execution engine.
@@ -91,6 +94,13 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }),
+        Command::Compile(args) => match plumb_cli::compile_cmd::run(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Explain(args) => match plumb_cli::explain_cmd::run(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

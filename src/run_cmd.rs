@@ -136,8 +136,20 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
     let limits = &args.limits;
     let engine = limits.engine()?;
-    let module =
-        Module::new(&engine, &bytes).with_context(|| format!("cannot compile {}", args.file.display()))?;
+    let module = if crate::compile_cmd::is_precompiled(&bytes) {
+        // SAFETY: `plumb run` runs the files it is given; a precompiled one
+        // is checked for damage and for a matching Plumb, target and
+        // settings, and otherwise trusted as `plumb compile` wrote it.
+        unsafe { Module::deserialize(&engine, &bytes) }.with_context(|| {
+            format!(
+                "cannot load {} (compile it with `plumb compile`, adding --consume-fuel / --epoch-interruption \
+                 exactly when running with --fuel / --timeout)",
+                args.file.display()
+            )
+        })?
+    } else {
+        Module::new(&engine, &bytes).with_context(|| format!("cannot compile {}", args.file.display()))?
+    };
     let mut store = Store::new(&engine, Host { wasi: wasi_ctx(args)?, limiter: limits.limiter() });
     store.limiter(|host| &mut host.limiter);
     if let Some(fuel) = limits.fuel {

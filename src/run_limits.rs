@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use anyhow::{Result, anyhow, bail};
-use plumb::{Config, Engine, ResourceLimiter, StoreLimits, StoreLimitsBuilder, Trap, TrapCode};
+use plumb::{Engine, ResourceLimiter, StoreLimits, StoreLimitsBuilder, Trap, TrapCode};
 
 /// The limits given on the command line.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -67,9 +67,7 @@ pub fn parse_bytes(text: &str) -> Result<u64> {
 impl LimitArgs {
     /// An engine that enforces these limits.
     pub fn engine(&self) -> Result<Engine> {
-        let mut config = Config::new();
-        config.consume_fuel(self.fuel.is_some());
-        config.epoch_interruption(self.timeout.is_some());
+        let mut config = crate::compile_cmd::config(self.fuel.is_some(), self.timeout.is_some());
         if let Some(bytes) = self.max_wasm_stack {
             config.max_wasm_stack(
                 usize::try_from(bytes).map_err(|_| anyhow!("--max-wasm-stack is too large"))?,

@@ -103,3 +103,22 @@ fn every_command_ends_quietly_on_a_closed_pipe() {
         assert!(stderr.is_empty(), "plumb {args:?} wrote to stderr: {stderr}");
     }
 }
+
+#[test]
+fn a_module_compiled_ahead_of_time_runs_from_its_cwasm_file() {
+    let out_file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fib.cwasm");
+    let out_path = out_file.to_str().expect("utf-8");
+    let out = plumb(&["compile", "examples/fib.wat", "-o", out_path]);
+    assert!(out.status.success(), "{out:?}");
+    let out = plumb(&["run", out_path, "--invoke", "fib", "50"]);
+    assert_eq!(stdout(&out), "12586269025\n", "{out:?}");
+    // Run with fuel, it needs fuel checks compiled in, and says so.
+    let out = plumb(&["run", "--fuel", "1000", out_path, "--invoke", "fib", "50"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--consume-fuel") && err.contains("fuel off"), "{err}");
+    let out = plumb(&["compile", "--consume-fuel", "examples/fib.wat", "-o", out_path]);
+    assert!(out.status.success(), "{out:?}");
+    let out = plumb(&["run", "--fuel", "100", out_path, "--invoke", "fib", "50"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("all fuel consumed"), "{out:?}");
+}

@@ -35,6 +35,25 @@ fn compile(c: &mut Criterion) {
     group.finish();
 }
 
+/// Loading a precompiled module (`Module::deserialize`) against compiling
+/// it, on the same program in the same run.
+fn load_precompiled(c: &mut Criterion) {
+    let engine = Engine::default();
+    let Some(bytes) = sightglass("bz2/benchmark.wasm") else {
+        eprintln!("skipping the precompiled load: bz2 not found beside the checkout");
+        return;
+    };
+    let precompiled = Module::from_binary(&engine, &bytes).and_then(|m| m.serialize()).expect("serializes");
+    let mut group = c.benchmark_group("load bz2 (196 KB)");
+    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    group.bench_function("compile", |b| b.iter(|| Module::from_binary(&engine, black_box(&bytes))));
+    group.bench_function("deserialize", |b| {
+        // SAFETY: the bytes were written by `Module::serialize` just above.
+        b.iter(|| unsafe { Module::deserialize(&engine, black_box(&precompiled)) })
+    });
+    group.finish();
+}
+
 const CALLS: &str = r#"(module
   (memory 1)
   (data (i32.const 0) "0123456789abcdef")
@@ -69,5 +88,5 @@ fn calls(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, compile, instantiate, calls);
+criterion_group!(benches, compile, load_precompiled, instantiate, calls);
 criterion_main!(benches);

@@ -92,6 +92,10 @@ impl Config {
         self
     }
 
+    pub(crate) fn cranelift_opt_enabled(&self) -> bool {
+        self.cranelift_opt
+    }
+
     pub(crate) fn max_wasm_stack_bytes(&self) -> usize {
         self.max_wasm_stack
     }

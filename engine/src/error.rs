@@ -41,6 +41,10 @@ pub enum Error {
     /// A resource could not be obtained (memory, code space).
     #[error("resource: {0}")]
     Resource(String),
+    /// A precompiled module (`Module::deserialize`) is damaged, truncated,
+    /// or was made by another Plumb, target or `Config`.
+    #[error("precompiled module: {0}")]
+    Precompiled(String),
     /// The embedder used the API wrongly (wrong types, foreign store, ...).
     #[error("{0}")]
     Usage(String),

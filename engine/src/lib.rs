@@ -58,6 +58,7 @@ mod module;
 mod module_info;
 mod pure;
 mod runtime;
+mod serialize;
 mod store;
 mod translate;
 mod trap;
@@ -76,6 +77,7 @@ pub use limits::{DEFAULT_COUNT_LIMIT, ResourceLimiter, StoreLimits, StoreLimitsB
 pub use linker::Linker;
 pub use midend::{TermLowering, clif_function};
 pub use module::{ExternKind, Module};
+pub use serialize::MAGIC as PRECOMPILED_MAGIC;
 pub use store::Store;
 pub use trap::{Trap, TrapCode};
 pub use types::{FuncType, GlobalType, Limits, TableType, ValType};

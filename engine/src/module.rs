@@ -20,6 +20,8 @@ pub(crate) struct ModuleInner {
     pub code: CompiledCode,
     /// Engine-wide ids of the module's types, by type index.
     pub type_ids: Vec<u64>,
+    /// The module's binary form (kept for `Module::serialize`).
+    pub wasm: Vec<u8>,
 }
 
 /// A validated, compiled module, ready to instantiate in any store of its
@@ -74,7 +76,12 @@ impl Module {
             engine.inner.config.instrumentation,
         )?;
         let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
-        Ok(Module { inner: Arc::new(ModuleInner { engine: engine.clone(), info, code, type_ids }) })
+        let wasm = bytes.to_vec();
+        Ok(Module::from_inner(ModuleInner { engine: engine.clone(), info, code, type_ids, wasm }))
+    }
+
+    pub(crate) fn from_inner(inner: ModuleInner) -> Module {
+        Module { inner: Arc::new(inner) }
     }
 
     /// Checks that `bytes` (binary or text) is a valid module Plumb can run,

@@ -16,7 +16,7 @@ use crate::runtime::code::CodeMemory;
 use crate::runtime::instance::{
     FuncData, GlobalData, HostCall, HostFunc, InstanceData, TableData, empty_vmctx,
 };
-use crate::runtime::libcalls::{HOST_ERROR, table_init_impl};
+use crate::runtime::libcalls::{HOST_ERROR, libcall_table, table_init_impl};
 use crate::runtime::memory::{LinearMemory, PAGE_SIZE};
 use crate::runtime::stack::guest_stack_limit;
 use crate::runtime::traps::{catch_traps, stack_pointer};
@@ -115,6 +115,7 @@ impl<T> Store<T> {
                     fuel: 0,
                     epoch_deadline: 0,
                     epoch: &engine.inner.epoch,
+                    libcalls: libcall_table(),
                 }),
                 current: std::ptr::null_mut(),
                 limiter: None,

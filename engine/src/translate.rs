@@ -26,7 +26,7 @@ use crate::engine::Instrumentation;
 use crate::midend::{Lowering, LoweringLog};
 use crate::module_info::ModuleInfo;
 use crate::pure::{MAX_TERM_NODES, PureExpr, pure_operator};
-use crate::runtime::libcalls;
+use crate::runtime::libcalls::Libcall;
 use crate::trap;
 use crate::types::{FuncType, ValType};
 use crate::vm;
@@ -434,7 +434,7 @@ impl<'a> FuncTranslator<'a> {
     /// Calls a runtime function: `vmctx` first, then `args`.
     fn libcall(
         &mut self,
-        address: usize,
+        libcall: Libcall,
         args: &[Value],
         params: &[types::Type],
         ret: Option<types::Type>,
@@ -444,7 +444,13 @@ impl<'a> FuncTranslator<'a> {
         sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
         sig.returns.extend(ret.map(AbiParam::new));
         let sig = self.builder.import_signature(sig);
-        let callee = self.builder.ins().iconst(types::I64, address as i64);
+        // Its address comes from the store's table, not from the code: code
+        // holds no absolute address, so it can be saved and loaded again
+        // (`Module::serialize`) in a process where the libcalls moved.
+        let limits = self.vmctx_load(vm::vmctx::LIMITS);
+        let offset = vm::limits::LIBCALLS + 8 * libcall as i32;
+        let callee =
+            self.builder.ins().load(types::I64, MemFlagsData::trusted().with_readonly(), limits, offset);
         let mut call_args = vec![self.vmctx];
         call_args.extend_from_slice(args);
         let call = self.builder.ins().call_indirect(sig, callee, &call_args);
@@ -697,103 +703,74 @@ impl<'a> FuncTranslator<'a> {
             }
             Operator::MemoryGrow { .. } => {
                 let delta = self.pop_value()?;
-                let old = self.libcall(
-                    libcalls::memory_grow as *const () as usize,
-                    &[delta],
-                    &[types::I32],
-                    Some(types::I32),
-                );
+                let old = self.libcall(Libcall::MemoryGrow, &[delta], &[types::I32], Some(types::I32));
                 self.push(old.ok_or("memory.grow returned nothing")?);
             }
             Operator::MemoryFill { .. } => {
                 let args = self.pop_values(3)?;
-                self.libcall(libcalls::memory_fill as *const () as usize, &args, &[types::I32; 3], None);
+                self.libcall(Libcall::MemoryFill, &args, &[types::I32; 3], None);
             }
             Operator::MemoryCopy { .. } => {
                 let args = self.pop_values(3)?;
-                self.libcall(libcalls::memory_copy as *const () as usize, &args, &[types::I32; 3], None);
+                self.libcall(Libcall::MemoryCopy, &args, &[types::I32; 3], None);
             }
             Operator::MemoryInit { data_index, .. } => {
                 let mut args = vec![self.builder.ins().iconst(types::I32, i64::from(data_index))];
                 args.extend(self.pop_values(3)?);
-                self.libcall(libcalls::memory_init as *const () as usize, &args, &[types::I32; 4], None);
+                self.libcall(Libcall::MemoryInit, &args, &[types::I32; 4], None);
             }
             Operator::DataDrop { data_index } => {
                 let index = self.builder.ins().iconst(types::I32, i64::from(data_index));
-                self.libcall(libcalls::data_drop as *const () as usize, &[index], &[types::I32], None);
+                self.libcall(Libcall::DataDrop, &[index], &[types::I32], None);
             }
             Operator::TableGet { table } => {
                 let index = self.pop_value()?;
                 let t = self.builder.ins().iconst(types::I32, i64::from(table));
-                let value = self.libcall(
-                    libcalls::table_get as *const () as usize,
-                    &[t, index],
-                    &[types::I32; 2],
-                    Some(types::I64),
-                );
+                let value = self.libcall(Libcall::TableGet, &[t, index], &[types::I32; 2], Some(types::I64));
                 self.push(value.ok_or("table.get returned nothing")?);
             }
             Operator::TableSet { table } => {
                 let values = self.pop_values(2)?;
                 let t = self.builder.ins().iconst(types::I32, i64::from(table));
                 let params = [types::I32, types::I32, types::I64];
-                self.libcall(
-                    libcalls::table_set as *const () as usize,
-                    &[t, values[0], values[1]],
-                    &params,
-                    None,
-                );
+                self.libcall(Libcall::TableSet, &[t, values[0], values[1]], &params, None);
             }
             Operator::TableSize { table } => {
                 let t = self.builder.ins().iconst(types::I32, i64::from(table));
-                let size = self.libcall(
-                    libcalls::table_size as *const () as usize,
-                    &[t],
-                    &[types::I32],
-                    Some(types::I32),
-                );
+                let size = self.libcall(Libcall::TableSize, &[t], &[types::I32], Some(types::I32));
                 self.push(size.ok_or("table.size returned nothing")?);
             }
             Operator::TableGrow { table } => {
                 let values = self.pop_values(2)?;
                 let t = self.builder.ins().iconst(types::I32, i64::from(table));
                 let params = [types::I32, types::I64, types::I32];
-                let old = self.libcall(
-                    libcalls::table_grow as *const () as usize,
-                    &[t, values[0], values[1]],
-                    &params,
-                    Some(types::I32),
-                );
+                let old =
+                    self.libcall(Libcall::TableGrow, &[t, values[0], values[1]], &params, Some(types::I32));
                 self.push(old.ok_or("table.grow returned nothing")?);
             }
             Operator::TableFill { table } => {
                 let values = self.pop_values(3)?;
                 let t = self.builder.ins().iconst(types::I32, i64::from(table));
                 let params = [types::I32, types::I32, types::I64, types::I32];
-                self.libcall(
-                    libcalls::table_fill as *const () as usize,
-                    &[t, values[0], values[1], values[2]],
-                    &params,
-                    None,
-                );
+                self.libcall(Libcall::TableFill, &[t, values[0], values[1], values[2]], &params, None);
             }
             Operator::TableCopy { dst_table, src_table } => {
                 let values = self.pop_values(3)?;
                 let d = self.builder.ins().iconst(types::I32, i64::from(dst_table));
                 let s = self.builder.ins().iconst(types::I32, i64::from(src_table));
                 let args = [d, s, values[0], values[1], values[2]];
-                self.libcall(libcalls::table_copy as *const () as usize, &args, &[types::I32; 5], None);
+                self.libcall(Libcall::TableCopy, &args, &[types::I32; 5], None);
             }
             Operator::TableInit { elem_index, table } => {
                 let values = self.pop_values(3)?;
                 let t = self.builder.ins().iconst(types::I32, i64::from(table));
                 let e = self.builder.ins().iconst(types::I32, i64::from(elem_index));
                 let args = [t, e, values[0], values[1], values[2]];
-                self.libcall(libcalls::table_init as *const () as usize, &args, &[types::I32; 5], None);
+                self.libcall(Libcall::TableInit, &args, &[types::I32; 5], None);
             }
             Operator::ElemDrop { elem_index } => {
                 let index = self.builder.ins().iconst(types::I32, i64::from(elem_index));
-                self.libcall(libcalls::elem_drop as *const () as usize, &[index], &[types::I32], None);
+                self.libcall(Libcall::ElemDrop, &[index], &[types::I32], None);
             }
             Operator::I32Const { value } => self.push_pure(PureExpr::Const(types::I32, value as u32 as u64)),
             Operator::I64Const { value } => self.push_pure(PureExpr::Const(types::I64, value as u64)),

@@ -64,6 +64,8 @@ pub struct VMLimits {
     pub epoch_deadline: u64,
     /// The engine's current epoch.
     pub epoch: *const std::sync::atomic::AtomicU64,
+    /// The address of every libcall, by `Libcall` index.
+    pub libcalls: [usize; crate::runtime::libcalls::LIBCALL_COUNT],
 }
 
 /// Offsets of [`VMLimits`] fields.
@@ -77,6 +79,8 @@ pub mod limits {
     pub const EPOCH_DEADLINE: i32 = 16;
     /// `epoch`.
     pub const EPOCH: i32 = 24;
+    /// `libcalls`.
+    pub const LIBCALLS: i32 = 32;
 }
 
 /// The context an instance's code runs with.
@@ -150,5 +154,6 @@ mod tests {
         assert_eq!(offset_of!(VMLimits, fuel), limits::FUEL as usize);
         assert_eq!(offset_of!(VMLimits, epoch_deadline), limits::EPOCH_DEADLINE as usize);
         assert_eq!(offset_of!(VMLimits, epoch), limits::EPOCH as usize);
+        assert_eq!(offset_of!(VMLimits, libcalls), limits::LIBCALLS as usize);
     }
 }

@@ -11,7 +11,11 @@ use super::traps::{TrapTable, register_code, unregister_code};
 #[derive(Debug)]
 pub struct CodeMemory {
     ptr: *mut u8,
+    /// Length of the mapping.
     len: usize,
+    /// Length of the code in it.
+    code_len: usize,
+    traps: Arc<TrapTable>,
 }
 
 // SAFETY: the mapping is immutable once published.
@@ -47,8 +51,21 @@ impl CodeMemory {
                 return Err("cannot make code executable".to_string());
             }
         }
-        register_code(ptr as usize, code.len(), Arc::new(traps));
-        Ok(CodeMemory { ptr, len })
+        let traps = Arc::new(traps);
+        register_code(ptr as usize, code.len(), Arc::clone(&traps));
+        Ok(CodeMemory { ptr, len, code_len: code.len(), traps })
+    }
+
+    /// The code, as it was given to [`CodeMemory::new`].
+    pub fn code(&self) -> &[u8] {
+        // SAFETY: the mapping is readable, holds `code_len` bytes of code and
+        // is never written again.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.code_len) }
+    }
+
+    /// The trap sites of the code.
+    pub fn traps(&self) -> &TrapTable {
+        &self.traps
     }
 
     /// The address of the byte at `offset`.

@@ -11,6 +11,47 @@ use crate::trap::TrapCode;
 use crate::vm::VMContext;
 use plumb_rules::mutant;
 
+/// The libcalls generated code calls, by their index in
+/// `VMLimits::libcalls` (generated code loads their addresses from there).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Libcall {
+    MemoryGrow,
+    MemoryFill,
+    MemoryCopy,
+    MemoryInit,
+    DataDrop,
+    TableGet,
+    TableSet,
+    TableSize,
+    TableGrow,
+    TableFill,
+    TableCopy,
+    TableInit,
+    ElemDrop,
+}
+
+/// How many [`Libcall`]s there are.
+pub(crate) const LIBCALL_COUNT: usize = 13;
+
+/// The address of every [`Libcall`], in their order.
+pub(crate) fn libcall_table() -> [usize; LIBCALL_COUNT] {
+    [
+        memory_grow as *const () as usize,
+        memory_fill as *const () as usize,
+        memory_copy as *const () as usize,
+        memory_init as *const () as usize,
+        data_drop as *const () as usize,
+        table_get as *const () as usize,
+        table_set as *const () as usize,
+        table_size as *const () as usize,
+        table_grow as *const () as usize,
+        table_fill as *const () as usize,
+        table_copy as *const () as usize,
+        table_init as *const () as usize,
+        elem_drop as *const () as usize,
+    ]
+}
+
 /// The instance behind a context.
 ///
 /// # Safety
