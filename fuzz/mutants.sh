@@ -33,6 +33,7 @@ code_mutants=(
   "memory-fill-wrong-trap-code differential"
   "data-segment-bounds-off-by-one differential"
   "rounding-keeps-signalling-nan op_specs differential"
+  "fuel-drop-costs-one differential"
   "const-fold-shift-unmasked rules differential"
 )
 

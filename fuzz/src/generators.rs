@@ -619,6 +619,33 @@ pub enum ApiOp {
         /// To which element.
         to: u16,
     },
+    /// Sets the store's fuel, then reads it back.
+    SetFuel {
+        /// How much.
+        fuel: u16,
+    },
+    /// Sets the store's epoch deadline this many epochs ahead.
+    SetEpochDeadline {
+        /// How far ahead.
+        delta: u8,
+    },
+    /// Advances the engine's epoch.
+    IncrementEpoch,
+    /// Replaces the store's resource limits.
+    SetLimits {
+        /// Largest memory, in 64 KiB pages.
+        memory_pages: u8,
+        /// Largest table.
+        table_elements: u8,
+        /// Most instances.
+        instances: u8,
+    },
+    /// Serializes one of the fixed modules, loads it back and instantiates
+    /// the loaded one.
+    Roundtrip {
+        /// Which module.
+        module: u8,
+    },
 }
 
 /// The bits of an argument `raw` as a value of `ty`.

@@ -33,6 +33,10 @@ pub const MUTANTS: &[(&str, &str)] = &[
          which the engine's constant folding inherits",
     ),
     (
+        "fuel-drop-costs-one",
+        "engine: `drop` costs 1 fuel instead of 0, so compiled code runs out earlier than the cost table says",
+    ),
+    (
         "const-fold-shift-unmasked",
         "constant folding: a shift left by at least the width folds to 0 instead of shifting by the count \
          modulo the width",

@@ -14,6 +14,9 @@ use crate::vm;
 /// What an operator costs in fuel (the table `Config::consume_fuel`
 /// documents): structural operators are free, every other costs 1.
 pub(super) fn fuel_cost(op: &Operator<'_>) -> u64 {
+    if matches!(op, Operator::Drop) && plumb_rules::mutant::active("fuel-drop-costs-one") {
+        return 1;
+    }
     match op {
         Operator::Nop
         | Operator::Drop

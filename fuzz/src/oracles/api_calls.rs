@@ -1,14 +1,20 @@
-//! A session of embedding-API calls: instantiate fixed modules, call their
-//! exports, grow, read and write memories, set globals, move table
-//! elements, drop whole stores while keeping their handles. Nothing may
-//! crash; handles of a dropped store must fail cleanly; and what the host
-//! writes it reads back.
+//! A session of embedding-API calls: instantiate fixed modules (also
+//! through `serialize`/`deserialize`), call their exports, grow, read and
+//! write memories, set globals, move table elements, set fuel, epoch
+//! deadlines and resource limits, drop whole stores while keeping their
+//! handles. A host function reads its caller's memory through `Caller`.
+//! Nothing may crash; handles of a dropped store must fail cleanly; what
+//! the host writes it reads back; fuel only goes down while guests run;
+//! and no memory or table outgrows the limits set.
 
 use std::sync::OnceLock;
 
-use plumb::{Error, Func, Global, Instance, Limits, Linker, Memory, Module, Store, Table, Val};
+use plumb::{
+    Error, Extern, Func, Global, Instance, Limits, Linker, Memory, Module, Store, StoreLimits,
+    StoreLimitsBuilder, Table, Val,
+};
 
-use super::{engine, from_engine, oracle_type, to_engine};
+use super::{controlled_engine as engine, from_engine, oracle_type, to_engine};
 use crate::generators::{ApiOp, value_from_bits};
 
 /// The modules a session instantiates: memory, table and global exports,
@@ -16,6 +22,7 @@ use crate::generators::{ApiOp, value_from_bits};
 /// resolved through a [`Linker`].
 const MODULES: &[&str] = &[
     r#"(module
+        (import "env" "caller_byte" (func $caller_byte (param i32) (result i32)))
         (memory (export "mem") 1 4)
         (global (export "counter") (mut i64) (i64.const 7))
         (table (export "tab") 4 10 funcref)
@@ -33,6 +40,9 @@ const MODULES: &[&str] = &[
         (func (export "div") (param i32 i32) (result i32) local.get 0 local.get 1 i32.div_s)
         (func (export "trunc") (param f64) (result i32) local.get 0 i32.trunc_f64_s)
         (func (export "unreachable") unreachable)
+        (func (export "caller_byte") (param i32 i32) (result i32)
+          local.get 0 local.get 1 i32.store8
+          local.get 0 call $caller_byte)
         (func $down (export "down") (param i32) (result i32)
           local.get 0 i32.eqz
           if (result i32) i32.const 0
@@ -63,11 +73,24 @@ fn modules() -> &'static [Module] {
     })
 }
 
+/// What a session's store holds: a count of host calls and the limits.
+struct Host {
+    calls: u64,
+    limits: StoreLimits,
+    /// The memory limit in bytes, if one is set.
+    memory_limit: Option<usize>,
+    /// The table limit in elements, if one is set.
+    table_limit: Option<u64>,
+}
+
+/// Fuel and deadline a fresh store starts with: enough for any session.
+const START_FUEL: u64 = 1 << 40;
+
 /// A store with its linker; handles of earlier stores are kept in
 /// [`Session`] to be used stale.
 struct Session {
-    store: Store<u64>,
-    linker: Linker<u64>,
+    store: Store<Host>,
+    linker: Linker<Host>,
     instances: Vec<Instance>,
     memories: Vec<Memory>,
     globals: Vec<Global>,
@@ -75,15 +98,33 @@ struct Session {
     refs: Vec<Val>,
 }
 
-fn new_store() -> Result<(Store<u64>, Linker<u64>), Error> {
-    let mut store = Store::new(engine(), 0u64);
+fn new_store() -> Result<(Store<Host>, Linker<Host>), Error> {
+    let host = Host { calls: 0, limits: StoreLimits::default(), memory_limit: None, table_limit: None };
+    let mut store = Store::new(engine(), host);
+    store.limiter(|host| &mut host.limits);
+    store.set_fuel(START_FUEL)?;
+    store.set_epoch_deadline(u64::MAX / 2);
     let mut linker = Linker::new(engine());
-    linker.func_wrap("env", "log", |mut caller: plumb::Caller<'_, u64>, x: i64| -> i64 {
-        *caller.data_mut() += 1;
+    linker.func_wrap("env", "log", |mut caller: plumb::Caller<'_, Host>, x: i64| -> i64 {
+        caller.data_mut().calls += 1;
         x.wrapping_mul(3)
     })?;
-    linker.func_wrap("env", "fail", |_caller: plumb::Caller<'_, u64>| -> Result<(), plumb::Trap> {
+    linker.func_wrap("env", "fail", |_caller: plumb::Caller<'_, Host>| -> Result<(), plumb::Trap> {
         Err(plumb::Trap::host("the host refuses"))
+    })?;
+    // The byte at `addr` of the calling instance's `mem`, read through its
+    // `Caller`; -1 out of bounds. Only the first module imports it, and it
+    // exports `mem`.
+    linker.func_wrap("env", "caller_byte", |caller: plumb::Caller<'_, Host>, addr: i32| -> i32 {
+        let mut caller = caller;
+        let Some(Extern::Memory(memory)) = caller.get_export("mem") else {
+            panic!("the calling instance's `mem` export is not visible through its Caller")
+        };
+        let mut byte = [0u8];
+        match memory.read(&caller, addr as u32 as usize, &mut byte) {
+            Ok(()) => i32::from(byte[0]),
+            Err(_) => -1,
+        }
     })?;
     let memory = Memory::new(&mut store, Limits { min: 1, max: Some(2) })?;
     linker.define(&store, "env", "mem", plumb::Extern::Memory(memory))?;
@@ -111,16 +152,36 @@ pub fn check(ops: &[ApiOp]) {
     };
     for op in ops {
         step(&mut s, op);
+        check_limits(&s);
     }
 }
 
-/// Errors the API may return on any step: traps, and refusals of stale or
-/// mistyped handles. Anything else (or a panic) is a bug.
+/// Errors the API may return on any step: traps, refusals of stale or
+/// mistyped handles, and the limits set. Anything else (or a panic) is a bug.
 fn clean<T>(what: &str, result: Result<T, Error>) -> Option<T> {
     match result {
         Ok(v) => Some(v),
         Err(Error::Trap(_) | Error::Usage(_) | Error::Link(_)) => None,
+        Err(Error::Resource(m)) if m.contains("store's limit") => None,
         Err(e) => panic!("{what}: unexpected error {e}"),
+    }
+}
+
+/// Panics if a memory or table of the session outgrew the limits set.
+fn check_limits(s: &Session) {
+    let host = s.store.data();
+    if let Some(limit) = host.memory_limit {
+        for memory in &s.memories {
+            let len = memory.data(&s.store).len();
+            assert!(len <= limit.max(65536 * 4), "a memory of {len} bytes outgrew the limit of {limit}");
+        }
+    }
+    if let Some(limit) = host.table_limit {
+        for table in &s.tables {
+            if let Ok(size) = table.size(&s.store) {
+                assert!(size <= limit.max(10), "a table of {size} elements outgrew the limit of {limit}");
+            }
+        }
     }
 }
 
@@ -201,6 +262,45 @@ fn step(s: &mut Session, op: &ApiOp) {
                 assert_eq!(old, before, "table.grow returned {old}, the size was {before}");
             }
         }
+        ApiOp::SetFuel { fuel } => {
+            clean("set fuel", s.store.set_fuel(u64::from(*fuel)));
+            assert_eq!(
+                s.store.get_fuel().ok(),
+                Some(u64::from(*fuel)),
+                "fuel reads back another amount than set"
+            );
+        }
+        ApiOp::SetEpochDeadline { delta } => s.store.set_epoch_deadline(u64::from(*delta)),
+        ApiOp::IncrementEpoch => engine().increment_epoch(),
+        ApiOp::SetLimits { memory_pages, table_elements, instances } => {
+            let memory = usize::from(*memory_pages) * 65536;
+            let host = s.store.data_mut();
+            host.limits = StoreLimitsBuilder::new()
+                .memory_size(memory)
+                .table_elements(usize::from(*table_elements))
+                .instances(usize::from(*instances))
+                .build();
+            // Memories and tables made before stay as they are (at most 4
+            // pages and 10 elements in the fixed modules); only growth is
+            // limited from here on.
+            host.memory_limit = Some(memory);
+            host.table_limit = Some(u64::from(*table_elements));
+        }
+        ApiOp::Roundtrip { module } => {
+            let Some(module) = pick(&modules().iter().collect::<Vec<_>>(), *module) else { return };
+            let bytes = match module.serialize() {
+                Ok(b) => b,
+                Err(e) => panic!("a compiled module does not serialize: {e}"),
+            };
+            // SAFETY: the bytes were just written by `Module::serialize`.
+            let loaded = match unsafe { Module::deserialize(engine(), &bytes) } {
+                Ok(m) => m,
+                Err(e) => panic!("a serialized module does not load back: {e}"),
+            };
+            if let Some(instance) = clean("instantiate loaded", s.linker.instantiate(&mut s.store, &loaded)) {
+                s.instances.push(instance);
+            }
+        }
         ApiOp::TableCopyElement { table, from, to } => {
             let Some(table) = pick(&s.tables, *table) else { return };
             let value = match clean("table get", table.get(&s.store, u64::from(*from))) {
@@ -233,7 +333,11 @@ fn call(s: &mut Session, func: Func, raw: &[u64]) {
         })
         .collect();
     let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
-    if clean("call", func.call(&mut s.store, &params, &mut results)).is_some() {
+    let fuel = s.store.get_fuel().ok();
+    let outcome = clean("call", func.call(&mut s.store, &params, &mut results));
+    let left = s.store.get_fuel().ok();
+    assert!(left <= fuel, "a call added fuel: {fuel:?} before, {left:?} after");
+    if outcome.is_some() {
         for r in results {
             if matches!(r, Val::FuncRef(Some(_))) {
                 s.refs.push(r);

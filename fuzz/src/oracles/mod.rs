@@ -29,6 +29,20 @@ pub fn engine() -> &'static Engine {
     ENGINE.get_or_init(Engine::default)
 }
 
+/// An engine with every embedding control on (fuel and epoch checks),
+/// built once per process.
+pub fn controlled_engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let mut config = plumb::Config::new();
+        config.consume_fuel(true).epoch_interruption(true);
+        match Engine::new(&config) {
+            Ok(engine) => engine,
+            Err(e) => panic!("no engine with fuel and epochs: {e}"),
+        }
+    })
+}
+
 /// An engine that consumes fuel (`Config::consume_fuel`), built once per
 /// process.
 pub fn fuel_engine() -> &'static Engine {
