@@ -116,7 +116,7 @@ struct Host {
 }
 
 /// How a trap ends the run: `proc_exit`'s code, or a message (naming the
-/// limit that stopped the guest, if one did) and 1.
+/// limit that stopped the guest, if one did), the Wasm backtrace and 1.
 fn exit_on_trap(store: &Store<Host>, trap: &Trap, limits: &LimitArgs) -> ExitCode {
     match store.data().wasi.exit_code() {
         Some(code) if plumb_wasi::is_exit(trap) => ExitCode::from((code & 0xff) as u8),
@@ -124,6 +124,9 @@ fn exit_on_trap(store: &Store<Host>, trap: &Trap, limits: &LimitArgs) -> ExitCod
             match limits.explain(trap, &store.data().limiter) {
                 Some(limit) => eprintln!("error: {trap} ({limit})"),
                 None => eprintln!("error: {trap}"),
+            }
+            if !trap.trace().is_empty() {
+                eprint!("wasm backtrace:\n{}", trap.trace_text());
             }
             ExitCode::FAILURE
         }

@@ -19,7 +19,10 @@ fn run_prints_the_results_of_the_invoked_export() {
 fn run_exits_with_1_and_the_trap_message_on_a_trap() {
     let out = plumb(&["run", "examples/fib.wat", "--invoke", "div", "1", "0"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("integer divide by zero"), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("integer divide by zero"), "{out:?}");
+    // The backtrace: function 1, unnamed (fib.wat gives it no `$name`).
+    assert!(err.contains("wasm backtrace:\n  0: func 1 at 0x61\n"), "{err}");
 }
 
 #[test]

@@ -14,6 +14,7 @@ use crate::engine::Instrumentation;
 use crate::error::{Error, Result};
 use crate::midend::{Lowering, LoweringLog};
 use crate::module_info::ModuleInfo;
+use crate::runtime::backtrace::FuncSpan;
 use crate::runtime::code::CodeMemory;
 use crate::runtime::libcalls;
 use crate::runtime::traps::TrapTable;
@@ -24,6 +25,8 @@ use crate::types::FuncType;
 struct Compiled {
     code: Vec<u8>,
     traps: Vec<(u32, crate::trap::TrapCode)>,
+    /// (code offset, module byte offset) of each run of instructions.
+    srclocs: Vec<(u32, u32)>,
 }
 
 /// A module's code in executable memory.
@@ -54,7 +57,14 @@ fn compile_function(isa: &OwnedTargetIsa, func: ir::Function, what: u32) -> Resu
         })?;
         traps.push((trap.offset, code));
     }
-    Ok(Compiled { code: compiled.code_buffer().to_vec(), traps })
+    let srclocs = compiled
+        .buffer
+        .get_srclocs_sorted()
+        .iter()
+        .filter(|s| !s.loc.is_default())
+        .map(|s| (s.start, s.loc.bits()))
+        .collect();
+    Ok(Compiled { code: compiled.code_buffer().to_vec(), traps, srclocs })
 }
 
 /// Translates defined function `index` (in the function index space) into
@@ -212,16 +222,29 @@ fn unreachable_params() -> ! {
 }
 
 /// Places compiled pieces one after another (16-byte aligned) in
-/// executable memory; returns the memory and each piece's offset.
-fn place(pieces: &[Compiled]) -> Result<(CodeMemory, Vec<usize>)> {
+/// executable memory; returns the memory and each piece's offset. The
+/// first pieces are the defined functions of `info` (none for a host
+/// trampoline): their spans go in the trap table, for backtraces.
+fn place(pieces: &[Compiled], info: Option<&ModuleInfo>) -> Result<(CodeMemory, Vec<usize>)> {
     let mut code = Vec::new();
     let mut traps = TrapTable::default();
     let mut offsets = Vec::new();
-    for piece in pieces {
+    let defined = info.map_or(0, |i| i.funcs.len() - i.imported_funcs);
+    for (i, piece) in pieces.iter().enumerate() {
         code.resize(code.len().next_multiple_of(16), 0);
         offsets.push(code.len());
         for &(offset, trap) in &piece.traps {
             traps.sites.push((code.len() as u32 + offset, trap));
+        }
+        if let Some(info) = info.filter(|_| i < defined) {
+            let index = (info.imported_funcs + i) as u32;
+            traps.funcs.push(FuncSpan {
+                start: code.len() as u32,
+                end: (code.len() + piece.code.len()) as u32,
+                index,
+                name: info.func_names.get(&index).cloned(),
+                srclocs: piece.srclocs.clone(),
+            });
         }
         code.extend_from_slice(&piece.code);
     }
@@ -277,14 +300,14 @@ pub(crate) fn compile_module(
     for ty in &info.types {
         pieces.push(entry_trampoline(isas[0], ty)?);
     }
-    let (memory, offsets) = place(&pieces)?;
+    let (memory, offsets) = place(&pieces, Some(info))?;
     Ok(CompiledCode { memory, funcs: offsets[..n].to_vec(), entries: offsets[n..].to_vec() })
 }
 
 /// Compiles the trampoline for host functions of type `ty`, on its own.
 pub(crate) fn compile_host_trampoline(isa: &OwnedTargetIsa, ty: &FuncType) -> Result<Arc<CodeMemory>> {
     let piece = host_trampoline(isa, ty)?;
-    Ok(Arc::new(place(&[piece])?.0))
+    Ok(Arc::new(place(&[piece], None)?.0))
 }
 
 #[cfg(test)]

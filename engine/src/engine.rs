@@ -149,6 +149,8 @@ impl Engine {
         };
         set(&mut flags, "opt_level", if config.cranelift_opt { "speed" } else { "none" })?;
         set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
+        // Backtraces walk the frame-pointer chain (runtime/backtrace.rs).
+        set(&mut flags, "preserve_frame_pointers", "true")?;
         let target = |flags: settings::Builder| {
             cranelift_native::builder()
                 .map_err(|e| Error::Usage(format!("unsupported host: {e}")))?

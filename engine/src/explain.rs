@@ -55,7 +55,7 @@ pub fn explain(engine: &Engine, bytes: &[u8], only: Option<u32>) -> Result<Vec<F
         if only.is_some_and(|o| o != index) {
             continue;
         }
-        let (func, log) = translate_function(
+        let (mut func, log) = translate_function(
             &engine.inner.isa,
             &info,
             lowering,
@@ -75,6 +75,9 @@ pub fn explain(engine: &Engine, bytes: &[u8], only: Option<u32>) -> Result<Vec<F
                 FiredRule { name, file, operator, count }
             })
             .collect();
+        // The module offsets every instruction carries (for backtraces)
+        // would widen every line; the CLIF reads better without them.
+        func.srclocs.clear();
         out.push(FunctionExplanation {
             index,
             operators: log.operators,

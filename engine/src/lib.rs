@@ -79,6 +79,6 @@ pub use midend::{TermLowering, clif_function};
 pub use module::{ExternKind, Module};
 pub use serialize::MAGIC as PRECOMPILED_MAGIC;
 pub use store::Store;
-pub use trap::{Trap, TrapCode};
+pub use trap::{FrameInfo, Trap, TrapCode};
 pub use types::{FuncType, GlobalType, Limits, TableType, ValType};
 pub use values::Val;

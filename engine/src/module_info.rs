@@ -76,6 +76,8 @@ pub(crate) struct ModuleInfo {
     pub start: Option<u32>,
     pub elems: Vec<ElemSegment>,
     pub datas: Vec<DataSegment>,
+    /// Function names from the name section, by function index.
+    pub func_names: std::collections::HashMap<u32, String>,
 }
 
 impl ModuleInfo {
@@ -255,6 +257,19 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(ModuleInfo, Vec<FunctionBody<'_>>)
                 }
             }
             Payload::CodeSectionEntry(body) => bodies.push(body),
+            // Names are for backtraces only: a damaged name section is
+            // ignored (the spec makes custom sections optional to read).
+            Payload::CustomSection(section) => {
+                if let wasmparser::KnownCustom::Name(names) = section.as_known() {
+                    for name in names.into_iter().flatten() {
+                        if let wasmparser::Name::Function(map) = name {
+                            for naming in map.into_iter().flatten() {
+                                info.func_names.insert(naming.index, naming.name.to_string());
+                            }
+                        }
+                    }
+                }
+            }
             _ => {}
         }
     }

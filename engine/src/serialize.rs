@@ -18,6 +18,7 @@
 //! | traps | `u32` count, then per site `u32` code offset + `u8` trap code |
 //! | functions | `u32` count, then the `u64` code offset of each defined function |
 //! | entries | `u32` count, then the `u64` code offset of each type's entry trampoline |
+//! | spans | `u32` count, then per defined function `u32` start, end and index, and `u32` count + (`u32` code offset, `u32` module offset) source locations, for backtraces |
 //! | checksum | `u64` FNV-1a of every byte before it |
 //!
 //! A file of another Plumb version, target or setting, a truncated one and
@@ -29,6 +30,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::module::{Module, ModuleInner};
 use crate::module_info::decode;
+use crate::runtime::backtrace::FuncSpan;
 use crate::runtime::code::CodeMemory;
 use crate::runtime::traps::TrapTable;
 use crate::trap::TrapCode;
@@ -166,6 +168,18 @@ impl Module {
                 w.u64(offset as u64);
             }
         }
+        let spans = &inner.code.memory.traps().funcs;
+        w.u32(spans.len() as u32);
+        for span in spans {
+            w.u32(span.start);
+            w.u32(span.end);
+            w.u32(span.index);
+            w.u32(span.srclocs.len() as u32);
+            for &(code, module) in &span.srclocs {
+                w.u32(code);
+                w.u32(module);
+            }
+        }
         let sum = checksum(&w.0);
         w.u64(sum);
         Ok(w.0)
@@ -231,6 +245,17 @@ impl Module {
         }
         let funcs = r.offsets("function offsets", code.len())?;
         let entries = r.offsets("entry offsets", code.len())?;
+        let mut spans = Vec::new();
+        for _ in 0..r.u32("span count")? {
+            let (start, end, index) = (r.u32("span start")?, r.u32("span end")?, r.u32("span index")?);
+            if start > end || end as usize > code.len() {
+                return Err(Error::Precompiled(format!("function span {start}..{end} is outside the code")));
+            }
+            let srclocs = (0..r.u32("source location count")?)
+                .map(|_| Ok((r.u32("source location")?, r.u32("source location")?)))
+                .collect::<Result<Vec<_>>>()?;
+            spans.push((start, end, index, srclocs));
+        }
         if r.at != body.len() {
             return Err(Error::Precompiled(format!("{} bytes after the contents", body.len() - r.at)));
         }
@@ -241,6 +266,16 @@ impl Module {
             ));
         }
         traps.sites.sort_by_key(|&(o, _)| o);
+        traps.funcs = spans
+            .into_iter()
+            .map(|(start, end, index, srclocs)| FuncSpan {
+                start,
+                end,
+                index,
+                name: info.func_names.get(&index).cloned(),
+                srclocs,
+            })
+            .collect();
         let memory = CodeMemory::new(code, traps).map_err(Error::Resource)?;
         let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
         let code = CompiledCode { memory, funcs, entries };

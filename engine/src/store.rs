@@ -19,7 +19,7 @@ use crate::runtime::instance::{
 use crate::runtime::libcalls::{HOST_ERROR, libcall_table, table_init_impl};
 use crate::runtime::memory::{LinearMemory, PAGE_SIZE};
 use crate::runtime::stack::guest_stack_limit;
-use crate::runtime::traps::{catch_traps, stack_pointer};
+use crate::runtime::traps::{catch_traps, stack_pointer, take_backtrace};
 use crate::trap::{Trap, TrapCode};
 use crate::types::{FuncType, GlobalType, Limits, TableType, ValType};
 use crate::values::Val;
@@ -407,7 +407,7 @@ impl StoreInner {
             TrapCode::HostError => {
                 HOST_ERROR.with(|e| e.borrow_mut().take()).unwrap_or_else(|| Trap::host("host error"))
             }
-            code => Trap::new(code),
+            code => Trap::new(code).with_trace(take_backtrace()),
         })
     }
 

@@ -255,7 +255,9 @@ impl<'a> FuncTranslator<'a> {
         }
         let mut ops = body.get_operators_reader().map_err(|e| e.to_string())?;
         while !ops.eof() {
-            let op = ops.read().map_err(|e| e.to_string())?;
+            let (op, offset) = ops.read_with_offset().map_err(|e| e.to_string())?;
+            // The module offset of the operator, for backtraces.
+            this.builder.set_srcloc(ir::SourceLoc::new(u32::try_from(offset).unwrap_or(u32::MAX)));
             this.operator(&op)?;
         }
         // The final `end` switched to `exit` when it is reachable.

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+pub use crate::runtime::backtrace::FrameInfo;
+
 /// Why guest code trapped. The messages match the spec test suite's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TrapCode {
@@ -77,27 +79,56 @@ impl fmt::Display for TrapCode {
     }
 }
 
-/// A trap returned to the host: its code and, for host errors, the message.
+/// A trap returned to the host: its code, for host errors the message, and
+/// the Wasm call stack where it happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Trap {
     code: TrapCode,
     detail: Option<String>,
+    trace: Vec<FrameInfo>,
 }
 
 impl Trap {
     /// A trap with this code.
     pub fn new(code: TrapCode) -> Trap {
-        Trap { code, detail: None }
+        Trap { code, detail: None, trace: Vec::new() }
     }
 
     /// A host error with a message.
     pub fn host(message: impl Into<String>) -> Trap {
-        Trap { code: TrapCode::HostError, detail: Some(message.into()) }
+        Trap { code: TrapCode::HostError, detail: Some(message.into()), trace: Vec::new() }
     }
 
     /// Why execution trapped.
     pub fn code(&self) -> TrapCode {
         self.code
+    }
+
+    /// The Wasm frames on the stack when it trapped, innermost first:
+    /// function index, name (from the name section) and the module offset
+    /// of the instruction. Filled for traps of guest code itself (faults,
+    /// `unreachable`, division, conversions, stack overflow, fuel, epochs,
+    /// `call_indirect`); empty for those raised by libcalls (bulk memory and
+    /// table operations) and host functions.
+    pub fn trace(&self) -> &[FrameInfo] {
+        &self.trace
+    }
+
+    pub(crate) fn with_trace(mut self, trace: Vec<FrameInfo>) -> Trap {
+        self.trace = trace;
+        self
+    }
+
+    /// The trace as text, one frame per line, as `plumb run` prints it:
+    /// `  0: func 3 (name) at 0x1f`.
+    pub fn trace_text(&self) -> String {
+        let mut text = String::new();
+        for (i, frame) in self.trace.iter().enumerate() {
+            let name = frame.func_name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+            let at = frame.module_offset.map(|o| format!(" at {o:#x}")).unwrap_or_default();
+            text += &format!("  {i}: func {}{name}{at}\n", frame.func_index);
+        }
+        text
     }
 }
 

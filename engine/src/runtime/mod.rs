@@ -3,6 +3,7 @@
 //! handling, and the libcalls generated code makes. All of Plumb's `unsafe`
 //! lives here and in the API types that hand out raw pointers to it.
 
+pub(crate) mod backtrace;
 pub(crate) mod code;
 pub(crate) mod instance;
 pub(crate) mod libcalls;

@@ -18,6 +18,7 @@ use std::sync::atomic::Ordering::SeqCst;
 use std::sync::atomic::{AtomicPtr, AtomicUsize};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use super::backtrace::{self, FrameInfo, FuncSpan};
 use crate::trap::TrapCode;
 
 unsafe extern "C" {
@@ -38,16 +39,27 @@ thread_local! {
     static ALT_STACK: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Trap sites of one piece of compiled code: offsets from its start.
+/// Trap sites of one piece of compiled code, and its functions for
+/// backtraces: offsets from its start.
 #[derive(Debug, Default)]
 pub struct TrapTable {
     /// (code offset, trap code), sorted by offset.
     pub sites: Vec<(u32, TrapCode)>,
+    /// The defined functions, sorted by start (trampolines are not among
+    /// them).
+    pub funcs: Vec<FuncSpan>,
 }
 
 impl TrapTable {
     fn lookup(&self, offset: u32) -> Option<TrapCode> {
         self.sites.binary_search_by_key(&offset, |&(o, _)| o).ok().map(|i| self.sites[i].1)
+    }
+
+    /// The Wasm frame of the code at `offset`, if a function's.
+    fn frame(&self, offset: u32) -> Option<FrameInfo> {
+        let i = self.funcs.partition_point(|f| f.start <= offset).checked_sub(1)?;
+        let span = &self.funcs[i];
+        (offset < span.end).then(|| span.frame(offset))
     }
 }
 
@@ -115,9 +127,10 @@ impl Registry {
         }
     }
 
-    /// The trap at `pc`, from the current copy. Lock-free: it retries only
-    /// when a writer switched slots in between.
-    fn lookup(&self, pc: usize) -> Option<TrapCode> {
+    /// `found` of the registered range holding `pc` and of `pc`'s offset
+    /// in it, from the current copy. Lock-free: it retries only when a
+    /// writer switched slots in between.
+    fn with_range<R>(&self, pc: usize, found: impl Fn(&CodeRange, u32) -> Option<R>) -> Option<R> {
         loop {
             let slot = self.current.load(SeqCst);
             self.readers[slot].fetch_add(1, SeqCst);
@@ -131,7 +144,7 @@ impl Registry {
             let found = unsafe { copy.as_ref() }.and_then(|ranges| {
                 let i = ranges.partition_point(|r| r.start <= pc).checked_sub(1)?;
                 let range = &ranges[i];
-                if pc < range.end { range.traps.lookup((pc - range.start) as u32) } else { None }
+                if pc < range.end { found(range, (pc - range.start) as u32) } else { None }
             });
             self.readers[slot].fetch_sub(1, SeqCst);
             return found;
@@ -157,7 +170,18 @@ pub fn unregister_code(start: usize) {
 /// code. Called from the signal handler: it never blocks and never fails
 /// for want of a lock.
 fn trap_at(pc: usize) -> Option<TrapCode> {
-    REGISTRY.lookup(pc)
+    REGISTRY.with_range(pc, |range, offset| range.traps.lookup(offset))
+}
+
+/// Whether `pc` lies in registered generated code (signal-safe, as above).
+fn in_code(pc: usize) -> bool {
+    REGISTRY.with_range(pc, |_, _| Some(())).is_some()
+}
+
+/// The Wasm frames of the last trap on this thread (empty for traps raised
+/// by libcalls and host calls), innermost first.
+pub fn take_backtrace() -> Vec<FrameInfo> {
+    backtrace::take(|pc| REGISTRY.with_range(pc, |range, offset| range.traps.frame(offset)))
 }
 
 /// Runs `body` (which enters generated code) and returns the trap that
@@ -186,6 +210,7 @@ pub fn catch_traps<F: FnOnce()>(body: F) -> Result<(), TrapCode> {
 /// that needs dropping.
 pub fn raise(code: TrapCode) -> ! {
     PENDING.with(|p| p.set(Some(code)));
+    backtrace::clear();
     let buf = JUMP_BUFFER.with(Cell::get);
     if buf.is_null() {
         // Only reachable through a libcall invoked outside generated code,
@@ -331,6 +356,9 @@ extern "C" fn handle_signal(signal: c_int, info: *mut libc::siginfo_t, context: 
         let pc = unsafe { faulting_pc(context) };
         if let Some(code) = trap_at(pc) {
             PENDING.with(|p| p.set(Some(code)));
+            // SAFETY: the fault is in generated code, which keeps frame
+            // pointers; the walk stops at the first return address outside it.
+            unsafe { backtrace::record(pc, backtrace::frame_pointer(context), in_code) };
             // SAFETY: `buf` belongs to the `catch_traps` that entered the
             // generated code which faulted; the skipped frames are that code.
             unsafe { plumb_unwind(buf) }

@@ -1,0 +1,93 @@
+//! Backtraces: a trap of guest code carries its Wasm call stack, innermost
+//! first, with function indices, names from the name section and the
+//! module offsets of the trapping instruction and of each call.
+
+use plumb::{Engine, Linker, Module, Store, Trap};
+
+const NAMED: &str = r#"(module
+  (func $outer (export "run") (param i32) (result i32)
+    (call $middle (local.get 0)))
+  (func $middle (param i32) (result i32)
+    (i32.add (call $inner (local.get 0)) (i32.const 1)))
+  (func $inner (param i32) (result i32)
+    (i32.div_u (i32.const 100) (local.get 0))))"#;
+
+fn trap_of(module: &Module, engine: &Engine, arg: i32) -> Trap {
+    let mut store = Store::new(engine, ());
+    let instance = Linker::new(engine).instantiate(&mut store, module).expect("instantiates");
+    let run = instance.get_typed_func::<i32, i32>(&store, "run").expect("run");
+    match run.call(&mut store, arg) {
+        Err(plumb::Error::Trap(trap)) => trap,
+        other => panic!("expected a trap, got {other:?}"),
+    }
+}
+
+/// The module offset of the first occurrence of `opcode` in the code of
+/// function `func` (0-based among the defined ones).
+fn offset_of(bytes: &[u8], func: usize, opcode: u8) -> usize {
+    let mut bodies = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        if let Ok(wasmparser::Payload::CodeSectionEntry(body)) = payload {
+            bodies.push(body);
+        }
+    }
+    let mut ops = bodies[func].get_operators_reader().expect("body");
+    while !ops.eof() {
+        let offset = ops.original_position();
+        let op = ops.read().expect("operator");
+        let code = match op {
+            wasmparser::Operator::Call { .. } => 0x10,
+            wasmparser::Operator::I32DivU => 0x6e,
+            _ => 0,
+        };
+        if code == opcode {
+            return offset as usize;
+        }
+    }
+    panic!("no opcode {opcode:#x} in function {func}")
+}
+
+#[test]
+fn a_trap_carries_its_call_stack_with_names_and_offsets() {
+    let engine = Engine::default();
+    let bytes = wat::parse_str(NAMED).expect("valid text");
+    let module = Module::from_binary(&engine, &bytes).expect("compiles");
+    let trap = trap_of(&module, &engine, 0);
+    assert!(trap.to_string().contains("integer divide by zero"), "{trap}");
+    let frames: Vec<(u32, Option<&str>, Option<usize>)> =
+        trap.trace().iter().map(|f| (f.func_index, f.func_name.as_deref(), f.module_offset)).collect();
+    assert_eq!(
+        frames,
+        vec![
+            (2, Some("inner"), Some(offset_of(&bytes, 2, 0x6e))),
+            (1, Some("middle"), Some(offset_of(&bytes, 1, 0x10))),
+            (0, Some("outer"), Some(offset_of(&bytes, 0, 0x10))),
+        ],
+        "{}",
+        trap.trace_text()
+    );
+    assert!(trap.trace_text().starts_with("  0: func 2 (inner) at 0x"), "{}", trap.trace_text());
+    // A precompiled module keeps them.
+    // SAFETY: the bytes were just written by `Module::serialize`.
+    let loaded =
+        unsafe { Module::deserialize(&engine, module.serialize().expect("serializes")) }.expect("loads");
+    assert_eq!(trap_of(&loaded, &engine, 0).trace(), trap.trace());
+}
+
+#[test]
+fn without_a_name_section_frames_have_indices_and_offsets() {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module (func (export "run") (param i32) (result i32) (call 1 (local.get 0)))
+                   (func (param i32) (result i32) unreachable))"#,
+    )
+    .expect("compiles");
+    let trap = trap_of(&module, &engine, 0);
+    let frames: Vec<(u32, bool, bool)> = trap
+        .trace()
+        .iter()
+        .map(|f| (f.func_index, f.func_name.is_none(), f.module_offset.is_some()))
+        .collect();
+    assert_eq!(frames, vec![(1, true, true), (0, true, true)], "{}", trap.trace_text());
+}
