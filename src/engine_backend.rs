@@ -35,6 +35,12 @@ impl EngineBackend {
         EngineBackend { engine: engine.clone(), store: Store::new(engine, ()), registered: HashMap::new() }
     }
 
+    /// Gives the backend's store `fuel` (its engine must consume fuel), so
+    /// that a module that loops is stopped.
+    pub fn set_fuel(&mut self, fuel: u64) -> plumb::Result<()> {
+        self.store.set_fuel(fuel)
+    }
+
     fn export(&self, instance: &EngineInstance, name: &str) -> Option<Extern> {
         match instance {
             EngineInstance::Module(i) => i.get_export(&self.store, name),

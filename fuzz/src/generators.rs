@@ -19,8 +19,8 @@ pub const MAX_MEMORY_BYTES: u64 = 16 * 65536;
 pub const MAX_TABLE_ELEMENTS: u64 = 100;
 
 /// Loop iterations and calls a generated module may make in all, across
-/// every export called, before it traps with `unreachable`: the engine
-/// has no fuel of its own yet, so termination is built into the module.
+/// every export called, before it traps with `unreachable`: most runs have
+/// no fuel budget, so termination is built into the module.
 pub const MODULE_FUEL: u32 = 1_000;
 
 /// How rarely [`module`] gives a pathological shape rather than a
