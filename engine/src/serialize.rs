@@ -11,7 +11,7 @@
 //! | magic | `\x7fPLUMB-CWASM\n` (13 bytes) |
 //! | format | `u32`, [`FORMAT`] |
 //! | Plumb version | `u32` length + UTF-8 |
-//! | target | `u32` length + UTF-8: the triple and Cranelift's ISA flags (CPU features) |
+//! | target | `u32` length + UTF-8: the triple, Cranelift's ISA flags (CPU features) and its shared settings |
 //! | settings | `u32`: the `Config` bits that change code (Cranelift's optimiser, fuel, epochs) |
 //! | Wasm | `u64` length + the module's binary form (decoded again on load) |
 //! | code | `u64` length + the machine code |
@@ -44,11 +44,11 @@ pub const FORMAT: u32 = 1;
 /// What a precompiled module must match in the engine that loads it.
 fn fingerprint(engine: &Engine) -> (String, String, u32) {
     let isa = &engine.inner.isa;
-    let target = format!(
-        "{} {}",
-        isa.triple(),
-        isa.isa_flags().iter().map(|f| f.to_string()).collect::<Vec<_>>().join(",")
-    );
+    // The triple, the CPU features and Cranelift's shared settings (frame
+    // pointers, which backtraces walk, among them).
+    let isa_flags = isa.isa_flags().iter().map(|f| f.to_string()).collect::<Vec<_>>().join(",");
+    let shared = isa.flags().iter().map(|f| f.to_string()).collect::<Vec<_>>().join(",");
+    let target = format!("{} {isa_flags} {shared}", isa.triple());
     let config = &engine.inner.config;
     let settings = u32::from(config.cranelift_opt_enabled())
         | u32::from(config.instrumentation.fuel) << 1
@@ -214,17 +214,19 @@ impl Module {
             return Err(Error::Precompiled(format!("made by Plumb {file_version}, this is Plumb {version}")));
         }
         let file_target = r.str("target")?;
-        if file_target != target {
-            return Err(Error::Precompiled(format!(
-                "compiled for `{file_target}`, this engine targets `{target}`"
-            )));
-        }
         let file_settings = r.u32("settings")?;
+        // Settings first: a different optimiser level also changes the
+        // target's shared flags, and the settings say it in words.
         if file_settings != settings {
             return Err(Error::Precompiled(format!(
                 "compiled with {}, this engine has {}",
                 describe(file_settings),
                 describe(settings)
+            )));
+        }
+        if file_target != target {
+            return Err(Error::Precompiled(format!(
+                "compiled for `{file_target}`, this engine targets `{target}`"
             )));
         }
         if sum.len() != 8 || checksum(body).to_le_bytes() != sum {
