@@ -18,7 +18,7 @@ use crate::runtime::backtrace::FuncSpan;
 use crate::runtime::code::CodeMemory;
 use crate::runtime::libcalls;
 use crate::runtime::traps::TrapTable;
-use crate::translate::{FuncTranslator, trap_code, wasm_signature};
+use crate::translate::{FuncTranslator, trap_code, user_trap, wasm_signature};
 use crate::types::FuncType;
 
 /// Machine code of one function before placement, with its trap sites.
@@ -204,9 +204,14 @@ fn host_trampoline(isa: &OwnedTargetIsa, ty: &FuncType) -> Result<Compiled> {
     }
     let mut sig = Signature::new(call_conv);
     sig.params.extend([AbiParam::new(types::I64); 3]);
+    sig.returns.push(AbiParam::new(types::I32));
     let sig = b.import_signature(sig);
     let callee = b.ins().iconst(types::I64, libcalls::host_call as *const () as usize as i64);
-    b.ins().call_indirect(sig, callee, &[params[0], params[1], values]);
+    let call = b.ins().call_indirect(sig, callee, &[params[0], params[1], values]);
+    // A host error traps here, in generated code, so that the trap walks
+    // the Wasm frames that called the host function.
+    let failed = b.inst_results(call)[0];
+    b.ins().trapnz(failed, user_trap::code(user_trap::HOST_ERROR));
     let mut results = Vec::new();
     for (i, t) in ty.results().iter().enumerate() {
         results.push(b.ins().load(t.clif(), flags, values, (i * 8) as i32));

@@ -405,7 +405,13 @@ impl StoreInner {
         }
         result.map_err(|code| match code {
             TrapCode::HostError => {
-                HOST_ERROR.with(|e| e.borrow_mut().take()).unwrap_or_else(|| Trap::host("host error"))
+                let trap =
+                    HOST_ERROR.with(|e| e.borrow_mut().take()).unwrap_or_else(|| Trap::host("host error"));
+                // A trap of Wasm the host function called keeps its frames,
+                // then come those that called the host function.
+                let mut trace = trap.trace().to_vec();
+                trace.extend(take_backtrace());
+                trap.with_trace(trace)
             }
             code => Trap::new(code).with_trace(take_backtrace()),
         })

@@ -50,6 +50,8 @@ pub(crate) mod user_trap {
     pub const OUT_OF_FUEL: u8 = 5;
     /// The epoch deadline passed.
     pub const INTERRUPT: u8 = 6;
+    /// A host function failed (its trampoline traps with this).
+    pub const HOST_ERROR: u8 = 7;
 
     pub(crate) fn code(n: u8) -> TrapCode {
         TrapCode::user(n).unwrap_or(TrapCode::STACK_OVERFLOW)
@@ -71,6 +73,7 @@ pub(crate) fn trap_code(code: TrapCode) -> Option<trap::TrapCode> {
         c if c == user_trap::code(user_trap::BAD_SIGNATURE) => T::BadSignature,
         c if c == user_trap::code(user_trap::OUT_OF_FUEL) => T::OutOfFuel,
         c if c == user_trap::code(user_trap::INTERRUPT) => T::Interrupt,
+        c if c == user_trap::code(user_trap::HOST_ERROR) => T::HostError,
         _ => return None,
     })
 }

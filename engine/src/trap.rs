@@ -108,8 +108,9 @@ impl Trap {
     /// function index, name (from the name section) and the module offset
     /// of the instruction. Filled for traps of guest code itself (faults,
     /// `unreachable`, division, conversions, stack overflow, fuel, epochs,
-    /// `call_indirect`); empty for those raised by libcalls (bulk memory and
-    /// table operations) and host functions.
+    /// `call_indirect`) and for host function errors (the frames that called
+    /// the host function, after any of Wasm it called back into); empty for
+    /// traps raised by libcalls (bulk memory and table operations).
     pub fn trace(&self) -> &[FrameInfo] {
         &self.trace
     }

@@ -91,3 +91,39 @@ fn without_a_name_section_frames_have_indices_and_offsets() {
         .collect();
     assert_eq!(frames, vec![(1, true, true), (0, true, true)], "{}", trap.trace_text());
 }
+
+#[test]
+fn a_host_function_s_error_carries_the_wasm_frames_that_called_it() {
+    let engine = Engine::default();
+    let bytes = wat::parse_str(
+        r#"(module
+             (import "host" "fail" (func $fail))
+             (func $outer (export "run") (param i32) (result i32) (call $inner) (local.get 0))
+             (func $inner (call $fail)))"#,
+    )
+    .expect("valid text");
+    let module = Module::from_binary(&engine, &bytes).expect("compiles");
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    linker
+        .func_wrap("host", "fail", |_: plumb::Caller<'_, ()>| -> Result<(), Trap> {
+            Err(Trap::host("refused"))
+        })
+        .expect("fail");
+    let instance = linker.instantiate(&mut store, &module).expect("instantiates");
+    let run = instance.get_typed_func::<i32, i32>(&store, "run").expect("run");
+    let Err(plumb::Error::Trap(trap)) = run.call(&mut store, 0) else { panic!("expected a trap") };
+    assert!(trap.to_string().contains("refused"), "{trap}");
+    let frames: Vec<(u32, Option<&str>, Option<usize>)> =
+        trap.trace().iter().map(|f| (f.func_index, f.func_name.as_deref(), f.module_offset)).collect();
+    // Function indices count the import: $outer is 1, $inner 2.
+    assert_eq!(
+        frames,
+        vec![
+            (2, Some("inner"), Some(offset_of(&bytes, 1, 0x10))),
+            (1, Some("outer"), Some(offset_of(&bytes, 0, 0x10)))
+        ],
+        "{}",
+        trap.trace_text()
+    );
+}

@@ -10,9 +10,10 @@
 //! code registry: the function whose span holds each pc, its name from the
 //! name section, and the byte offset of the Wasm instruction.
 //!
-//! Traps raised by libcalls and host functions (bulk memory and table
-//! bounds, host errors) carry no backtrace yet: Rust frames need not keep a
-//! frame pointer, so there is no chain to walk from them.
+//! A host function's error traps in its trampoline (generated code), so it
+//! has a backtrace too. Traps raised by libcalls (bulk memory and table
+//! bounds) carry none yet: they are raised from Rust frames, which need not
+//! keep a frame pointer, so there is no chain to walk from them.
 
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::c_void;

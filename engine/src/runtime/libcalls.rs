@@ -284,7 +284,11 @@ thread_local! {
 
 /// Called by a host function's trampoline: runs the host function on the
 /// argument slots, leaving its results in the same slots.
-pub(crate) extern "C" fn host_call(func: *mut HostFunc, caller: *mut VMContext, values: *mut u64) {
+///
+/// Returns 0, or 1 after a host error (left in [`HOST_ERROR`]): the
+/// trampoline then traps itself, so that the trap has the Wasm backtrace of
+/// its callers (a trap raised from Rust frames could not walk them).
+pub(crate) extern "C" fn host_call(func: *mut HostFunc, caller: *mut VMContext, values: *mut u64) -> u32 {
     let outcome = {
         // SAFETY: `func` is the `HostFunc` this trampoline was made for, and
         // `values` has room for max(params, results) slots.
@@ -298,8 +302,12 @@ pub(crate) extern "C" fn host_call(func: *mut HostFunc, caller: *mut VMContext, 
             Err(_) => Some(crate::Trap::host("host function panicked")),
         }
     };
-    if let Some(trap) = outcome {
-        raise_host_error(trap);
+    match outcome {
+        Some(trap) => {
+            HOST_ERROR.with(|e| *e.borrow_mut() = Some(trap));
+            1
+        }
+        None => 0,
     }
 }
 
