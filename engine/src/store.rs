@@ -222,11 +222,12 @@ impl StoreInner {
     /// or the limiter's error.
     pub fn grow_memory(&mut self, memory: *mut LinearMemory, delta: u64) -> Result<Option<u64>> {
         // SAFETY: memories live as long as their store.
-        let (current, pages, max) =
-            unsafe { ((*memory).data().len(), (*memory).pages(), (*memory).max_pages()) };
+        let (current, pages, max, declared) = unsafe {
+            ((*memory).data().len(), (*memory).pages(), (*memory).max_pages(), (*memory).declared_max())
+        };
         let Some(desired) = pages.checked_add(delta).filter(|&n| n <= max) else { return Ok(None) };
         let bytes = |pages: u64| usize::try_from(pages * PAGE_SIZE).unwrap_or(usize::MAX);
-        let declared = unsafe { (*memory).declared_max() }.map(bytes);
+        let declared = declared.map(bytes);
         if let Some(limiter) = self.limiter()
             && !limiter.memory_growing(current, bytes(desired), declared)?
         {
