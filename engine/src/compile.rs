@@ -211,7 +211,7 @@ fn host_trampoline(isa: &OwnedTargetIsa, ty: &FuncType) -> Result<Compiled> {
     // A host error traps here, in generated code, so that the trap walks
     // the Wasm frames that called the host function.
     let failed = b.inst_results(call)[0];
-    b.ins().trapnz(failed, user_trap::code(user_trap::HOST_ERROR));
+    b.ins().trapnz(failed, user_trap::code(user_trap::RAISED));
     let mut results = Vec::new();
     for (i, t) in ty.results().iter().enumerate() {
         results.push(b.ins().load(t.clif(), flags, values, (i * 8) as i32));

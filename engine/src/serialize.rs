@@ -38,8 +38,12 @@ use crate::trap::TrapCode;
 /// The magic bytes a precompiled module starts with.
 pub const MAGIC: &[u8; 13] = b"\x7fPLUMB-CWASM\n";
 
-/// The version of the format.
-pub const FORMAT: u32 = 1;
+/// The version of the format. It changes with the layout of the file and
+/// with the contract between code and runtime (the `VMLimits` libcall
+/// table's order and the libcalls' signatures): code compiled for one
+/// contract must not run against another. 2: libcalls return a status, and
+/// `table.get`/`set`/`size` are inline.
+pub const FORMAT: u32 = 2;
 
 /// What a precompiled module must match in the engine that loads it.
 fn fingerprint(engine: &Engine) -> (String, String, u32) {

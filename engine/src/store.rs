@@ -16,7 +16,7 @@ use crate::runtime::code::CodeMemory;
 use crate::runtime::instance::{
     FuncData, GlobalData, HostCall, HostFunc, InstanceData, TableData, empty_vmctx,
 };
-use crate::runtime::libcalls::{HOST_ERROR, libcall_table, table_init_impl};
+use crate::runtime::libcalls::{RAISED, libcall_table, table_init_impl};
 use crate::runtime::memory::{LinearMemory, PAGE_SIZE};
 use crate::runtime::stack::guest_stack_limit;
 use crate::runtime::traps::{catch_traps, stack_pointer, take_backtrace};
@@ -406,8 +406,7 @@ impl StoreInner {
         }
         result.map_err(|code| match code {
             TrapCode::HostError => {
-                let trap =
-                    HOST_ERROR.with(|e| e.borrow_mut().take()).unwrap_or_else(|| Trap::host("host error"));
+                let trap = RAISED.with(|e| e.borrow_mut().take()).unwrap_or_else(|| Trap::host("host error"));
                 // A trap of Wasm the host function called keeps its frames,
                 // then come those that called the host function.
                 let mut trace = trap.trace().to_vec();

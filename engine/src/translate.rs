@@ -34,6 +34,17 @@ use plumb_rules::mutant;
 
 mod instrument;
 
+/// What a libcall returns (see `runtime::libcalls`).
+#[derive(Clone, Copy)]
+enum LibcallRet {
+    /// Nothing: it cannot trap.
+    Nothing,
+    /// A 32-bit status, nonzero when it raised a trap.
+    Status,
+    /// A 32-bit value in the low half, a status in the high half.
+    ValueOrStatus,
+}
+
 /// Cranelift trap codes for the traps Cranelift has no code of its own for.
 pub(crate) mod user_trap {
     use cranelift_codegen::ir::TrapCode;
@@ -50,8 +61,11 @@ pub(crate) mod user_trap {
     pub const OUT_OF_FUEL: u8 = 5;
     /// The epoch deadline passed.
     pub const INTERRUPT: u8 = 6;
-    /// A host function failed (its trampoline traps with this).
-    pub const HOST_ERROR: u8 = 7;
+    /// A libcall or host function failed: its trampoline or call site traps
+    /// with this, and the trap it raised waits in `libcalls::RAISED`.
+    pub const RAISED: u8 = 7;
+    /// `table.get`/`table.set` index past the table.
+    pub const TABLE_OUT_OF_BOUNDS: u8 = 8;
 
     pub(crate) fn code(n: u8) -> TrapCode {
         TrapCode::user(n).unwrap_or(TrapCode::STACK_OVERFLOW)
@@ -73,7 +87,8 @@ pub(crate) fn trap_code(code: TrapCode) -> Option<trap::TrapCode> {
         c if c == user_trap::code(user_trap::BAD_SIGNATURE) => T::BadSignature,
         c if c == user_trap::code(user_trap::OUT_OF_FUEL) => T::OutOfFuel,
         c if c == user_trap::code(user_trap::INTERRUPT) => T::Interrupt,
-        c if c == user_trap::code(user_trap::HOST_ERROR) => T::HostError,
+        c if c == user_trap::code(user_trap::RAISED) => T::HostError,
+        c if c == user_trap::code(user_trap::TABLE_OUT_OF_BOUNDS) => T::TableOutOfBounds,
         _ => return None,
     })
 }
@@ -436,18 +451,25 @@ impl<'a> FuncTranslator<'a> {
         Ok(())
     }
 
-    /// Calls a runtime function: `vmctx` first, then `args`.
+    /// Calls a runtime function: `vmctx` first, then `args`. A libcall that
+    /// can trap returns a status (see `runtime::libcalls`), and the call
+    /// site traps on failure, so the trap is raised in this function's
+    /// frame and has its backtrace.
     fn libcall(
         &mut self,
         libcall: Libcall,
         args: &[Value],
         params: &[types::Type],
-        ret: Option<types::Type>,
-    ) -> Option<Value> {
+        ret: LibcallRet,
+    ) -> Value {
         let mut sig = Signature::new(self.call_conv);
         sig.params.push(AbiParam::new(types::I64));
         sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
-        sig.returns.extend(ret.map(AbiParam::new));
+        match ret {
+            LibcallRet::Nothing => {}
+            LibcallRet::Status => sig.returns.push(AbiParam::new(types::I32)),
+            LibcallRet::ValueOrStatus => sig.returns.push(AbiParam::new(types::I64)),
+        }
         let sig = self.builder.import_signature(sig);
         // Its address comes from the store's table, not from the code: code
         // holds no absolute address, so it can be saved and loaded again
@@ -459,7 +481,42 @@ impl<'a> FuncTranslator<'a> {
         let mut call_args = vec![self.vmctx];
         call_args.extend_from_slice(args);
         let call = self.builder.ins().call_indirect(sig, callee, &call_args);
-        self.builder.inst_results(call).first().copied()
+        let raised = user_trap::code(user_trap::RAISED);
+        match ret {
+            LibcallRet::Nothing => self.builder.ins().iconst(types::I32, 0),
+            LibcallRet::Status => {
+                let status = self.builder.inst_results(call)[0];
+                self.builder.ins().trapnz(status, raised);
+                status
+            }
+            LibcallRet::ValueOrStatus => {
+                let both = self.builder.inst_results(call)[0];
+                let status = self.builder.ins().ushr_imm_u(both, 32);
+                self.builder.ins().trapnz(status, raised);
+                self.builder.ins().ireduce(types::I32, both)
+            }
+        }
+    }
+
+    /// The address of element `index` of `table`, after a bounds check that
+    /// traps with `code`.
+    fn table_slot(&mut self, table: u32, index: Value, code: u8) -> Value {
+        let flags = MemFlagsData::trusted();
+        let table = self.table_record(table);
+        let len = self.builder.ins().load(types::I64, flags, table, vm::table::LEN);
+        let index = self.builder.ins().uextend(types::I64, index);
+        let out_of_bounds = self.builder.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
+        self.builder.ins().trapnz(out_of_bounds, user_trap::code(code));
+        let elems = self.builder.ins().load(types::I64, flags, table, vm::table::ELEMS);
+        let offset = self.builder.ins().ishl_imm_u(index, 3);
+        self.builder.ins().iadd(elems, offset)
+    }
+
+    /// The `VMTable` of `table`.
+    fn table_record(&mut self, table: u32) -> Value {
+        let tables = self.vmctx_load(vm::vmctx::TABLES);
+        let flags = MemFlagsData::trusted().with_readonly();
+        self.builder.ins().load(types::I64, flags, tables, (table * 8) as i32)
     }
 
     /// The address `base + zext(addr) + offset` of a memory access; the
@@ -708,74 +765,76 @@ impl<'a> FuncTranslator<'a> {
             }
             Operator::MemoryGrow { .. } => {
                 let delta = self.pop_value()?;
-                let old = self.libcall(Libcall::MemoryGrow, &[delta], &[types::I32], Some(types::I32));
-                self.push(old.ok_or("memory.grow returned nothing")?);
+                let old =
+                    self.libcall(Libcall::MemoryGrow, &[delta], &[types::I32], LibcallRet::ValueOrStatus);
+                self.push(old);
             }
             Operator::MemoryFill { .. } => {
                 let args = self.pop_values(3)?;
-                self.libcall(Libcall::MemoryFill, &args, &[types::I32; 3], None);
+                self.libcall(Libcall::MemoryFill, &args, &[types::I32; 3], LibcallRet::Status);
             }
             Operator::MemoryCopy { .. } => {
                 let args = self.pop_values(3)?;
-                self.libcall(Libcall::MemoryCopy, &args, &[types::I32; 3], None);
+                self.libcall(Libcall::MemoryCopy, &args, &[types::I32; 3], LibcallRet::Status);
             }
             Operator::MemoryInit { data_index, .. } => {
                 let mut args = vec![self.builder.ins().iconst(types::I32, i64::from(data_index))];
                 args.extend(self.pop_values(3)?);
-                self.libcall(Libcall::MemoryInit, &args, &[types::I32; 4], None);
+                self.libcall(Libcall::MemoryInit, &args, &[types::I32; 4], LibcallRet::Status);
             }
             Operator::DataDrop { data_index } => {
                 let index = self.builder.ins().iconst(types::I32, i64::from(data_index));
-                self.libcall(Libcall::DataDrop, &[index], &[types::I32], None);
+                self.libcall(Libcall::DataDrop, &[index], &[types::I32], LibcallRet::Nothing);
             }
             Operator::TableGet { table } => {
                 let index = self.pop_value()?;
-                let t = self.builder.ins().iconst(types::I32, i64::from(table));
-                let value = self.libcall(Libcall::TableGet, &[t, index], &[types::I32; 2], Some(types::I64));
-                self.push(value.ok_or("table.get returned nothing")?);
+                let slot = self.table_slot(table, index, user_trap::TABLE_OUT_OF_BOUNDS);
+                let value = self.builder.ins().load(types::I64, MemFlagsData::trusted(), slot, 0);
+                self.push(value);
             }
             Operator::TableSet { table } => {
                 let values = self.pop_values(2)?;
-                let t = self.builder.ins().iconst(types::I32, i64::from(table));
-                let params = [types::I32, types::I32, types::I64];
-                self.libcall(Libcall::TableSet, &[t, values[0], values[1]], &params, None);
+                let slot = self.table_slot(table, values[0], user_trap::TABLE_OUT_OF_BOUNDS);
+                self.builder.ins().store(MemFlagsData::trusted(), values[1], slot, 0);
             }
             Operator::TableSize { table } => {
-                let t = self.builder.ins().iconst(types::I32, i64::from(table));
-                let size = self.libcall(Libcall::TableSize, &[t], &[types::I32], Some(types::I32));
-                self.push(size.ok_or("table.size returned nothing")?);
+                let table = self.table_record(table);
+                let len = self.builder.ins().load(types::I64, MemFlagsData::trusted(), table, vm::table::LEN);
+                let size = self.builder.ins().ireduce(types::I32, len);
+                self.push(size);
             }
             Operator::TableGrow { table } => {
                 let values = self.pop_values(2)?;
                 let t = self.builder.ins().iconst(types::I32, i64::from(table));
                 let params = [types::I32, types::I64, types::I32];
-                let old =
-                    self.libcall(Libcall::TableGrow, &[t, values[0], values[1]], &params, Some(types::I32));
-                self.push(old.ok_or("table.grow returned nothing")?);
+                let args = [t, values[0], values[1]];
+                let old = self.libcall(Libcall::TableGrow, &args, &params, LibcallRet::ValueOrStatus);
+                self.push(old);
             }
             Operator::TableFill { table } => {
                 let values = self.pop_values(3)?;
                 let t = self.builder.ins().iconst(types::I32, i64::from(table));
                 let params = [types::I32, types::I32, types::I64, types::I32];
-                self.libcall(Libcall::TableFill, &[t, values[0], values[1], values[2]], &params, None);
+                let args = [t, values[0], values[1], values[2]];
+                self.libcall(Libcall::TableFill, &args, &params, LibcallRet::Status);
             }
             Operator::TableCopy { dst_table, src_table } => {
                 let values = self.pop_values(3)?;
                 let d = self.builder.ins().iconst(types::I32, i64::from(dst_table));
                 let s = self.builder.ins().iconst(types::I32, i64::from(src_table));
                 let args = [d, s, values[0], values[1], values[2]];
-                self.libcall(Libcall::TableCopy, &args, &[types::I32; 5], None);
+                self.libcall(Libcall::TableCopy, &args, &[types::I32; 5], LibcallRet::Status);
             }
             Operator::TableInit { elem_index, table } => {
                 let values = self.pop_values(3)?;
                 let t = self.builder.ins().iconst(types::I32, i64::from(table));
                 let e = self.builder.ins().iconst(types::I32, i64::from(elem_index));
                 let args = [t, e, values[0], values[1], values[2]];
-                self.libcall(Libcall::TableInit, &args, &[types::I32; 5], None);
+                self.libcall(Libcall::TableInit, &args, &[types::I32; 5], LibcallRet::Status);
             }
             Operator::ElemDrop { elem_index } => {
                 let index = self.builder.ins().iconst(types::I32, i64::from(elem_index));
-                self.libcall(Libcall::ElemDrop, &[index], &[types::I32], None);
+                self.libcall(Libcall::ElemDrop, &[index], &[types::I32], LibcallRet::Nothing);
             }
             Operator::I32Const { value } => self.push_pure(PureExpr::Const(types::I32, value as u32 as u64)),
             Operator::I64Const { value } => self.push_pure(PureExpr::Const(types::I64, value as u64)),
@@ -892,15 +951,7 @@ impl<'a> FuncTranslator<'a> {
     /// reaches, after its bounds, null and signature checks.
     fn indirect_callee(&mut self, index: Value, type_index: u32, table: u32) -> Value {
         let flags = MemFlagsData::trusted();
-        let tables = self.vmctx_load(vm::vmctx::TABLES);
-        let table = self.builder.ins().load(types::I64, flags.with_readonly(), tables, (table * 8) as i32);
-        let len = self.builder.ins().load(types::I64, flags, table, vm::table::LEN);
-        let index = self.builder.ins().uextend(types::I64, index);
-        let out_of_bounds = self.builder.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
-        self.builder.ins().trapnz(out_of_bounds, user_trap::code(user_trap::UNDEFINED_ELEMENT));
-        let elems = self.builder.ins().load(types::I64, flags, table, vm::table::ELEMS);
-        let offset = self.builder.ins().ishl_imm_u(index, 3);
-        let slot = self.builder.ins().iadd(elems, offset);
+        let slot = self.table_slot(table, index, user_trap::UNDEFINED_ELEMENT);
         let func_ref = self.builder.ins().load(types::I64, flags, slot, 0);
         self.builder.ins().trapz(func_ref, user_trap::code(user_trap::NULL_ELEMENT));
         let actual = self.builder.ins().load(types::I64, flags, func_ref, vm::funcref::TYPE_ID);

@@ -22,9 +22,10 @@ fn trap_of(module: &Module, engine: &Engine, arg: i32) -> Trap {
     }
 }
 
-/// The module offset of the first occurrence of `opcode` in the code of
-/// function `func` (0-based among the defined ones).
-fn offset_of(bytes: &[u8], func: usize, opcode: u8) -> usize {
+/// The module offset of the first operator named `name` (as wasmparser's
+/// `Debug` spells it, e.g. `Call`) in the code of function `func` (0-based
+/// among the defined ones).
+fn offset_of(bytes: &[u8], func: usize, name: &str) -> usize {
     let mut bodies = Vec::new();
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
         if let Ok(wasmparser::Payload::CodeSectionEntry(body)) = payload {
@@ -34,17 +35,12 @@ fn offset_of(bytes: &[u8], func: usize, opcode: u8) -> usize {
     let mut ops = bodies[func].get_operators_reader().expect("body");
     while !ops.eof() {
         let offset = ops.original_position();
-        let op = ops.read().expect("operator");
-        let code = match op {
-            wasmparser::Operator::Call { .. } => 0x10,
-            wasmparser::Operator::I32DivU => 0x6e,
-            _ => 0,
-        };
-        if code == opcode {
+        let op = format!("{:?}", ops.read().expect("operator"));
+        if op.split([' ', '{']).next() == Some(name) {
             return offset as usize;
         }
     }
-    panic!("no opcode {opcode:#x} in function {func}")
+    panic!("no {name} in function {func}")
 }
 
 #[test]
@@ -59,9 +55,9 @@ fn a_trap_carries_its_call_stack_with_names_and_offsets() {
     assert_eq!(
         frames,
         vec![
-            (2, Some("inner"), Some(offset_of(&bytes, 2, 0x6e))),
-            (1, Some("middle"), Some(offset_of(&bytes, 1, 0x10))),
-            (0, Some("outer"), Some(offset_of(&bytes, 0, 0x10))),
+            (2, Some("inner"), Some(offset_of(&bytes, 2, "I32DivU"))),
+            (1, Some("middle"), Some(offset_of(&bytes, 1, "Call"))),
+            (0, Some("outer"), Some(offset_of(&bytes, 0, "Call"))),
         ],
         "{}",
         trap.trace_text()
@@ -120,10 +116,87 @@ fn a_host_function_s_error_carries_the_wasm_frames_that_called_it() {
     assert_eq!(
         frames,
         vec![
-            (2, Some("inner"), Some(offset_of(&bytes, 1, 0x10))),
-            (1, Some("outer"), Some(offset_of(&bytes, 0, 0x10)))
+            (2, Some("inner"), Some(offset_of(&bytes, 1, "Call"))),
+            (1, Some("outer"), Some(offset_of(&bytes, 0, "Call")))
         ],
         "{}",
         trap.trace_text()
     );
+}
+
+/// `(func index, name, module offset)` of every frame of `trap`.
+fn frames(trap: &Trap) -> Vec<(u32, Option<&str>, Option<usize>)> {
+    trap.trace().iter().map(|f| (f.func_index, f.func_name.as_deref(), f.module_offset)).collect()
+}
+
+#[test]
+fn traps_raised_by_the_runtime_carry_the_wasm_frames_that_reached_them() {
+    // Each trap is raised by a libcall (bulk memory and table operations, a
+    // limiter's error in `memory.grow`) or an inline table bounds check.
+    let engine = Engine::default();
+    let bytes = wat::parse_str(
+        r#"(module
+             (memory 1) (table 2 funcref) (elem declare func $outer)
+             (func $outer (export "run") (param i32) (result i32) (call $inner (local.get 0)))
+             (func $inner (param i32) (result i32)
+               (block (br_if 0 (i32.ne (local.get 0) (i32.const 0)))
+                 (memory.fill (i32.const 65530) (i32.const 0) (i32.const 7)))
+               (block (br_if 0 (i32.ne (local.get 0) (i32.const 1)))
+                 (drop (table.get (i32.const 2))))
+               (block (br_if 0 (i32.ne (local.get 0) (i32.const 2)))
+                 (table.copy (i32.const 1) (i32.const 0) (i32.const 2)))
+               (block (br_if 0 (i32.ne (local.get 0) (i32.const 3)))
+                 (table.set (i32.const 5) (ref.func $outer)))
+               (memory.grow (local.get 0))))"#,
+    )
+    .expect("valid text");
+    let module = Module::from_binary(&engine, &bytes).expect("compiles");
+    let cases = [
+        (0, "MemoryFill", "out of bounds memory access"),
+        (1, "TableGet", "out of bounds table access"),
+        (2, "TableCopy", "out of bounds table access"),
+        (3, "TableSet", "out of bounds table access"),
+    ];
+    for (arg, op, message) in cases {
+        let trap = trap_of(&module, &engine, arg);
+        assert!(trap.to_string().contains(message), "{op}: {trap}");
+        assert_eq!(
+            frames(&trap),
+            vec![
+                (1, Some("inner"), Some(offset_of(&bytes, 1, op))),
+                (0, Some("outer"), Some(offset_of(&bytes, 0, "Call")))
+            ],
+            "{op}: {}",
+            trap.trace_text()
+        );
+    }
+    // A limiter that fails the growth (rather than denying it) traps too.
+    let mut store = Store::new(&engine, Refuse);
+    store.limiter(|refuse| refuse);
+    let instance = Linker::new(&engine).instantiate(&mut store, &module).expect("instantiates");
+    let run = instance.get_typed_func::<i32, i32>(&store, "run").expect("run");
+    let Err(plumb::Error::Trap(trap)) = run.call(&mut store, 9) else { panic!("expected a trap") };
+    assert!(trap.to_string().contains("no growing here"), "{trap}");
+    assert_eq!(
+        frames(&trap),
+        vec![
+            (1, Some("inner"), Some(offset_of(&bytes, 1, "MemoryGrow"))),
+            (0, Some("outer"), Some(offset_of(&bytes, 0, "Call")))
+        ],
+        "{}",
+        trap.trace_text()
+    );
+}
+
+/// A limiter whose `memory_growing` fails once memory exists.
+struct Refuse;
+
+impl plumb::ResourceLimiter for Refuse {
+    fn memory_growing(&mut self, current: usize, _: usize, _: Option<usize>) -> plumb::Result<bool> {
+        if current == 0 { Ok(true) } else { Err(plumb::Error::Resource("no growing here".into())) }
+    }
+
+    fn table_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> plumb::Result<bool> {
+        Ok(true)
+    }
 }

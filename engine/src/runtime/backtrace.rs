@@ -10,10 +10,9 @@
 //! code registry: the function whose span holds each pc, its name from the
 //! name section, and the byte offset of the Wasm instruction.
 //!
-//! A host function's error traps in its trampoline (generated code), so it
-//! has a backtrace too. Traps raised by libcalls (bulk memory and table
-//! bounds) carry none yet: they are raised from Rust frames, which need not
-//! keep a frame pointer, so there is no chain to walk from them.
+//! Libcalls and host functions never trap from Rust frames (which need not
+//! keep a frame pointer): they return a status, and their call site in
+//! generated code traps, so their traps have backtraces too.
 
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::c_void;
@@ -67,11 +66,6 @@ thread_local! {
     static PCS: UnsafeCell<[usize; MAX_FRAMES]> = const { UnsafeCell::new([0; MAX_FRAMES]) };
     /// How many of `PCS` the last trap recorded.
     static COUNT: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Forgets the recorded frames (a trap raised without a signal has none).
-pub fn clear() {
-    COUNT.with(|c| c.set(0));
 }
 
 /// Records the frames of a fault at `pc` with frame pointer `fp`, while the

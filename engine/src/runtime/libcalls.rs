@@ -1,12 +1,16 @@
 //! Runtime functions generated code calls for operations too large to
-//! inline: `memory.grow`, bulk memory, table operations, segment drops, and
-//! host function calls. Each takes the caller's `VMContext` first.
+//! inline: `memory.grow`, bulk memory, bulk table operations, segment
+//! drops, and host function calls. Each takes the caller's `VMContext`
+//! first.
 //!
-//! A libcall that traps calls [`raise`] with nothing left to drop; the
-//! `Result` it matches on holds only a `Copy` trap code.
+//! A libcall never unwinds. One that must trap leaves its [`Trap`] in
+//! [`RAISED`] and returns a failure status, and its call site in generated
+//! code traps (`user_trap::RAISED`). The trap is then a fault in generated
+//! code like any other: the signal handler walks the Wasm frames from
+//! there, so the trap has a backtrace, and no Rust frame is jumped over.
 
 use super::instance::{HostFunc, InstanceData};
-use super::traps::raise;
+use crate::Trap;
 use crate::trap::TrapCode;
 use crate::vm::VMContext;
 use plumb_rules::mutant;
@@ -20,9 +24,6 @@ pub(crate) enum Libcall {
     MemoryCopy,
     MemoryInit,
     DataDrop,
-    TableGet,
-    TableSet,
-    TableSize,
     TableGrow,
     TableFill,
     TableCopy,
@@ -31,7 +32,7 @@ pub(crate) enum Libcall {
 }
 
 /// How many [`Libcall`]s there are.
-pub(crate) const LIBCALL_COUNT: usize = 13;
+pub(crate) const LIBCALL_COUNT: usize = 10;
 
 /// The address of every [`Libcall`], in their order.
 pub(crate) fn libcall_table() -> [usize; LIBCALL_COUNT] {
@@ -41,9 +42,6 @@ pub(crate) fn libcall_table() -> [usize; LIBCALL_COUNT] {
         memory_copy as *const () as usize,
         memory_init as *const () as usize,
         data_drop as *const () as usize,
-        table_get as *const () as usize,
-        table_set as *const () as usize,
-        table_size as *const () as usize,
         table_grow as *const () as usize,
         table_fill as *const () as usize,
         table_copy as *const () as usize,
@@ -61,10 +59,38 @@ unsafe fn instance<'a>(vmctx: *mut VMContext) -> &'a mut InstanceData {
     unsafe { &mut *(*vmctx).instance.cast::<InstanceData>() }
 }
 
-fn check<T>(result: Result<T, TrapCode>) -> T {
+thread_local! {
+    /// The trap a libcall or host function raised, kept whole (a host
+    /// function's error exactly as it returned it) until the store picks it
+    /// up after its call site trapped.
+    pub(crate) static RAISED: std::cell::RefCell<Option<Trap>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Status a libcall returns when it raised a trap.
+pub(crate) const FAILED: u32 = 1;
+
+/// Leaves `trap` in [`RAISED`] for the call site to trap with.
+fn raise(trap: Trap) -> u32 {
+    RAISED.with(|r| *r.borrow_mut() = Some(trap));
+    FAILED
+}
+
+/// The status of a libcall that returns nothing: 0, or [`FAILED`] after
+/// raising its trap.
+fn status(result: Result<(), TrapCode>) -> u32 {
     match result {
-        Ok(value) => value,
-        Err(code) => raise(code),
+        Ok(()) => 0,
+        Err(code) => raise(Trap::new(code)),
+    }
+}
+
+/// The status and result of a libcall that returns a 32-bit value: the
+/// value in the low half, or [`FAILED`] in the high half after raising its
+/// trap.
+fn status_and_value(result: Result<u32, Trap>) -> u64 {
+    match result {
+        Ok(value) => u64::from(value),
+        Err(trap) => u64::from(raise(trap)) << 32,
     }
 }
 
@@ -76,32 +102,30 @@ fn range(start: u32, len: u32, size: usize, code: TrapCode) -> Result<std::ops::
 }
 
 /// `memory.grow`: the old size in pages, or -1 past the maximum or when the
-/// store's limiter denies it; a limiter's error traps.
-pub(crate) extern "C" fn memory_grow(vmctx: *mut VMContext, delta: u32) -> u32 {
+/// store's limiter denies it; a limiter's error traps (see
+/// [`status_and_value`]).
+pub(crate) extern "C" fn memory_grow(vmctx: *mut VMContext, delta: u32) -> u64 {
     // SAFETY: called by generated code with its own context.
     let instance = unsafe { instance(vmctx) };
-    let (Some(memory), store) = (instance.memory, instance.store) else { return u32::MAX };
+    let (Some(memory), store) = (instance.memory, instance.store) else { return u64::from(u32::MAX) };
     // SAFETY: the instance's store outlives its code, and no other borrow of
     // it is live while its code runs a libcall.
     let grown = unsafe { (*store).grow_memory(memory, u64::from(delta)) };
-    match grown {
-        Ok(Some(old)) => {
-            if mutant::active("memory-grow-returns-new-size") {
-                (old + u64::from(delta)) as u32
-            } else {
-                old as u32
-            }
+    status_and_value(match grown {
+        Ok(Some(old)) if mutant::active("memory-grow-returns-new-size") => {
+            Ok((old + u64::from(delta)) as u32)
         }
-        Ok(None) => u32::MAX,
-        Err(e) => raise_host_error(crate::Trap::host(e.to_string())),
-    }
+        Ok(Some(old)) => Ok(old as u32),
+        Ok(None) => Ok(u32::MAX),
+        Err(e) => Err(Trap::host(e.to_string())),
+    })
 }
 
 /// `memory.fill`.
-pub(crate) extern "C" fn memory_fill(vmctx: *mut VMContext, dst: u32, value: u32, len: u32) {
+pub(crate) extern "C" fn memory_fill(vmctx: *mut VMContext, dst: u32, value: u32, len: u32) -> u32 {
     // SAFETY: called by generated code with its own context.
     let instance = unsafe { instance(vmctx) };
-    check(instance.memory().and_then(|memory| {
+    status(instance.memory().and_then(|memory| {
         let data = memory.data_mut();
         let r = range(dst, len, data.len(), memory_trap())?;
         data[r].fill(value as u8);
@@ -110,10 +134,10 @@ pub(crate) extern "C" fn memory_fill(vmctx: *mut VMContext, dst: u32, value: u32
 }
 
 /// `memory.copy`.
-pub(crate) extern "C" fn memory_copy(vmctx: *mut VMContext, dst: u32, src: u32, len: u32) {
+pub(crate) extern "C" fn memory_copy(vmctx: *mut VMContext, dst: u32, src: u32, len: u32) -> u32 {
     // SAFETY: called by generated code with its own context.
     let instance = unsafe { instance(vmctx) };
-    check(instance.memory().and_then(|memory| {
+    status(instance.memory().and_then(|memory| {
         let data = memory.data_mut();
         let s = range(src, len, data.len(), memory_trap())?;
         range(dst, len, data.len(), memory_trap())?;
@@ -132,7 +156,13 @@ fn memory_trap() -> TrapCode {
 }
 
 /// `memory.init`.
-pub(crate) extern "C" fn memory_init(vmctx: *mut VMContext, segment: u32, dst: u32, src: u32, len: u32) {
+pub(crate) extern "C" fn memory_init(
+    vmctx: *mut VMContext,
+    segment: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
     // SAFETY: called by generated code with its own context.
     let instance = unsafe { instance(vmctx) };
     let datas = instance.datas.borrow();
@@ -147,7 +177,7 @@ pub(crate) extern "C" fn memory_init(vmctx: *mut VMContext, segment: u32, dst: u
         None => Err(TrapCode::MemoryOutOfBounds),
     };
     drop(datas);
-    check(result)
+    status(result)
 }
 
 /// `data.drop`.
@@ -159,53 +189,35 @@ pub(crate) extern "C" fn data_drop(vmctx: *mut VMContext, segment: u32) {
     }
 }
 
-/// `table.get`.
-pub(crate) extern "C" fn table_get(vmctx: *mut VMContext, table: u32, index: u32) -> u64 {
-    // SAFETY: called by generated code with its own context.
-    let instance = unsafe { instance(vmctx) };
-    check(
-        instance
-            .table(table)
-            .and_then(|t| t.elems.get(index as usize).copied().ok_or(TrapCode::TableOutOfBounds)),
-    )
-}
-
-/// `table.set`.
-pub(crate) extern "C" fn table_set(vmctx: *mut VMContext, table: u32, index: u32, value: u64) {
-    // SAFETY: called by generated code with its own context.
-    let instance = unsafe { instance(vmctx) };
-    check(instance.table(table).and_then(|t| {
-        *t.elems.get_mut(index as usize).ok_or(TrapCode::TableOutOfBounds)? = value;
-        Ok(())
-    }))
-}
-
-/// `table.size`.
-pub(crate) extern "C" fn table_size(vmctx: *mut VMContext, table: u32) -> u32 {
-    // SAFETY: called by generated code with its own context.
-    let instance = unsafe { instance(vmctx) };
-    check(instance.table(table).map(|t| t.elems.len() as u32))
-}
-
-/// `table.grow`: the old size, or -1.
-pub(crate) extern "C" fn table_grow(vmctx: *mut VMContext, table: u32, init: u64, delta: u32) -> u32 {
+/// `table.grow`: the old size, or -1 past the maximum or when the store's
+/// limiter denies it; a limiter's error traps (see [`status_and_value`]).
+pub(crate) extern "C" fn table_grow(vmctx: *mut VMContext, table: u32, init: u64, delta: u32) -> u64 {
     // SAFETY: called by generated code with its own context.
     let instance = unsafe { instance(vmctx) };
     let store = instance.store;
-    let table: *mut _ = check(instance.table(table).map(|t| t as *mut _));
+    let table: *mut _ = match instance.table(table) {
+        Ok(table) => table,
+        Err(code) => return status_and_value(Err(Trap::new(code))),
+    };
     // SAFETY: as for `memory_grow`.
-    match unsafe { (*store).grow_table(table, u64::from(delta), init) } {
-        Ok(Some(old)) => old as u32,
-        Ok(None) => u32::MAX,
-        Err(e) => raise_host_error(crate::Trap::host(e.to_string())),
-    }
+    status_and_value(match unsafe { (*store).grow_table(table, u64::from(delta), init) } {
+        Ok(Some(old)) => Ok(old as u32),
+        Ok(None) => Ok(u32::MAX),
+        Err(e) => Err(Trap::host(e.to_string())),
+    })
 }
 
 /// `table.fill`.
-pub(crate) extern "C" fn table_fill(vmctx: *mut VMContext, table: u32, start: u32, value: u64, len: u32) {
+pub(crate) extern "C" fn table_fill(
+    vmctx: *mut VMContext,
+    table: u32,
+    start: u32,
+    value: u64,
+    len: u32,
+) -> u32 {
     // SAFETY: called by generated code with its own context.
     let instance = unsafe { instance(vmctx) };
-    check(instance.table(table).and_then(|t| {
+    status(instance.table(table).and_then(|t| {
         let r = t.range(start, len)?;
         t.elems[r].fill(value);
         Ok(())
@@ -220,7 +232,7 @@ pub(crate) extern "C" fn table_copy(
     dst: u32,
     src: u32,
     len: u32,
-) {
+) -> u32 {
     // SAFETY: called by generated code with its own context.
     let instance = unsafe { instance(vmctx) };
     let result =
@@ -230,7 +242,7 @@ pub(crate) extern "C" fn table_copy(
             t.elems[r].copy_from_slice(&items);
             Ok(())
         });
-    check(result)
+    status(result)
 }
 
 /// `table.init` (also used for active element segments).
@@ -261,10 +273,10 @@ pub(crate) extern "C" fn table_init(
     dst: u32,
     src: u32,
     len: u32,
-) {
+) -> u32 {
     // SAFETY: called by generated code with its own context.
     let instance = unsafe { instance(vmctx) };
-    check(table_init_impl(instance, table, segment, dst, src, len))
+    status(table_init_impl(instance, table, segment, dst, src, len))
 }
 
 /// `elem.drop`.
@@ -276,18 +288,12 @@ pub(crate) extern "C" fn elem_drop(vmctx: *mut VMContext, segment: u32) {
     }
 }
 
-thread_local! {
-    /// The host function's trap being raised, kept whole so the embedder
-    /// gets back exactly what its host function returned.
-    pub(crate) static HOST_ERROR: std::cell::RefCell<Option<crate::Trap>> = const { std::cell::RefCell::new(None) };
-}
-
 /// Called by a host function's trampoline: runs the host function on the
 /// argument slots, leaving its results in the same slots.
 ///
-/// Returns 0, or 1 after a host error (left in [`HOST_ERROR`]): the
+/// Returns 0, or [`FAILED`] after a host error (left in [`RAISED`]): the
 /// trampoline then traps itself, so that the trap has the Wasm backtrace of
-/// its callers (a trap raised from Rust frames could not walk them).
+/// its callers.
 pub(crate) extern "C" fn host_call(func: *mut HostFunc, caller: *mut VMContext, values: *mut u64) -> u32 {
     let outcome = {
         // SAFETY: `func` is the `HostFunc` this trampoline was made for, and
@@ -299,20 +305,8 @@ pub(crate) extern "C" fn host_call(func: *mut HostFunc, caller: *mut VMContext, 
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (func.call)(caller, slots))) {
             Ok(Ok(())) => None,
             Ok(Err(trap)) => Some(trap),
-            Err(_) => Some(crate::Trap::host("host function panicked")),
+            Err(_) => Some(Trap::host("host function panicked")),
         }
     };
-    match outcome {
-        Some(trap) => {
-            HOST_ERROR.with(|e| *e.borrow_mut() = Some(trap));
-            1
-        }
-        None => 0,
-    }
-}
-
-/// Traps with `trap`, a host error the store hands back to the caller.
-fn raise_host_error(trap: crate::Trap) -> ! {
-    HOST_ERROR.with(|e| *e.borrow_mut() = Some(trap));
-    raise(TrapCode::HostError)
+    outcome.map_or(0, raise)
 }

@@ -5,7 +5,8 @@
 //! a stack-limit check raises a signal; the handler looks the faulting
 //! program counter up in the [registry](register_code) of compiled code and,
 //! when it is a known trap site, records its code and jumps back to
-//! `catch_traps`. Libcalls and host calls that must trap call [`raise`].
+//! `catch_traps`. Libcalls and host calls that must trap return a status, and
+//! their call site in generated code traps.
 //! Signals from anywhere else go to the handler that was installed before.
 //!
 //! This module must never let a fault in guest code crash the host, and must
@@ -178,8 +179,7 @@ fn in_code(pc: usize) -> bool {
     REGISTRY.with_range(pc, |_, _| Some(())).is_some()
 }
 
-/// The Wasm frames of the last trap on this thread (empty for traps raised
-/// by libcalls and host calls), innermost first.
+/// The Wasm frames of the last trap on this thread, innermost first.
 pub fn take_backtrace() -> Vec<FrameInfo> {
     backtrace::take(|pc| REGISTRY.with_range(pc, |range, offset| range.traps.frame(offset)))
 }
@@ -203,22 +203,6 @@ pub fn catch_traps<F: FnOnce()>(body: F) -> Result<(), TrapCode> {
     // buffer in this thread's slot, restoring the previous one on return.
     let trapped = unsafe { plumb_catch_traps(call::<F>, (&raw mut body).cast(), slot) };
     if trapped == 0 { Ok(()) } else { Err(PENDING.with(Cell::take).unwrap_or(TrapCode::HostError)) }
-}
-
-/// Raises `code` from a libcall or host call made by generated code: control
-/// returns to the innermost [`catch_traps`]. The caller must hold nothing
-/// that needs dropping.
-pub fn raise(code: TrapCode) -> ! {
-    PENDING.with(|p| p.set(Some(code)));
-    backtrace::clear();
-    let buf = JUMP_BUFFER.with(Cell::get);
-    if buf.is_null() {
-        // Only reachable through a libcall invoked outside generated code,
-        // which the engine never does.
-        std::process::abort();
-    }
-    // SAFETY: `buf` is the live jump buffer of an enclosing `catch_traps`.
-    unsafe { plumb_unwind(buf) }
 }
 
 const SIGNALS: [c_int; 4] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
