@@ -19,14 +19,16 @@ use crate::pure::PureExpr;
 
 /// Bounds on saturation with every rule, per term, so compile time stays
 /// predictable on huge functions; any extracted term is correct whatever
-/// the bound.
+/// the bound. The bounds are counts, never the clock: the same module and
+/// `Config` always give the same machine code, however loaded the machine
+/// (egg's own default is a 5-second time limit, so every run sets
+/// `Duration::MAX` explicitly).
 const ITERATION_LIMIT: usize = 8;
 const NODE_LIMIT: usize = 4_000;
-const TIME_LIMIT: Duration = Duration::from_millis(50);
 /// When the bounded run stopped before every Wasm operator was lowered
-/// (a time limit hit on a loaded machine, say), lowering rules alone
-/// finish the job: each rewrites a Wasm operator into CLIF, so they
-/// terminate, and the result does not depend on timing.
+/// (the node limit hit on a term that many rules match, say), lowering
+/// rules alone finish the job: each rewrites a Wasm operator into CLIF, so
+/// they terminate.
 const LOWERING_ITERATION_LIMIT: usize = 64;
 const LOWERING_NODE_LIMIT: usize = 200_000;
 
@@ -169,7 +171,7 @@ impl RuleLowering {
         let runner: Runner<Node, ConstFold> = Runner::new(ConstFold::new(&self.rules))
             .with_iter_limit(ITERATION_LIMIT)
             .with_node_limit(NODE_LIMIT)
-            .with_time_limit(TIME_LIMIT)
+            .with_time_limit(Duration::MAX)
             .with_expr(term)
             .run(&self.rewrites);
         let record = |runner: &Runner<Node, ConstFold>, log: &mut LoweringLog| {
@@ -188,8 +190,8 @@ impl RuleLowering {
                     .with_egraph(runner.egraph)
                     .with_iter_limit(LOWERING_ITERATION_LIMIT)
                     .with_node_limit(LOWERING_NODE_LIMIT)
-                    // Counts bound this run (each lowering rule removes a
-                    // Wasm operator, and the term is small), never the clock.
+                    // Each lowering rule removes a Wasm operator, and the
+                    // term is small.
                     .with_time_limit(Duration::MAX)
                     .run(&self.lowering_rewrites);
                 record(&runner, log);
