@@ -69,16 +69,20 @@ pub fn trap_code(code: plumb::TrapCode) -> TrapCode {
     }
 }
 
+/// What the engine says of a `v128` value or type: it has no SIMD yet.
+const NO_V128: &str = "v128 is not supported by the JIT engine yet";
+
 /// The engine's type for an oracle value type.
-fn val_type(ty: plumb_oracles::ValType) -> ValType {
-    match ty {
+fn val_type(ty: plumb_oracles::ValType) -> Result<ValType, String> {
+    Ok(match ty {
         plumb_oracles::ValType::I32 => ValType::I32,
         plumb_oracles::ValType::I64 => ValType::I64,
         plumb_oracles::ValType::F32 => ValType::F32,
         plumb_oracles::ValType::F64 => ValType::F64,
         plumb_oracles::ValType::FuncRef => ValType::FuncRef,
         plumb_oracles::ValType::ExternRef => ValType::ExternRef,
-    }
+        plumb_oracles::ValType::V128 => return Err(NO_V128.into()),
+    })
 }
 
 fn to_val(value: &Value) -> Result<Val, String> {
@@ -90,6 +94,7 @@ fn to_val(value: &Value) -> Result<Val, String> {
         Value::FuncRef(None) => Val::FuncRef(None),
         Value::ExternRef(v) => Val::ExternRef(v),
         Value::FuncRef(Some(_)) => return Err("function references cannot be passed in from a script".into()),
+        Value::V128(_) => return Err(NO_V128.into()),
     })
 }
 
@@ -142,7 +147,7 @@ impl Backend for EngineBackend {
         let err = |e: plumb::Error| e.to_string();
         let mut items = Vec::new();
         for (name, params) in SPECTEST_PRINTS {
-            let params = params.iter().map(|&t| val_type(t));
+            let params = params.iter().map(|&t| val_type(t)).collect::<Result<Vec<_>, _>>()?;
             let func = Func::new(&mut *store, FuncType::new(params, []), |_, _, _| Ok(())).map_err(err)?;
             items.push((name.to_string(), Extern::Func(func)));
         }

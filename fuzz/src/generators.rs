@@ -374,6 +374,7 @@ pub fn value(u: &mut Unstructured<'_>, ty: ValType) -> Result<Value> {
         ValType::I64 => Value::I64(interesting(u, 64)? as i64),
         ValType::F32 => Value::F32(interesting_float(u, FloatWidth::F32)? as u32),
         ValType::F64 => Value::F64(interesting_float(u, FloatWidth::F64)?),
+        ValType::V128 => Value::V128(u128::arbitrary(u)?),
         ValType::FuncRef => Value::FuncRef(None),
         ValType::ExternRef => Value::ExternRef(Option::<u32>::arbitrary(u)?),
     })
@@ -655,6 +656,7 @@ pub fn value_from_bits(ty: ValType, raw: u64) -> Value {
         ValType::I64 => Value::I64(raw as i64),
         ValType::F32 => Value::F32(raw as u32),
         ValType::F64 => Value::F64(raw),
+        ValType::V128 => Value::V128(u128::from(raw)),
         ValType::FuncRef => Value::FuncRef(None),
         ValType::ExternRef => Value::ExternRef((raw & 1 == 1).then_some((raw >> 32) as u32)),
     }

@@ -1,6 +1,6 @@
 //! Oracles that Plumb's compiler is judged against.
 //!
-//! - [`interp`]: a reference interpreter for WebAssembly 2.0 without SIMD,
+//! - [`interp`]: a reference interpreter for WebAssembly 2.0, SIMD included,
 //!   written to be read against the spec rather than to be fast.
 //! - [`wast`]: a runner for the spec test scripts (`.wast`), generic over a
 //!   [`wast::Backend`] so that the interpreter and the JIT engine are checked

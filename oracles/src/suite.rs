@@ -13,15 +13,25 @@ pub fn shared_dir() -> PathBuf {
 }
 
 /// The `.wast` scripts of a suite version (`"wasm-2.0"`, `"wasm-3.0"`),
-/// sorted by name, leaving out SIMD ones (`simd_*`), which Plumb does not
-/// implement yet.
+/// sorted by name, leaving out SIMD ones (`simd_*`, see [`simd_scripts`]),
+/// which the JIT engine does not implement yet.
 pub fn spec_scripts(version: &str) -> std::io::Result<Vec<PathBuf>> {
+    scripts(version, |name| !name.starts_with("simd_"))
+}
+
+/// The SIMD scripts (`simd_*.wast`) of a suite version, sorted by name.
+pub fn simd_scripts(version: &str) -> std::io::Result<Vec<PathBuf>> {
+    scripts(version, |name| name.starts_with("simd_"))
+}
+
+/// The `.wast` scripts of a suite version whose file names `keep` accepts, sorted.
+fn scripts(version: &str, keep: impl Fn(&str) -> bool) -> std::io::Result<Vec<PathBuf>> {
     let dir = shared_dir().join("spec-testsuite").join(version);
     let mut files = Vec::new();
     for entry in std::fs::read_dir(&dir)? {
         let path = entry?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if name.ends_with(".wast") && !name.starts_with("simd_") {
+        if name.ends_with(".wast") && keep(name) {
             files.push(path);
         }
     }

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-/// A value type (spec §2.3 "Value Types"), without SIMD's `v128`.
+/// A value type (spec §2.3 "Value Types").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ValType {
     /// 32-bit integer.
@@ -16,6 +16,8 @@ pub enum ValType {
     F32,
     /// 64-bit IEEE-754 float.
     F64,
+    /// 128-bit vector (spec §2.3.2 "Vector Types").
+    V128,
     /// A nullable reference to a function.
     FuncRef,
     /// A nullable reference to a host object.
@@ -30,6 +32,7 @@ impl ValType {
             ValType::I64 => Value::I64(0),
             ValType::F32 => Value::F32(0),
             ValType::F64 => Value::F64(0),
+            ValType::V128 => Value::V128(0),
             ValType::FuncRef => Value::FuncRef(None),
             ValType::ExternRef => Value::ExternRef(None),
         }
@@ -43,6 +46,7 @@ impl fmt::Display for ValType {
             ValType::I64 => "i64",
             ValType::F32 => "f32",
             ValType::F64 => "f64",
+            ValType::V128 => "v128",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
         })
@@ -63,6 +67,10 @@ pub enum Value {
     F32(u32),
     /// An `f64`, stored as its IEEE-754 bits.
     F64(u64),
+    /// A `v128`, its 16 bytes read little-endian: lane `i` of a shape with
+    /// `n`-bit lanes is bits `n*i .. n*i+n` (spec §4.3.1 "Representations":
+    /// lanes are in memory order).
+    V128(u128),
     /// A function reference: `None` is `ref.null func`.
     FuncRef(Option<FuncAddr>),
     /// A host reference: `None` is `ref.null extern`.
@@ -77,6 +85,7 @@ impl Value {
             Value::I64(_) => ValType::I64,
             Value::F32(_) => ValType::F32,
             Value::F64(_) => ValType::F64,
+            Value::V128(_) => ValType::V128,
             Value::FuncRef(_) => ValType::FuncRef,
             Value::ExternRef(_) => ValType::ExternRef,
         }
@@ -95,6 +104,12 @@ impl fmt::Display for Value {
             Value::I64(v) => write!(f, "i64:{v}"),
             Value::F32(b) => write!(f, "f32:{} (0x{b:08x})", f32::from_bits(*b)),
             Value::F64(b) => write!(f, "f64:{} (0x{b:016x})", f64::from_bits(*b)),
+            Value::V128(v) => {
+                // As four 32-bit lanes, lane 0 first, like `v128.const i32x4`.
+                let lanes: Vec<String> =
+                    (0..4).map(|i| format!("0x{:08x}", (v >> (32 * i)) as u32)).collect();
+                write!(f, "v128:i32x4 {}", lanes.join(" "))
+            }
             Value::FuncRef(None) => write!(f, "ref.null func"),
             Value::FuncRef(Some(a)) => write!(f, "ref.func @{a}"),
             Value::ExternRef(None) => write!(f, "ref.null extern"),

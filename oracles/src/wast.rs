@@ -9,14 +9,16 @@
 use std::fmt;
 use std::path::Path;
 
-use wast::core::{AbstractHeapType, HeapType, NanPattern, WastArgCore, WastRetCore};
+use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::lexer::Lexer;
 use wast::parser::{self, ParseBuffer};
+use wast::token::{F32, F64};
 use wast::{QuoteWat, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet};
 
 use crate::interp::numerics::{
     f32_is_arithmetic_nan, f32_is_canonical_nan, f64_is_arithmetic_nan, f64_is_canonical_nan,
 };
+use crate::interp::simd;
 use crate::trap::{Trap, TrapCode};
 use crate::values::{ValType, Value};
 
@@ -350,6 +352,7 @@ fn arg(arg: &WastArg<'_>) -> Result<Value, String> {
         WastArgCore::I64(v) => Value::I64(*v),
         WastArgCore::F32(v) => Value::F32(v.bits),
         WastArgCore::F64(v) => Value::F64(v.bits),
+        WastArgCore::V128(v) => Value::V128(u128::from_le_bytes(v.to_le_bytes())),
         WastArgCore::RefNull(HeapType::Abstract { ty: AbstractHeapType::Func, .. }) => Value::FuncRef(None),
         WastArgCore::RefNull(HeapType::Abstract { ty: AbstractHeapType::Extern, .. }) => {
             Value::ExternRef(None)
@@ -385,12 +388,9 @@ fn matches(value: &Value, want: &WastRetCore<'_>) -> Result<bool, String> {
     Ok(match (want, value) {
         (WastRetCore::I32(w), Value::I32(v)) => w == v,
         (WastRetCore::I64(w), Value::I64(v)) => w == v,
-        (WastRetCore::F32(NanPattern::Value(w)), Value::F32(v)) => w.bits == *v,
-        (WastRetCore::F32(NanPattern::CanonicalNan), Value::F32(v)) => f32_is_canonical_nan(*v),
-        (WastRetCore::F32(NanPattern::ArithmeticNan), Value::F32(v)) => f32_is_arithmetic_nan(*v),
-        (WastRetCore::F64(NanPattern::Value(w)), Value::F64(v)) => w.bits == *v,
-        (WastRetCore::F64(NanPattern::CanonicalNan), Value::F64(v)) => f64_is_canonical_nan(*v),
-        (WastRetCore::F64(NanPattern::ArithmeticNan), Value::F64(v)) => f64_is_arithmetic_nan(*v),
+        (WastRetCore::F32(w), Value::F32(v)) => f32_matches(w, *v),
+        (WastRetCore::F64(w), Value::F64(v)) => f64_matches(w, *v),
+        (WastRetCore::V128(w), Value::V128(v)) => v128_matches(w, *v),
         (WastRetCore::RefNull(None), v) => v.is_null_ref(),
         (WastRetCore::RefNull(Some(HeapType::Abstract { ty: AbstractHeapType::Func, .. })), v) => {
             *v == Value::FuncRef(None)
@@ -409,11 +409,44 @@ fn matches(value: &Value, want: &WastRetCore<'_>) -> Result<bool, String> {
             }
             false
         }
-        (WastRetCore::V128(_) | WastRetCore::RefHost(_), _) => {
+        (WastRetCore::RefHost(_), _) => {
             return Err(format!("unsupported expected result {}", describe(want)));
         }
         _ => false,
     })
+}
+
+/// Whether the `f32` with bits `v` is what `want` describes.
+fn f32_matches(want: &NanPattern<F32>, v: u32) -> bool {
+    match want {
+        NanPattern::Value(w) => w.bits == v,
+        NanPattern::CanonicalNan => f32_is_canonical_nan(v),
+        NanPattern::ArithmeticNan => f32_is_arithmetic_nan(v),
+    }
+}
+
+/// Whether the `f64` with bits `v` is what `want` describes.
+fn f64_matches(want: &NanPattern<F64>, v: u64) -> bool {
+    match want {
+        NanPattern::Value(w) => w.bits == v,
+        NanPattern::CanonicalNan => f64_is_canonical_nan(v),
+        NanPattern::ArithmeticNan => f64_is_arithmetic_nan(v),
+    }
+}
+
+/// Whether the vector `v` is what `want` describes, lane by lane: integer
+/// lanes bit for bit, float lanes each by its own pattern (a value or a NaN
+/// class).
+fn v128_matches(want: &V128Pattern, v: u128) -> bool {
+    let lane = |bits: u32, i: usize| simd::lane(v, bits, i);
+    match want {
+        V128Pattern::I8x16(w) => w.iter().enumerate().all(|(i, &w)| lane(8, i) == u64::from(w as u8)),
+        V128Pattern::I16x8(w) => w.iter().enumerate().all(|(i, &w)| lane(16, i) == u64::from(w as u16)),
+        V128Pattern::I32x4(w) => w.iter().enumerate().all(|(i, &w)| lane(32, i) == u64::from(w as u32)),
+        V128Pattern::I64x2(w) => w.iter().enumerate().all(|(i, &w)| lane(64, i) == w as u64),
+        V128Pattern::F32x4(w) => w.iter().enumerate().all(|(i, w)| f32_matches(w, lane(32, i) as u32)),
+        V128Pattern::F64x2(w) => w.iter().enumerate().all(|(i, w)| f64_matches(w, lane(64, i))),
+    }
 }
 
 fn describe(want: &WastRetCore<'_>) -> String {

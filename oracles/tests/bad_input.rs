@@ -1,13 +1,13 @@
-//! Bad input never panics: every module the spec suite expects to be
-//! rejected, and truncated and bit-flipped variants of every module it
-//! expects to be valid, go through the decoder, the validator and (when they
-//! validate) instantiation and calls. Each rejection must name what is wrong
-//! and the byte offset; nothing may panic.
+//! Bad input never panics: every module the spec suite (SIMD scripts
+//! included) expects to be rejected, and truncated and bit-flipped variants
+//! of every module it expects to be valid, go through the decoder, the
+//! validator and (when they validate) instantiation and calls. Each
+//! rejection must name what is wrong and the byte offset; nothing may panic.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use plumb_oracles::interp::{ExternVal, Module};
-use plumb_oracles::suite::{Rng, damaged_variants, spec_scripts};
+use plumb_oracles::suite::{Rng, damaged_variants, simd_scripts, spec_scripts};
 use plumb_oracles::wast::{Backend, InterpBackend, ScriptModule, script_modules};
 
 #[derive(Default)]
@@ -71,7 +71,8 @@ impl Tally {
 
 #[test]
 fn malformed_invalid_truncated_and_bit_flipped_modules_give_clear_errors_and_never_panic() {
-    let files = spec_scripts("wasm-2.0").expect("the spec test suite is at ../shared/spec-testsuite");
+    let mut files = spec_scripts("wasm-2.0").expect("the spec test suite is at ../shared/spec-testsuite");
+    files.extend(simd_scripts("wasm-2.0").expect("the SIMD scripts are beside the others"));
     let mut tally = Tally::default();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let (mut expected_rejections, mut variants_tried) = (0, 0);

@@ -1,16 +1,16 @@
-//! Conformance: every non-SIMD script of the WebAssembly 2.0 spec test suite
-//! passes on the reference interpreter, except the files in
-//! `spec-skip.txt` (each with its reason).
+//! Conformance: every script of the WebAssembly 2.0 spec test suite passes
+//! on the reference interpreter, except the files in `spec-skip.txt` and
+//! `spec-simd-skip.txt` (each with its reason).
 
-use plumb_oracles::suite::{run_scripts, skip_list, spec_scripts};
+use std::path::PathBuf;
+
+use plumb_oracles::suite::{SuiteOutcome, run_scripts, simd_scripts, skip_list, spec_scripts};
 use plumb_oracles::wast::InterpBackend;
 
-#[test]
-fn every_wasm_2_0_script_passes_on_the_interpreter() {
-    let files = spec_scripts("wasm-2.0").expect("the spec test suite is at ../shared/spec-testsuite");
-    assert!(files.len() >= 90, "expected the 90 non-SIMD scripts, found {}", files.len());
-    let outcome = run_scripts(&files, &skip_list(include_str!("spec-skip.txt")), InterpBackend::new);
-    assert!(outcome.total > 25_000, "the suite should hold over 25k assertions, ran {}", outcome.total);
+/// Runs `files` but those in the skip list `skip` on the interpreter;
+/// every assertion must hold.
+fn run_all(files: &[PathBuf], skip: &str) -> SuiteOutcome {
+    let outcome = run_scripts(files, &skip_list(skip), InterpBackend::new);
     assert!(
         outcome.failing.is_empty(),
         "{}/{} passed; failing files:\n{}",
@@ -18,4 +18,22 @@ fn every_wasm_2_0_script_passes_on_the_interpreter() {
         outcome.total,
         outcome.failing.join("\n")
     );
+    outcome
+}
+
+#[test]
+fn every_wasm_2_0_script_passes_on_the_interpreter() {
+    let files = spec_scripts("wasm-2.0").expect("the spec test suite is at ../shared/spec-testsuite");
+    assert!(files.len() >= 90, "expected the 90 non-SIMD scripts, found {}", files.len());
+    let outcome = run_all(&files, include_str!("spec-skip.txt"));
+    assert!(outcome.total > 25_000, "the suite should hold over 25k assertions, ran {}", outcome.total);
+}
+
+#[test]
+fn every_wasm_2_0_simd_script_passes_on_the_interpreter() {
+    let files = simd_scripts("wasm-2.0").expect("the spec test suite is at ../shared/spec-testsuite");
+    assert!(files.len() >= 57, "expected the 57 SIMD scripts, found {}", files.len());
+    let outcome = run_all(&files, include_str!("spec-simd-skip.txt"));
+    eprintln!("SIMD scripts: {} run, {}/{} assertions passed", outcome.files, outcome.passed, outcome.total);
+    assert!(outcome.total > 25_000, "the SIMD scripts hold over 25k assertions, ran {}", outcome.total);
 }

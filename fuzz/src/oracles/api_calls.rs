@@ -247,7 +247,7 @@ fn step(s: &mut Session, op: &ApiOp) {
         ApiOp::GlobalSet { global, value } => {
             let Some(global) = pick(&s.globals, *global) else { return };
             let Some(ty) = clean("global type", global.ty(&s.store)) else { return };
-            let value = to_engine(&value_from_bits(oracle_type(ty.content), *value));
+            let Ok(value) = to_engine(&value_from_bits(oracle_type(ty.content), *value)) else { return };
             if clean("global set", global.set(&mut s.store, value)).is_some() {
                 let back = clean("global get", global.get(&s.store)).map(|v| from_engine(&v));
                 assert_eq!(back, Some(from_engine(&value)), "a global reads back another value than set");
@@ -320,18 +320,19 @@ fn step(s: &mut Session, op: &ApiOp) {
 
 fn call(s: &mut Session, func: Func, raw: &[u64]) {
     let Some(ty) = clean("func type", func.ty(&s.store)) else { return };
-    let params: Vec<Val> = ty
+    let params = ty
         .params()
         .iter()
         .enumerate()
         .map(|(i, &t)| {
             let bits = raw.get(i).copied().unwrap_or_default();
             match t {
-                plumb::ValType::FuncRef => pick(&s.refs, bits as usize).unwrap_or(Val::FuncRef(None)),
+                plumb::ValType::FuncRef => Ok(pick(&s.refs, bits as usize).unwrap_or(Val::FuncRef(None))),
                 _ => to_engine(&value_from_bits(oracle_type(t), bits)),
             }
         })
-        .collect();
+        .collect::<plumb::Result<Vec<Val>>>();
+    let Ok(params) = params else { return };
     let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
     let fuel = s.store.get_fuel().ok();
     let outcome = clean("call", func.call(&mut s.store, &params, &mut results));

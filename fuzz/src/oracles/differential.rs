@@ -140,7 +140,7 @@ pub fn check(bytes: &[u8], calls: &[Call], budget: Option<u64>) {
 
 fn invoke(store: &mut Store<()>, func: plumb::Func, args: &[Value]) -> plumb::Result<Vec<Value>> {
     let ty = func.ty(&*store)?;
-    let params: Vec<plumb::Val> = args.iter().map(to_engine).collect();
+    let params = args.iter().map(to_engine).collect::<plumb::Result<Vec<_>>>()?;
     let mut results: Vec<plumb::Val> = ty.results().iter().map(|&t| plumb::Val::default_for(t)).collect();
     func.call(store, &params, &mut results)?;
     Ok(results.iter().map(from_engine).collect())

@@ -40,38 +40,36 @@ pub fn check(bytes: &[u8], plan: &HostPlan) {
         let made = match &import.ty {
             ImportType::Func(t) => {
                 let Some(ty) = info.types.get(*t as usize) else { panic!("import of unknown type {t}") };
-                let ty = FuncType::new(
-                    ty.params.iter().map(|&t| engine_type(t)),
-                    ty.results.iter().map(|&t| engine_type(t)),
-                );
+                let params = ty.params.iter().map(|&t| engine_type(t)).collect::<plumb::Result<Vec<_>>>();
+                let results = ty.results.iter().map(|&t| engine_type(t)).collect::<plumb::Result<Vec<_>>>();
                 let traps = plan.func_traps.get(funcs).copied().unwrap_or(false);
                 funcs += 1;
-                Func::new(&mut store, ty, move |_caller, _args, _results| {
-                    if traps { Err(Trap::host("the fuzzer's host function fails")) } else { Ok(()) }
+                params.and_then(|params| {
+                    let ty = FuncType::new(params, results?);
+                    Func::new(&mut store, ty, move |_caller, _args, _results| {
+                        if traps { Err(Trap::host("the fuzzer's host function fails")) } else { Ok(()) }
+                    })
+                    .map(Extern::Func)
                 })
-                .map(Extern::Func)
             }
             ImportType::Memory(l) => {
                 Memory::new(&mut store, Limits { min: l.min, max: l.max }).map(Extern::Memory)
             }
-            ImportType::Table(t) => {
-                let ty = TableType {
-                    element: engine_type(t.elem),
-                    limits: Limits { min: t.limits.min, max: t.limits.max },
-                };
+            ImportType::Table(t) => engine_type(t.elem).and_then(|element| {
+                let ty = TableType { element, limits: Limits { min: t.limits.min, max: t.limits.max } };
                 Table::new(&mut store, ty, Val::default_for(ty.element)).map(Extern::Table)
-            }
-            ImportType::Global(g) => {
-                let ty = GlobalType { content: engine_type(g.content), mutable: g.mutable };
+            }),
+            ImportType::Global(g) => engine_type(g.content).and_then(|content| {
+                let ty = GlobalType { content, mutable: g.mutable };
                 let value = plan
                     .global_values
                     .get(globals)
-                    .map(to_engine)
+                    .and_then(|v| to_engine(v).ok())
                     .filter(|v| v.ty() == ty.content)
                     .unwrap_or(Val::default_for(ty.content));
                 globals += 1;
                 Global::new(&mut store, ty, value).map(Extern::Global)
-            }
+            }),
         };
         match made {
             Ok(e) => imports.push(e),
@@ -86,7 +84,7 @@ pub fn check(bytes: &[u8], plan: &HostPlan) {
     for call in &plan.calls {
         let Some(func) = instance.get_func(&store, &call.export) else { continue };
         let Ok(ty) = func.ty(&store) else { panic!("an export of a live instance has no type") };
-        let params: Vec<Val> = call.args.iter().map(to_engine).collect();
+        let Ok(params) = call.args.iter().map(to_engine).collect::<Result<Vec<Val>, _>>() else { continue };
         let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
         match func.call(&mut store, &params, &mut results) {
             Ok(()) | Err(Error::Trap(_)) => {}

@@ -7,6 +7,7 @@
 //! [`BinOp`], documented in `numerics`.
 
 use super::numerics::{BinOp, UnOp};
+use super::simd::{IShape, VectorLoadOp, VectorOp};
 use crate::values::{ValType, Value};
 
 /// Declares an enum of memory access operators, each documented with its
@@ -41,6 +42,9 @@ macro_rules! memory_operators {
         }
     };
 }
+
+/// Shared with the vector loads of `simd::memory`.
+pub(crate) use memory_operators;
 
 memory_operators! {
     /// Loads (`t.load`, `t.loadN_sx`).
@@ -170,6 +174,17 @@ pub enum Instr {
     Unary(UnOp),
     /// A binary or comparison operator: spec §4.4.1 [exec-binop](https://webassembly.github.io/spec/core/exec/instructions.html#exec-binop).
     Binary(BinOp),
+    /// A vector instruction that touches no memory: spec §4.4.3
+    /// [vector instructions](https://webassembly.github.io/spec/core/exec/instructions.html#vector-instructions), see `simd`.
+    Vector(VectorOp),
+    /// `v128.load*`: spec §4.4.7 [exec-load](https://webassembly.github.io/spec/core/exec/instructions.html#exec-load) and the extending, splatting and zeroing loads after it.
+    VectorLoad { op: VectorLoadOp, offset: u64 },
+    /// `v128.store`: spec §4.4.7 [exec-store](https://webassembly.github.io/spec/core/exec/instructions.html#exec-store).
+    VectorStore { offset: u64 },
+    /// `v128.loadN_lane`: spec §4.4.7 [exec-load-lane](https://webassembly.github.io/spec/core/exec/instructions.html#exec-load-lane); `shape` gives `N`.
+    VectorLoadLane { shape: IShape, lane: u8, offset: u64 },
+    /// `v128.storeN_lane`: spec §4.4.7 [exec-store-lane](https://webassembly.github.io/spec/core/exec/instructions.html#exec-store-lane); `shape` gives `N`.
+    VectorStoreLane { shape: IShape, lane: u8, offset: u64 },
 }
 
 /// A decoded function body.

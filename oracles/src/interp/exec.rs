@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use super::code::{FuncBody, Instr, LoadOp, StoreOp};
 use super::numerics::{eval_binop, eval_unop};
+use super::simd::{eval_vector, memory as vector_memory};
 use super::store::{FuncInst, InstanceAddr, PAGE_SIZE, Store, at, at_mut};
 use crate::trap::{Trap, TrapCode};
 use crate::values::{FuncAddr, ValType, Value};
@@ -67,6 +68,13 @@ impl Thread {
         }
     }
 
+    fn pop_v128(&mut self) -> Result<u128, Trap> {
+        match self.pop()? {
+            Value::V128(v) => Ok(v),
+            _ => Err(invariant()),
+        }
+    }
+
     /// Pops `n` values, deepest first.
     fn pop_n(&mut self, n: usize) -> Result<Vec<Value>, Trap> {
         let at = self.stack.len().checked_sub(n).ok_or_else(invariant)?;
@@ -90,14 +98,14 @@ impl Thread {
 }
 
 /// Reads `N` bytes of memory at `addr + offset`, or traps out of bounds.
-fn read<const N: usize>(bytes: &[u8], addr: i32, offset: u64) -> Result<[u8; N], Trap> {
+pub(crate) fn read<const N: usize>(bytes: &[u8], addr: i32, offset: u64) -> Result<[u8; N], Trap> {
     let start = u64::from(addr as u32) + offset;
     let range = usize::try_from(start).ok().and_then(|s| Some(s..s.checked_add(N)?));
     range.and_then(|r| bytes.get(r)).and_then(|b| b.try_into().ok()).ok_or(TrapCode::MemoryOutOfBounds.into())
 }
 
 /// Writes `data` to memory at `addr + offset`, or traps out of bounds.
-fn write(bytes: &mut [u8], addr: i32, offset: u64, data: &[u8]) -> Result<(), Trap> {
+pub(crate) fn write(bytes: &mut [u8], addr: i32, offset: u64, data: &[u8]) -> Result<(), Trap> {
     let start = u64::from(addr as u32) + offset;
     let range = usize::try_from(start).ok().and_then(|s| Some(s..s.checked_add(data.len())?));
     let dst = range.and_then(|r| bytes.get_mut(r)).ok_or(Trap::from(TrapCode::MemoryOutOfBounds))?;
@@ -425,6 +433,33 @@ impl Store {
                 let b = thread.pop()?;
                 let a = thread.pop()?;
                 thread.stack.push(eval_binop(op, a, b)?);
+            }
+            Instr::Vector(op) => {
+                let operands = thread.pop_n(op.arity())?;
+                thread.stack.push(eval_vector(op, &operands)?);
+            }
+            Instr::VectorLoad { op, offset } => {
+                let addr = thread.pop_i32()?;
+                let bytes = &self.memory(frame.instance)?.bytes;
+                thread.stack.push(Value::V128(vector_memory::load(bytes, op, addr, offset)?));
+            }
+            Instr::VectorStore { offset } => {
+                let value = thread.pop_v128()?;
+                let addr = thread.pop_i32()?;
+                vector_memory::store(&mut self.memory_mut(frame.instance)?.bytes, addr, offset, value)?;
+            }
+            Instr::VectorLoadLane { shape, lane, offset } => {
+                let value = thread.pop_v128()?;
+                let addr = thread.pop_i32()?;
+                let bytes = &self.memory(frame.instance)?.bytes;
+                let loaded = vector_memory::load_lane(bytes, shape, lane, addr, offset, value)?;
+                thread.stack.push(Value::V128(loaded));
+            }
+            Instr::VectorStoreLane { shape, lane, offset } => {
+                let value = thread.pop_v128()?;
+                let addr = thread.pop_i32()?;
+                let bytes = &mut self.memory_mut(frame.instance)?.bytes;
+                vector_memory::store_lane(bytes, shape, lane, addr, offset, value)?;
             }
         }
         Ok(())

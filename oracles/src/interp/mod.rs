@@ -1,4 +1,4 @@
-//! The reference interpreter: WebAssembly 2.0 without SIMD, written for
+//! The reference interpreter: WebAssembly 2.0, SIMD included, written for
 //! obviousness, following the structure of the spec — a [`Store`] of
 //! function, table, memory and global instances, module instances mapping
 //! index spaces to addresses, and execution with explicit frames, labels and
@@ -30,6 +30,7 @@ mod exec;
 mod fuel;
 mod module;
 pub mod numerics;
+pub mod simd;
 mod store;
 mod translate;
 

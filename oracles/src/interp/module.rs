@@ -39,9 +39,9 @@ impl From<BinaryReaderError> for ModuleError {
 }
 
 /// The features of WebAssembly 2.0 that this interpreter implements: all of
-/// them but SIMD.
+/// them, fixed-width SIMD included.
 pub fn features() -> WasmFeatures {
-    WasmFeatures::WASM2 - WasmFeatures::SIMD
+    WasmFeatures::WASM2
 }
 
 /// What an import or export refers to.
@@ -190,7 +190,7 @@ pub struct Module {
 }
 
 impl Module {
-    /// Validates `bytes` as a WebAssembly 2.0 module (without SIMD) and
+    /// Validates `bytes` as a WebAssembly 2.0 module and
     /// decodes it.
     pub fn new(bytes: &[u8]) -> Result<Module, ModuleError> {
         Validator::new_with_features(features()).validate_all(bytes)?;
@@ -221,6 +221,7 @@ pub(crate) fn val_type(ty: wasmparser::ValType, offset: u64) -> Result<ValType, 
         wasmparser::ValType::I64 => ValType::I64,
         wasmparser::ValType::F32 => ValType::F32,
         wasmparser::ValType::F64 => ValType::F64,
+        wasmparser::ValType::V128 => ValType::V128,
         wasmparser::ValType::FUNCREF => ValType::FuncRef,
         wasmparser::ValType::EXTERNREF => ValType::ExternRef,
         other => {
@@ -253,6 +254,7 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, ModuleError
             Operator::I64Const { value } => Instr::Const(Value::I64(value)),
             Operator::F32Const { value } => Instr::Const(Value::F32(value.bits())),
             Operator::F64Const { value } => Instr::Const(Value::F64(value.bits())),
+            Operator::V128Const { value } => Instr::Const(Value::V128(u128::from_le_bytes(*value.bytes()))),
             Operator::RefNull { hty } => Instr::RefNull(ref_type(
                 wasmparser::RefType::new(true, hty)
                     .ok_or_else(|| ModuleError::new("unsupported reference type", offset))?,

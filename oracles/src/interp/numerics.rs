@@ -334,7 +334,7 @@ fn checked_trunc(x: f64, signed: bool, bits: i32) -> Result<f64, TrapCode> {
 }
 
 /// `demote` (spec §4.3.4): round to nearest; NaN stays NaN per `nan_from`.
-fn demote(x: u64) -> u32 {
+pub(crate) fn demote(x: u64) -> u32 {
     let v = f64::from_bits(x);
     if !v.is_nan() {
         (v as f32).to_bits()
@@ -346,7 +346,7 @@ fn demote(x: u64) -> u32 {
 }
 
 /// `promote` (spec §4.3.4): exact; NaN stays NaN per `nan_from`.
-fn promote(x: u32) -> u64 {
+pub(crate) fn promote(x: u32) -> u64 {
     let v = f32::from_bits(x);
     if !v.is_nan() {
         f64::from(v).to_bits()

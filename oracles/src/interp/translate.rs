@@ -7,6 +7,7 @@ use wasmparser::{BlockType, FunctionBody, Operator};
 use super::code::{FuncBody, Instr, LoadOp, StoreOp};
 use super::module::{Module, ModuleError, val_type};
 use super::numerics::{BinOp, UnOp};
+use super::simd::translate::vector_instr;
 use crate::values::Value;
 
 /// An open `block`, `loop` or `if` whose `end` is not yet seen.
@@ -163,7 +164,7 @@ pub(crate) fn translate_body(module: &Module, body: &FunctionBody<'_>) -> Result
             }
             Operator::RefIsNull => Instr::RefIsNull,
             Operator::RefFunc { function_index } => Instr::RefFunc(function_index),
-            other => match numeric(&other) {
+            other => match numeric(&other).or_else(|| vector_instr(&other)) {
                 Some(instr) => instr,
                 None => {
                     return Err(ModuleError::new(format!("unsupported operator {other:?}"), offset));
