@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
+use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::ir::{self, AbiParam, InstBuilder, MemFlagsData, Signature, types};
 use cranelift_codegen::isa::OwnedTargetIsa;
-use cranelift_codegen::{Context, control::ControlPlane};
+use cranelift_codegen::{Context, FinalizedRelocTarget, control::ControlPlane};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use wasmparser::FunctionBody;
 
@@ -27,6 +28,19 @@ struct Compiled {
     traps: Vec<(u32, crate::trap::TrapCode)>,
     /// (code offset, module byte offset) of each run of instructions.
     srclocs: Vec<(u32, u32)>,
+    /// Its direct calls of defined functions, resolved by [`place`].
+    calls: Vec<DirectCall>,
+}
+
+/// A PC-relative call of a defined function, to patch once every function
+/// has its place.
+struct DirectCall {
+    /// Where the relocation applies, from the function's start.
+    offset: u32,
+    /// The callee's index in the function index space.
+    callee: u32,
+    kind: Reloc,
+    addend: i64,
 }
 
 /// A module's code in executable memory.
@@ -43,11 +57,22 @@ fn compile_function(isa: &OwnedTargetIsa, func: ir::Function, what: u32) -> Resu
     let compiled = ctx
         .compile(&**isa, &mut ControlPlane::default())
         .map_err(|e| Error::Compile { func: what, message: format!("{:?}", e.inner) })?;
-    if let Some(reloc) = compiled.buffer.relocs().first() {
-        return Err(Error::Compile {
+    let relocs = compiled.buffer.relocs().to_vec();
+    let compiled = ctx.compiled_code().ok_or(Error::Compile { func: what, message: "no code".into() })?;
+    let mut calls = Vec::new();
+    for reloc in relocs {
+        let callee = match (&reloc.target, reloc.kind) {
+            (
+                FinalizedRelocTarget::ExternalName(ir::ExternalName::User(name)),
+                Reloc::X86CallPCRel4 | Reloc::Arm64Call,
+            ) => ctx.func.params.user_named_funcs().get(*name).map(|n| n.index),
+            _ => None,
+        };
+        let callee = callee.ok_or_else(|| Error::Compile {
             func: what,
-            message: format!("unsupported relocation {:?}", reloc.target),
-        });
+            message: format!("unsupported relocation {:?} to {:?}", reloc.kind, reloc.target),
+        })?;
+        calls.push(DirectCall { offset: reloc.offset, callee, kind: reloc.kind, addend: reloc.addend });
     }
     let mut traps = Vec::new();
     for trap in compiled.buffer.traps() {
@@ -64,7 +89,7 @@ fn compile_function(isa: &OwnedTargetIsa, func: ir::Function, what: u32) -> Resu
         .filter(|s| !s.loc.is_default())
         .map(|s| (s.start, s.loc.bits()))
         .collect();
-    Ok(Compiled { code: compiled.code_buffer().to_vec(), traps, srclocs })
+    Ok(Compiled { code: compiled.code_buffer().to_vec(), traps, srclocs, calls })
 }
 
 /// Translates defined function `index` (in the function index space) into
@@ -253,8 +278,47 @@ fn place(pieces: &[Compiled], info: Option<&ModuleInfo>) -> Result<(CodeMemory, 
         }
         code.extend_from_slice(&piece.code);
     }
+    for (piece, &at) in pieces.iter().zip(&offsets) {
+        for call in &piece.calls {
+            let callee = info
+                .and_then(|i| (call.callee as usize).checked_sub(i.imported_funcs))
+                .and_then(|i| offsets.get(i).filter(|_| i < defined))
+                .ok_or_else(|| Error::Compile {
+                    func: call.callee,
+                    message: "direct call of no defined function".into(),
+                })?;
+            patch_call(&mut code, at + call.offset as usize, *callee, call)?;
+        }
+    }
     traps.sites.sort_by_key(|&(o, _)| o);
     Ok((CodeMemory::new(&code, traps).map_err(Error::Resource)?, offsets))
+}
+
+/// Resolves the direct call whose relocation sits at `site` (both offsets
+/// in `code`) to the function at `target`. PC-relative, so the code stays
+/// position-independent (it may be saved and mapped elsewhere).
+fn patch_call(code: &mut [u8], site: usize, target: usize, call: &DirectCall) -> Result<()> {
+    let out_of_range = || Error::Compile { func: call.callee, message: "direct call out of range".into() };
+    let delta = target as i64 - site as i64 + call.addend;
+    let bytes = code.get_mut(site..site + 4).ok_or_else(out_of_range)?;
+    match call.kind {
+        // rel32 of `call`: S + A - P.
+        Reloc::X86CallPCRel4 => {
+            let rel = i32::try_from(delta).map_err(|_| out_of_range())?;
+            bytes.copy_from_slice(&rel.to_le_bytes());
+        }
+        // imm26 of `bl`: (S + A - P) / 4, within ±128 MiB.
+        Reloc::Arm64Call => {
+            if delta % 4 != 0 || !(-(1 << 27)..(1 << 27)).contains(&delta) {
+                return Err(out_of_range());
+            }
+            let insn = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+            let insn = (insn & !0x03ff_ffff) | (((delta >> 2) as u32) & 0x03ff_ffff);
+            bytes.copy_from_slice(&insn.to_le_bytes());
+        }
+        _ => return Err(out_of_range()),
+    }
+    Ok(())
 }
 
 /// Compiles all of a module's functions and entry trampolines.
@@ -338,5 +402,39 @@ mod tests {
         assert_eq!(depth_of(nested), 3);
         let sequential = "(module (func (param i32) local.get 0 if end local.get 0 if else end))";
         assert_eq!(depth_of(sequential), 1);
+    }
+
+    fn piece(len: usize, calls: Vec<DirectCall>) -> Compiled {
+        Compiled { code: vec![0; len], traps: vec![], srclocs: vec![], calls }
+    }
+
+    #[test]
+    fn direct_calls_are_resolved_to_their_callee_once_placed() {
+        // Function 0 is imported; 1 and 2 are defined, and 1 calls 2 twice
+        // (an x86-64 `call rel32` and an AArch64 `bl`).
+        let info = ModuleInfo { funcs: vec![0, 0, 0], imported_funcs: 1, ..ModuleInfo::default() };
+        let x86 = DirectCall { offset: 5, callee: 2, kind: Reloc::X86CallPCRel4, addend: -4 };
+        let bl = 0x9400_0000u32;
+        let arm = DirectCall { offset: 12, callee: 2, kind: Reloc::Arm64Call, addend: 0 };
+        let mut caller = piece(20, vec![x86, arm]);
+        caller.code[12..16].copy_from_slice(&bl.to_le_bytes());
+        let (memory, offsets) = place(&[caller, piece(8, vec![])], Some(&info)).expect("places");
+        assert_eq!(offsets, vec![0, 32]);
+        let code = memory.code();
+        let rel = i32::from_le_bytes(code[5..9].try_into().expect("4 bytes"));
+        assert_eq!(rel, 32 - 5 - 4, "rel32 counts from the end of the call");
+        let insn = u32::from_le_bytes(code[12..16].try_into().expect("4 bytes"));
+        assert_eq!(insn, bl | ((32 - 12) / 4), "imm26 counts words from the bl itself");
+    }
+
+    #[test]
+    fn a_direct_call_of_an_import_or_out_of_range_is_refused() {
+        let info = ModuleInfo { funcs: vec![0, 0], imported_funcs: 1, ..ModuleInfo::default() };
+        let to_import = DirectCall { offset: 0, callee: 0, kind: Reloc::X86CallPCRel4, addend: -4 };
+        assert!(place(&[piece(8, vec![to_import])], Some(&info)).is_err());
+        let past_end = DirectCall { offset: 6, callee: 1, kind: Reloc::X86CallPCRel4, addend: -4 };
+        assert!(place(&[piece(8, vec![past_end])], Some(&info)).is_err());
+        let far = DirectCall { offset: 0, callee: 1, kind: Reloc::Arm64Call, addend: 1 << 28 };
+        assert!(place(&[piece(8, vec![far])], Some(&info)).is_err());
     }
 }

@@ -181,6 +181,8 @@ pub(crate) struct FuncTranslator<'a> {
     instrumentation: Instrumentation,
     /// The run of operators being charged for (with fuel).
     run: instrument::Run,
+    /// The callee of each defined function called directly so far.
+    direct: std::collections::HashMap<u32, ir::FuncRef>,
 }
 
 type TResult<T> = Result<T, String>;
@@ -267,6 +269,7 @@ impl<'a> FuncTranslator<'a> {
             reachable: true,
             instrumentation,
             run: instrument::Run::default(),
+            direct: std::collections::HashMap::new(),
         };
         if instrumentation.epochs {
             this.epoch_check();
@@ -444,6 +447,36 @@ impl<'a> FuncTranslator<'a> {
         let mut call_args = vec![callee_vmctx, self.vmctx];
         call_args.extend(args);
         let call = self.builder.ins().call_indirect(sig, code, &call_args);
+        let results = self.builder.inst_results(call).to_vec();
+        for r in results {
+            self.push(r);
+        }
+        Ok(())
+    }
+
+    /// Calls function `index`, defined in this module, straight at its code
+    /// (a PC-relative call that `compile::place` resolves once every
+    /// function is laid out) with this instance's context as the callee's.
+    fn call_defined(&mut self, index: u32, ty: &FuncType) -> TResult<()> {
+        let args = self.pop_values(ty.params().len())?;
+        let callee = match self.direct.get(&index) {
+            Some(&callee) => callee,
+            None => {
+                let sig = self.builder.import_signature(wasm_signature(ty, self.call_conv));
+                let name =
+                    self.builder.func.declare_imported_user_function(ir::UserExternalName::new(0, index));
+                let callee = self.builder.import_function(ir::ExtFuncData {
+                    name: ir::ExternalName::user(name),
+                    signature: sig,
+                    colocated: true,
+                    patchable: false,
+                });
+                *self.direct.entry(index).or_insert(callee)
+            }
+        };
+        let mut call_args = vec![self.vmctx, self.vmctx];
+        call_args.extend(args);
+        let call = self.builder.ins().call(callee, &call_args);
         let results = self.builder.inst_results(call).to_vec();
         for r in results {
             self.push(r);
@@ -692,8 +725,12 @@ impl<'a> FuncTranslator<'a> {
             }
             Operator::Call { function_index } => {
                 let ty = self.module.func_type(function_index).ok_or("unknown function")?.clone();
-                let func_ref = self.func_ref(function_index);
-                self.call_func_ref(func_ref, &ty)?;
+                if function_index as usize >= self.module.imported_funcs {
+                    self.call_defined(function_index, &ty)?;
+                } else {
+                    let func_ref = self.func_ref(function_index);
+                    self.call_func_ref(func_ref, &ty)?;
+                }
             }
             Operator::CallIndirect { type_index, table_index } => {
                 let ty = self.module.types.get(type_index as usize).ok_or("unknown type")?.clone();
