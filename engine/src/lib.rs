@@ -74,7 +74,7 @@ pub use explain::{FiredRule, FunctionExplanation, explain};
 pub use func::{Func, HostReturn, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
 pub use instance::{Extern, Global, Instance, Memory, Table};
 pub use limits::{DEFAULT_COUNT_LIMIT, ResourceLimiter, StoreLimits, StoreLimitsBuilder};
-pub use linker::Linker;
+pub use linker::{InstancePre, Linker};
 pub use midend::{TermLowering, clif_function};
 pub use module::{ExternKind, Module};
 pub use serialize::MAGIC as PRECOMPILED_MAGIC;

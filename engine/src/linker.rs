@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::func::{Func, IntoFunc};
 use crate::instance::{Extern, Instance};
 use crate::module::Module;
+use crate::module_info::EntityIndex;
 use crate::trap::Trap;
 use crate::types::FuncType;
 use crate::values::Val;
@@ -20,6 +21,15 @@ type SharedHostFn<T> = Arc<dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(
 enum Definition<T> {
     Extern(u64, Extern),
     Host(FuncType, SharedHostFn<T>),
+}
+
+impl<T> Clone for Definition<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Definition::Extern(id, item) => Definition::Extern(*id, *item),
+            Definition::Host(ty, body) => Definition::Host(ty.clone(), Arc::clone(body)),
+        }
+    }
 }
 
 /// Resolves imports by `module.name` and instantiates modules.
@@ -95,14 +105,74 @@ impl<T: 'static> Linker<T> {
     }
 
     /// Instantiates `module`, resolving its imports here.
-    pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>, module: &Module) -> Result<Instance> {
-        let store = store.as_context_mut().0;
-        let mut imports = Vec::new();
-        for (import_module, name, _) in module.imports() {
+    pub fn instantiate(&self, store: impl AsContextMut<Data = T>, module: &Module) -> Result<Instance> {
+        self.instantiate_pre(module)?.instantiate(store)
+    }
+
+    /// Resolves `module`'s imports here once, for instantiating it many
+    /// times (in any store of the engine) without looking them up again.
+    /// Fails when an import is not defined, or when a host function's type
+    /// does not match its import; imports of store objects are checked
+    /// against their store at instantiation.
+    pub fn instantiate_pre(&self, module: &Module) -> Result<InstancePre<T>> {
+        let info = &module.inner.info;
+        let mut imports = Vec::with_capacity(info.imports.len());
+        for import in &info.imports {
+            let (import_module, name) = (import.module.as_str(), import.name.as_str());
             let definition =
                 self.definitions.get(&(import_module.to_string(), name.to_string())).ok_or_else(|| {
                     Error::Link(format!("unknown import: `{import_module}::{name}` has not been defined"))
                 })?;
+            if let Definition::Host(ty, _) = definition {
+                let want = match import.index {
+                    EntityIndex::Func(i) => info.func_type(i),
+                    _ => None,
+                };
+                let incompatible = |what: String| {
+                    Error::Link(format!("incompatible import type for {import_module}::{name}: {what}"))
+                };
+                match want {
+                    None => {
+                        return Err(incompatible("a host function, expected a non-function import".into()));
+                    }
+                    Some(want) if want != ty => {
+                        return Err(incompatible(format!("function {ty}, expected {want}")));
+                    }
+                    Some(_) => {}
+                }
+            }
+            imports.push(definition.clone());
+        }
+        Ok(InstancePre { module: module.clone(), imports: Arc::new(imports) })
+    }
+}
+
+/// A module with its imports resolved by a [`Linker`]: instantiate it many
+/// times, in any store of its engine, without resolving them again (as
+/// wasmtime's `InstancePre`). Cheap to clone.
+pub struct InstancePre<T> {
+    module: Module,
+    imports: Arc<Vec<Definition<T>>>,
+}
+
+impl<T> Clone for InstancePre<T> {
+    fn clone(&self) -> Self {
+        InstancePre { module: self.module.clone(), imports: Arc::clone(&self.imports) }
+    }
+}
+
+impl<T: 'static> InstancePre<T> {
+    /// The module it instantiates.
+    pub fn module(&self) -> &Module {
+        &self.module
+    }
+
+    /// Instantiates the module in `store`: host functions are made anew in
+    /// it, store objects must belong to it. Runs the start function, if any.
+    pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>) -> Result<Instance> {
+        let store = store.as_context_mut().0;
+        let mut imports = Vec::with_capacity(self.imports.len());
+        for definition in self.imports.iter() {
             imports.push(match definition {
                 Definition::Extern(id, item) => {
                     store.inner.check(*id)?;
@@ -116,7 +186,7 @@ impl<T: 'static> Linker<T> {
                 }
             });
         }
-        Instance::new(store, module, &imports)
+        Instance::new(store, &self.module, &imports)
     }
 }
 
