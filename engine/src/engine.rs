@@ -122,7 +122,7 @@ pub(crate) struct EngineInner {
     pub config: Config,
     pub lowering: RuleLowering,
     type_ids: Mutex<HashMap<FuncType, u64>>,
-    host_trampolines: Mutex<HashMap<FuncType, Arc<CodeMemory>>>,
+    pub(crate) host_trampolines: Mutex<HashMap<FuncType, Arc<CodeMemory>>>,
     /// The epoch every store's deadline is compared with.
     pub epoch: AtomicU64,
 }

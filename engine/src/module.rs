@@ -77,11 +77,21 @@ impl Module {
         )?;
         let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
         let wasm = bytes.to_vec();
-        Ok(Module::from_inner(ModuleInner { engine: engine.clone(), info, code, type_ids, wasm }))
+        Module::from_inner(ModuleInner { engine: engine.clone(), info, code, type_ids, wasm })
     }
 
-    pub(crate) fn from_inner(inner: ModuleInner) -> Module {
-        Module { inner: Arc::new(inner) }
+    /// The module, once the engine has the trampoline for host functions
+    /// of each of its imported function types: a host function linked to
+    /// one is then made at instantiation without compiling anything.
+    pub(crate) fn from_inner(inner: ModuleInner) -> Result<Module> {
+        for import in &inner.info.imports {
+            if let EntityIndex::Func(index) = import.index
+                && let Some(ty) = inner.info.func_type(index)
+            {
+                inner.engine.host_trampoline(ty)?;
+            }
+        }
+        Ok(Module { inner: Arc::new(inner) })
     }
 
     /// Checks that `bytes` (binary or text) is a valid module Plumb can run,
@@ -105,5 +115,32 @@ impl Module {
     /// The engine that compiled this module.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cached(engine: &Engine) -> usize {
+        engine.inner.host_trampolines.lock().map(|c| c.len()).unwrap_or_default()
+    }
+
+    #[test]
+    fn compiling_a_module_prepares_the_host_trampolines_of_its_imports() {
+        let engine = Engine::default();
+        let text = r#"(module
+            (import "a" "f" (func (param i32)))
+            (import "a" "g" (func (param i32)))
+            (import "a" "h" (func (result i64)))
+            (func (param f32)))"#;
+        let module = Module::new(&engine, text).expect("compiles");
+        // One per distinct imported function type; none for defined ones.
+        assert_eq!(cached(&engine), 2);
+        let bytes = module.serialize().expect("serializes");
+        let fresh = Engine::default();
+        // SAFETY: written by `serialize` just above.
+        unsafe { Module::deserialize(&fresh, bytes) }.expect("loads");
+        assert_eq!(cached(&fresh), 2);
     }
 }

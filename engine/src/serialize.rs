@@ -285,12 +285,6 @@ impl Module {
         let memory = CodeMemory::new(code, traps).map_err(Error::Resource)?;
         let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
         let code = CompiledCode { memory, funcs, entries };
-        Ok(Module::from_inner(ModuleInner {
-            engine: engine.clone(),
-            info,
-            code,
-            type_ids,
-            wasm: wasm.to_vec(),
-        }))
+        Module::from_inner(ModuleInner { engine: engine.clone(), info, code, type_ids, wasm: wasm.to_vec() })
     }
 }
