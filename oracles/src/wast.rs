@@ -376,7 +376,11 @@ fn check_results(actual: &[Value], expected: &[WastRet<'_>]) -> Result<(), Strin
             return Err("component-model results are not supported".into());
         };
         if !matches(value, want)? {
-            return Err(format!("result {i}: got {value}, expected {}", describe(want)));
+            let got = match (want, value) {
+                (WastRetCore::V128(w), Value::V128(v)) => format!("v128:{}", v128_in_shape_of(w, *v)),
+                _ => value.to_string(),
+            };
+            return Err(format!("result {i}: got {got}, expected {}", describe(want)));
         }
     }
     Ok(())
@@ -453,15 +457,61 @@ fn describe(want: &WastRetCore<'_>) -> String {
     match want {
         WastRetCore::I32(v) => format!("i32:{v}"),
         WastRetCore::I64(v) => format!("i64:{v}"),
-        WastRetCore::F32(NanPattern::Value(v)) => Value::F32(v.bits).to_string(),
-        WastRetCore::F64(NanPattern::Value(v)) => Value::F64(v.bits).to_string(),
-        WastRetCore::F32(NanPattern::CanonicalNan) | WastRetCore::F64(NanPattern::CanonicalNan) => {
-            "nan:canonical".into()
-        }
-        WastRetCore::F32(NanPattern::ArithmeticNan) | WastRetCore::F64(NanPattern::ArithmeticNan) => {
-            "nan:arithmetic".into()
-        }
+        WastRetCore::F32(w) => pattern_text(w, |v| Value::F32(v.bits).to_string()),
+        WastRetCore::F64(w) => pattern_text(w, |v| Value::F64(v.bits).to_string()),
+        WastRetCore::V128(w) => format!("v128:{}", describe_v128(w)),
         other => format!("{other:?}"),
+    }
+}
+
+/// An `f32` lane as text: its value, or `nan:0x…` with its bits.
+fn f32_text(bits: u32) -> String {
+    let x = f32::from_bits(bits);
+    if x.is_nan() { format!("nan:0x{bits:x}") } else { x.to_string() }
+}
+
+/// An `f64` lane as text: its value, or `nan:0x…` with its bits.
+fn f64_text(bits: u64) -> String {
+    let x = f64::from_bits(bits);
+    if x.is_nan() { format!("nan:0x{bits:x}") } else { x.to_string() }
+}
+
+/// A float lane's pattern as text: a value, `nan:canonical` or `nan:arithmetic`.
+fn pattern_text<T>(want: &NanPattern<T>, value: impl Fn(&T) -> String) -> String {
+    match want {
+        NanPattern::Value(v) => value(v),
+        NanPattern::CanonicalNan => "nan:canonical".into(),
+        NanPattern::ArithmeticNan => "nan:arithmetic".into(),
+    }
+}
+
+/// An expected vector as `v128.const` writes it: its shape, then its lanes.
+fn describe_v128(want: &V128Pattern) -> String {
+    fn join<T>(lanes: &[T], text: impl Fn(&T) -> String) -> String {
+        lanes.iter().map(text).collect::<Vec<_>>().join(" ")
+    }
+    match want {
+        V128Pattern::I8x16(l) => format!("i8x16 {}", join(l, i8::to_string)),
+        V128Pattern::I16x8(l) => format!("i16x8 {}", join(l, i16::to_string)),
+        V128Pattern::I32x4(l) => format!("i32x4 {}", join(l, i32::to_string)),
+        V128Pattern::I64x2(l) => format!("i64x2 {}", join(l, i64::to_string)),
+        V128Pattern::F32x4(l) => format!("f32x4 {}", join(l, |p| pattern_text(p, |v| f32_text(v.bits)))),
+        V128Pattern::F64x2(l) => format!("f64x2 {}", join(l, |p| pattern_text(p, |v| f64_text(v.bits)))),
+    }
+}
+
+/// The vector `v` in the lane shape of `want`, so the two can be compared by eye.
+fn v128_in_shape_of(want: &V128Pattern, v: u128) -> String {
+    let lanes = |bits: u32, text: &dyn Fn(u64) -> String| {
+        (0..(128 / bits) as usize).map(|i| text(simd::lane(v, bits, i))).collect::<Vec<_>>().join(" ")
+    };
+    match want {
+        V128Pattern::I8x16(_) => format!("i8x16 {}", lanes(8, &|x| (x as i8).to_string())),
+        V128Pattern::I16x8(_) => format!("i16x8 {}", lanes(16, &|x| (x as i16).to_string())),
+        V128Pattern::I32x4(_) => format!("i32x4 {}", lanes(32, &|x| (x as i32).to_string())),
+        V128Pattern::I64x2(_) => format!("i64x2 {}", lanes(64, &|x| (x as i64).to_string())),
+        V128Pattern::F32x4(_) => format!("f32x4 {}", lanes(32, &|x| f32_text(x as u32))),
+        V128Pattern::F64x2(_) => format!("f64x2 {}", lanes(64, &|x| f64_text(x))),
     }
 }
 
