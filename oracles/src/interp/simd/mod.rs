@@ -378,4 +378,16 @@ mod tests {
         assert_eq!(signed(0xff, 8), -1);
         assert_eq!(signed(0x7fff, 16), 0x7fff);
     }
+
+    #[test]
+    fn operands_validation_rules_out_are_reported_never_panicked_on() {
+        let violated = Err(TrapCode::InvariantViolated);
+        assert_eq!(eval_vector(VectorOp::And, &[Value::I32(1), Value::V128(0)]), violated);
+        assert_eq!(eval_vector(VectorOp::Splat(Shape::Int(IShape::I64x2)), &[Value::I32(1)]), violated);
+        assert_eq!(eval_vector(VectorOp::Not, &[]), violated);
+        // A shuffle index past 31 (which validation refuses) selects 0.
+        let shuffled =
+            eval_vector(VectorOp::Shuffle([255; 16]), &[Value::V128(u128::MAX), Value::V128(u128::MAX)]);
+        assert_eq!(shuffled, Ok(Value::V128(0)));
+    }
 }
