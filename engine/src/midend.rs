@@ -13,7 +13,7 @@ use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, TrapCode, Value, ty
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use egg::{Id, RecExpr, Rewrite, Runner};
 use plumb_rules::egraph::{ConstFold, Node, extract_lowered, rewrites, rewrites_where};
-use plumb_rules::{OpInstance, OpKind, RuleError, RuleSet, Type};
+use plumb_rules::{OpInstId, OpInstance, OpKind, RuleError, RuleSet, Term, Type};
 
 use crate::pure::PureExpr;
 
@@ -95,11 +95,100 @@ fn wasm_type_name(ty: ir::Type) -> &'static str {
 /// Lowering by the project's built-in rule set.
 pub(crate) struct RuleLowering {
     rules: Arc<RuleSet>,
-    rewrites: Vec<Rewrite<Node, ConstFold>>,
+    rewrites: RuleIndex,
     /// The lowering rules alone, to finish what a bounded run left.
-    lowering_rewrites: Vec<Rewrite<Node, ConstFold>>,
+    lowering_rewrites: RuleIndex,
     /// Rewrite name → (rule file, root operator of the left side).
     origins: HashMap<String, (String, String)>,
+}
+
+/// Rewrites indexed by the operator at the root of their left side.
+///
+/// A rewrite can only match where its root operator is in the e-graph, and
+/// operators enter the e-graph only with the term or with the right side
+/// of a rewrite that fired. So the rewrites that can ever fire on a term
+/// are those rooted at an operator reachable from the term's operators
+/// through right sides; running only them gives exactly the e-graph that
+/// running all would (a rewrite that never matches changes nothing), while
+/// each iteration searches tens of rewrites instead of every one.
+struct RuleIndex {
+    rewrites: Vec<Rewrite<Node, ConstFold>>,
+    /// Rewrite indices by root operator (`OpInstId` index).
+    by_root: Vec<Vec<usize>>,
+    /// Rewrites whose left side is not rooted at an operator.
+    unrooted: Vec<usize>,
+    /// The operators on each rewrite's right side.
+    introduces: Vec<Vec<OpInstId>>,
+}
+
+impl RuleIndex {
+    fn new(rules: &RuleSet, rewrites: Vec<Rewrite<Node, ConstFold>>) -> RuleIndex {
+        let instances: HashMap<String, &plumb_rules::RuleInstance> =
+            rules.rule_instances().iter().map(|i| (i.qualified_name(), i)).collect();
+        let mut index = RuleIndex {
+            by_root: vec![Vec::new(); rules.ops().len()],
+            unrooted: Vec::new(),
+            introduces: Vec::with_capacity(rewrites.len()),
+            rewrites: Vec::new(),
+        };
+        for (i, rewrite) in rewrites.iter().enumerate() {
+            let instance = instances.get(rewrite.name.as_str());
+            match instance.map(|inst| &inst.lhs) {
+                Some(Term::Op { op, .. }) if op.index() < index.by_root.len() => {
+                    index.by_root[op.index()].push(i)
+                }
+                _ => index.unrooted.push(i),
+            }
+            let mut ops = Vec::new();
+            if let Some(inst) = instance {
+                term_ops(&inst.rhs, &mut ops);
+            }
+            index.introduces.push(ops);
+        }
+        index.rewrites = rewrites;
+        index
+    }
+
+    /// Every rewrite, in order.
+    fn all(&self) -> Vec<&Rewrite<Node, ConstFold>> {
+        self.rewrites.iter().collect()
+    }
+
+    /// The rewrites that can fire on an e-graph of these nodes, in their
+    /// order.
+    fn for_nodes<'n>(&self, nodes: impl IntoIterator<Item = &'n Node>) -> Vec<&Rewrite<Node, ConstFold>> {
+        let mut present = vec![false; self.by_root.len()];
+        let mut pending: Vec<OpInstId> = Vec::new();
+        for node in nodes {
+            if let Node::Op { op, .. } = node {
+                pending.push(*op);
+            }
+        }
+        let mut selected = self.unrooted.clone();
+        while let Some(op) = pending.pop() {
+            match present.get_mut(op.index()) {
+                Some(seen) if !*seen => *seen = true,
+                _ => continue,
+            }
+            for &i in &self.by_root[op.index()] {
+                selected.push(i);
+                pending.extend(&self.introduces[i]);
+            }
+        }
+        selected.sort_unstable();
+        selected.dedup();
+        selected.into_iter().map(|i| &self.rewrites[i]).collect()
+    }
+}
+
+/// Every operator of `term`.
+fn term_ops(term: &Term, ops: &mut Vec<OpInstId>) {
+    if let Term::Op { op, args } = term {
+        ops.push(*op);
+        for arg in args {
+            term_ops(arg, ops);
+        }
+    }
 }
 
 impl RuleLowering {
@@ -110,8 +199,9 @@ impl RuleLowering {
     /// Lowering by `rules` (tests use rule sets without lowering rules).
     pub(crate) fn with_rules(rules: RuleSet) -> RuleLowering {
         let rules = Arc::new(rules);
-        let rewrites = rewrites(&rules);
-        let lowering_rewrites = rewrites_where(&rules, |inst| inst.is_lowering(rules.ops()));
+        let rewrites = RuleIndex::new(&rules, rewrites(&rules));
+        let lowering_rewrites =
+            RuleIndex::new(&rules, rewrites_where(&rules, |inst| inst.is_lowering(rules.ops())));
         let mut origins = HashMap::new();
         for inst in rules.rule_instances() {
             let name = inst.qualified_name();
@@ -168,12 +258,23 @@ impl RuleLowering {
     /// before every Wasm operator was lowered, the lowering rules alone
     /// finish it. Records the rules that fired in `log`.
     fn lower_term(&self, term: &RecExpr<Node>, log: &mut LoweringLog) -> Result<RecExpr<Node>, String> {
+        self.lower_term_with(term, log, true)
+    }
+
+    /// [`Self::lower_term`], with the rewrites chosen by the index or all
+    /// of them (the index must never change the result).
+    fn lower_term_with(
+        &self,
+        term: &RecExpr<Node>,
+        log: &mut LoweringLog,
+        indexed: bool,
+    ) -> Result<RecExpr<Node>, String> {
         let runner: Runner<Node, ConstFold> = Runner::new(ConstFold::new(&self.rules))
             .with_iter_limit(ITERATION_LIMIT)
             .with_node_limit(NODE_LIMIT)
             .with_time_limit(Duration::MAX)
             .with_expr(term)
-            .run(&self.rewrites);
+            .run(if indexed { self.rewrites.for_nodes(term.as_ref()) } else { self.rewrites.all() });
         let record = |runner: &Runner<Node, ConstFold>, log: &mut LoweringLog| {
             for iteration in &runner.iterations {
                 for (rule, count) in &iteration.applied {
@@ -186,6 +287,8 @@ impl RuleLowering {
         let lowered = match extract_lowered(&runner.egraph, &self.rules, root) {
             Some(lowered) => lowered,
             None => {
+                let rewrites =
+                    self.lowering_rewrites.for_nodes(runner.egraph.classes().flat_map(|c| &c.nodes));
                 let runner: Runner<Node, ConstFold> = Runner::new(ConstFold::new(&self.rules))
                     .with_egraph(runner.egraph)
                     .with_iter_limit(LOWERING_ITERATION_LIMIT)
@@ -193,7 +296,7 @@ impl RuleLowering {
                     // Each lowering rule removes a Wasm operator, and the
                     // term is small.
                     .with_time_limit(Duration::MAX)
-                    .run(&self.lowering_rewrites);
+                    .run(rewrites);
                 record(&runner, log);
                 extract_lowered(&runner.egraph, &self.rules, root)
                     .ok_or_else(|| format!("no lowering rule applies to {}", abbreviated(term)))?
@@ -236,6 +339,13 @@ impl TermLowering {
     /// The cheapest CLIF-only term equal to `term`, or why there is none.
     pub fn lower(&self, term: &RecExpr<Node>) -> Result<RecExpr<Node>, String> {
         self.inner.lower_term(term, &mut LoweringLog::default())
+    }
+
+    /// [`Self::lower`] with every rewrite searched at every step, not only
+    /// those the root-operator index can reach from the term: the index
+    /// must never change the result (fuzz/tests/rule_index.rs).
+    pub fn lower_unindexed(&self, term: &RecExpr<Node>) -> Result<RecExpr<Node>, String> {
+        self.inner.lower_term_with(term, &mut LoweringLog::default(), false)
     }
 }
 
