@@ -4,7 +4,7 @@
 //! in `spec-jit-skip.txt` (each with its reason).
 
 use plumb_cli::engine_backend::EngineBackend;
-use plumb_oracles::suite::{run_scripts, skip_list, spec_scripts};
+use plumb_oracles::suite::{listed_scripts, run_scripts, skip_list, spec_scripts};
 
 #[test]
 fn every_wasm_2_0_script_passes_on_the_jit() {
@@ -14,6 +14,27 @@ fn every_wasm_2_0_script_passes_on_the_jit() {
     let outcome =
         run_scripts(&files, &skip_list(include_str!("spec-jit-skip.txt")), || EngineBackend::new(&engine));
     assert!(outcome.total > 25_000, "the suite should hold over 25k assertions, ran {}", outcome.total);
+    assert!(
+        outcome.failing.is_empty(),
+        "{}/{} passed; failing files:\n{}",
+        outcome.passed,
+        outcome.total,
+        outcome.failing.join("\n")
+    );
+}
+
+#[test]
+fn the_wasm_3_0_scripts_of_implemented_features_pass_on_the_jit() {
+    let list = include_str!("../oracles/tests/spec-3.0-passing.txt");
+    let files = listed_scripts("wasm-3.0", list).expect("the listed scripts");
+    let engine = plumb::Engine::default();
+    let outcome = run_scripts(&files, &[], || EngineBackend::new(&engine));
+    assert!(
+        outcome.total > 0 && outcome.files == files.len(),
+        "ran {} of {} files",
+        outcome.files,
+        files.len()
+    );
     assert!(
         outcome.failing.is_empty(),
         "{}/{} passed; failing files:\n{}",

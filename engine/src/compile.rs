@@ -104,9 +104,7 @@ pub(crate) fn translate_function(
     instrumentation: Instrumentation,
 ) -> Result<(ir::Function, LoweringLog)> {
     let ty = info.func_type(index).ok_or(Error::Compile { func: index, message: "no type".into() })?;
-    let call_conv = isa.default_call_conv();
-    let mut func =
-        ir::Function::with_name_signature(ir::UserFuncName::user(0, index), wasm_signature(ty, call_conv));
+    let mut func = ir::Function::with_name_signature(ir::UserFuncName::user(0, index), wasm_signature(ty));
     let builder = FunctionBuilder::new(&mut func, builder_ctx);
     let log =
         FuncTranslator::translate(info, lowering, isa.frontend_config(), builder, ty, body, instrumentation)
@@ -190,7 +188,7 @@ fn entry_trampoline(isa: &OwnedTargetIsa, ty: &FuncType) -> Result<Compiled> {
     for (i, t) in ty.params().iter().enumerate() {
         args.push(b.ins().load(t.clif(), flags, values, (i * 8) as i32));
     }
-    let callee = b.import_signature(wasm_signature(ty, call_conv));
+    let callee = b.import_signature(wasm_signature(ty));
     let call = b.ins().call_indirect(callee, code, &args);
     let results = b.inst_results(call).to_vec();
     for (i, r) in results.into_iter().enumerate() {
@@ -207,8 +205,7 @@ fn entry_trampoline(isa: &OwnedTargetIsa, ty: &FuncType) -> Result<Compiled> {
 /// caller's context.
 fn host_trampoline(isa: &OwnedTargetIsa, ty: &FuncType) -> Result<Compiled> {
     let call_conv = isa.default_call_conv();
-    let mut func =
-        ir::Function::with_name_signature(ir::UserFuncName::default(), wasm_signature(ty, call_conv));
+    let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), wasm_signature(ty));
     let mut ctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut func, &mut ctx);
     let block = b.create_block();

@@ -93,12 +93,18 @@ pub(crate) fn trap_code(code: TrapCode) -> Option<trap::TrapCode> {
     })
 }
 
+/// The calling convention of Wasm functions (and of the host trampolines
+/// Wasm calls): Cranelift's `tail`, the one `return_call` needs, so that a
+/// tail call reuses its caller's frame. Libcalls and the host's entry into
+/// a trampoline use the platform's.
+pub(crate) const WASM_CALL_CONV: CallConv = CallConv::Tail;
+
 /// The Cranelift signature of a Wasm function of type `ty`: the callee's
 /// context, the caller's context (null when the host calls), then the Wasm
 /// parameters. Host functions read the caller's context to know the calling
 /// instance ([`crate::Caller::get_export`]); Wasm functions ignore it.
-pub(crate) fn wasm_signature(ty: &FuncType, call_conv: CallConv) -> Signature {
-    let mut sig = Signature::new(call_conv);
+pub(crate) fn wasm_signature(ty: &FuncType) -> Signature {
+    let mut sig = Signature::new(WASM_CALL_CONV);
     sig.params.push(AbiParam::special(types::I64, ir::ArgumentPurpose::VMContext));
     sig.params.push(AbiParam::new(types::I64));
     sig.params.extend(ty.params().iter().map(|t| AbiParam::new(t.clif())));
@@ -167,7 +173,8 @@ impl ControlFrame {
 pub(crate) struct FuncTranslator<'a> {
     module: &'a ModuleInfo,
     lowering: &'a dyn Lowering,
-    call_conv: CallConv,
+    /// The platform's calling convention, for libcalls.
+    host_call_conv: CallConv,
     builder: FunctionBuilder<'a>,
     vmctx: Value,
     locals: Vec<(Variable, ValType)>,
@@ -250,7 +257,7 @@ impl<'a> FuncTranslator<'a> {
         let mut this = FuncTranslator {
             module,
             lowering,
-            call_conv,
+            host_call_conv: call_conv,
             builder,
             vmctx,
             locals,
@@ -437,15 +444,41 @@ impl<'a> FuncTranslator<'a> {
         )
     }
 
-    /// Calls through a `VMFuncRef` pointer with the signature of `ty`.
-    fn call_func_ref(&mut self, func_ref: Value, ty: &FuncType) -> TResult<()> {
+    /// `call` (or, with `tail`, `return_call`) of function `index`: straight
+    /// to its code when this module defines it, else through its import.
+    fn call(&mut self, index: u32, tail: bool) -> TResult<()> {
+        let ty = self.module.func_type(index).ok_or("unknown function")?.clone();
+        if index as usize >= self.module.imported_funcs {
+            self.call_defined(index, &ty, tail)
+        } else {
+            let func_ref = self.func_ref(index);
+            self.call_func_ref(func_ref, &ty, tail)
+        }
+    }
+
+    /// `call_indirect` (or, with `tail`, `return_call_indirect`).
+    fn call_indirect(&mut self, type_index: u32, table: u32, tail: bool) -> TResult<()> {
+        let ty = self.module.types.get(type_index as usize).ok_or("unknown type")?.clone();
+        let index = self.pop_value()?;
+        let func_ref = self.indirect_callee(index, type_index, table);
+        self.call_func_ref(func_ref, &ty, tail)
+    }
+
+    /// Calls through a `VMFuncRef` pointer with the signature of `ty`; a
+    /// tail call (`tail`) returns the callee's results itself.
+    fn call_func_ref(&mut self, func_ref: Value, ty: &FuncType, tail: bool) -> TResult<()> {
         let args = self.pop_values(ty.params().len())?;
         let flags = MemFlagsData::trusted().with_readonly();
         let code = self.builder.ins().load(types::I64, flags, func_ref, vm::funcref::CODE);
         let callee_vmctx = self.builder.ins().load(types::I64, flags, func_ref, vm::funcref::VMCTX);
-        let sig = self.builder.import_signature(wasm_signature(ty, self.call_conv));
+        let sig = self.builder.import_signature(wasm_signature(ty));
         let mut call_args = vec![callee_vmctx, self.vmctx];
         call_args.extend(args);
+        if tail {
+            self.builder.ins().return_call_indirect(sig, code, &call_args);
+            self.set_unreachable();
+            return Ok(());
+        }
         let call = self.builder.ins().call_indirect(sig, code, &call_args);
         let results = self.builder.inst_results(call).to_vec();
         for r in results {
@@ -456,13 +489,14 @@ impl<'a> FuncTranslator<'a> {
 
     /// Calls function `index`, defined in this module, straight at its code
     /// (a PC-relative call that `compile::place` resolves once every
-    /// function is laid out) with this instance's context as the callee's.
-    fn call_defined(&mut self, index: u32, ty: &FuncType) -> TResult<()> {
+    /// function is laid out) with this instance's context as the callee's;
+    /// a tail call (`tail`) returns the callee's results itself.
+    fn call_defined(&mut self, index: u32, ty: &FuncType, tail: bool) -> TResult<()> {
         let args = self.pop_values(ty.params().len())?;
         let callee = match self.direct.get(&index) {
             Some(&callee) => callee,
             None => {
-                let sig = self.builder.import_signature(wasm_signature(ty, self.call_conv));
+                let sig = self.builder.import_signature(wasm_signature(ty));
                 let name =
                     self.builder.func.declare_imported_user_function(ir::UserExternalName::new(0, index));
                 let callee = self.builder.import_function(ir::ExtFuncData {
@@ -476,6 +510,11 @@ impl<'a> FuncTranslator<'a> {
         };
         let mut call_args = vec![self.vmctx, self.vmctx];
         call_args.extend(args);
+        if tail {
+            self.builder.ins().return_call(callee, &call_args);
+            self.set_unreachable();
+            return Ok(());
+        }
         let call = self.builder.ins().call(callee, &call_args);
         let results = self.builder.inst_results(call).to_vec();
         for r in results {
@@ -495,7 +534,7 @@ impl<'a> FuncTranslator<'a> {
         params: &[types::Type],
         ret: LibcallRet,
     ) -> Value {
-        let mut sig = Signature::new(self.call_conv);
+        let mut sig = Signature::new(self.host_call_conv);
         sig.params.push(AbiParam::new(types::I64));
         sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
         match ret {
@@ -723,20 +762,13 @@ impl<'a> FuncTranslator<'a> {
                 self.builder.ins().return_(&values);
                 self.set_unreachable();
             }
-            Operator::Call { function_index } => {
-                let ty = self.module.func_type(function_index).ok_or("unknown function")?.clone();
-                if function_index as usize >= self.module.imported_funcs {
-                    self.call_defined(function_index, &ty)?;
-                } else {
-                    let func_ref = self.func_ref(function_index);
-                    self.call_func_ref(func_ref, &ty)?;
-                }
-            }
+            Operator::Call { function_index } => self.call(function_index, false)?,
+            Operator::ReturnCall { function_index } => self.call(function_index, true)?,
             Operator::CallIndirect { type_index, table_index } => {
-                let ty = self.module.types.get(type_index as usize).ok_or("unknown type")?.clone();
-                let index = self.pop_value()?;
-                let func_ref = self.indirect_callee(index, type_index, table_index);
-                self.call_func_ref(func_ref, &ty)?;
+                self.call_indirect(type_index, table_index, false)?
+            }
+            Operator::ReturnCallIndirect { type_index, table_index } => {
+                self.call_indirect(type_index, table_index, true)?
             }
             Operator::Drop => {
                 // A dropped pure term is never lowered: it has no effect.

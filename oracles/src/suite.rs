@@ -39,6 +39,19 @@ fn scripts(version: &str, keep: impl Fn(&str) -> bool) -> std::io::Result<Vec<Pa
     Ok(files)
 }
 
+/// The scripts of a suite version named in a checked-in list (the format
+/// of [`skip_list`]); fails naming any listed file that is missing.
+pub fn listed_scripts(version: &str, list: &str) -> std::io::Result<Vec<PathBuf>> {
+    let names = skip_list(list);
+    let files = scripts(version, |name| names.iter().any(|n| n == name))?;
+    if files.len() != names.len() {
+        let found: Vec<_> = files.iter().filter_map(|f| f.file_name()?.to_str()).collect();
+        let missing: Vec<_> = names.iter().filter(|n| !found.contains(&n.as_str())).collect();
+        return Err(std::io::Error::other(format!("listed scripts not in {version}: {missing:?}")));
+    }
+    Ok(files)
+}
+
 /// The file names of a checked-in skip list: one per line, `#` starts the
 /// reason (every entry must have one).
 pub fn skip_list(text: &str) -> Vec<String> {

@@ -1,10 +1,13 @@
 //! Conformance: every script of the WebAssembly 2.0 spec test suite passes
 //! on the reference interpreter, except the files in `spec-skip.txt` and
-//! `spec-simd-skip.txt` (each with its reason).
+//! `spec-simd-skip.txt` (each with its reason), and so does every WebAssembly
+//! 3.0 script of `spec-3.0-passing.txt` (the features Plumb implements).
 
 use std::path::PathBuf;
 
-use plumb_oracles::suite::{SuiteOutcome, run_scripts, simd_scripts, skip_list, spec_scripts};
+use plumb_oracles::suite::{
+    SuiteOutcome, listed_scripts, run_scripts, simd_scripts, skip_list, spec_scripts,
+};
 use plumb_oracles::wast::InterpBackend;
 
 /// Runs `files` but those in the skip list `skip` on the interpreter;
@@ -36,4 +39,16 @@ fn every_wasm_2_0_simd_script_passes_on_the_interpreter() {
     let outcome = run_all(&files, include_str!("spec-simd-skip.txt"));
     eprintln!("SIMD scripts: {} run, {}/{} assertions passed", outcome.files, outcome.passed, outcome.total);
     assert!(outcome.total > 25_000, "the SIMD scripts hold over 25k assertions, ran {}", outcome.total);
+}
+
+#[test]
+fn the_wasm_3_0_scripts_of_implemented_features_pass_on_the_interpreter() {
+    let files = listed_scripts("wasm-3.0", include_str!("spec-3.0-passing.txt")).expect("the listed scripts");
+    let outcome = run_all(&files, "");
+    assert!(
+        outcome.total > 0 && outcome.files == files.len(),
+        "ran {} of {} files",
+        outcome.files,
+        files.len()
+    );
 }

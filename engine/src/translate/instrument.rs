@@ -47,6 +47,8 @@ pub(super) fn ends_run(op: &Operator<'_>) -> bool {
             | Operator::Return
             | Operator::Call { .. }
             | Operator::CallIndirect { .. }
+            | Operator::ReturnCall { .. }
+            | Operator::ReturnCallIndirect { .. }
     )
 }
 

@@ -116,6 +116,11 @@ pub enum Instr {
     Call(u32),
     /// `call_indirect x y`: spec §4.4.8 [exec-call-indirect](https://webassembly.github.io/spec/core/exec/instructions.html#exec-call-indirect).
     CallIndirect { type_index: u32, table: u32 },
+    /// `return_call x` (Wasm 3.0): spec §4.4.8 [exec-return-call](https://webassembly.github.io/spec/core/exec/instructions.html#exec-return-call).
+    /// The callee replaces the calling frame.
+    ReturnCall(u32),
+    /// `return_call_indirect x y` (Wasm 3.0): spec §4.4.8 [exec-return-call-indirect](https://webassembly.github.io/spec/core/exec/instructions.html#exec-return-call-indirect).
+    ReturnCallIndirect { type_index: u32, table: u32 },
     /// `drop`: spec §4.4.4 [exec-drop](https://webassembly.github.io/spec/core/exec/instructions.html#exec-drop).
     Drop,
     /// `select` (typed or not): spec §4.4.4 [exec-select](https://webassembly.github.io/spec/core/exec/instructions.html#exec-select).

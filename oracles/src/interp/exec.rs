@@ -254,19 +254,16 @@ impl Store {
                 self.call(thread, frame, func)?;
             }
             Instr::CallIndirect { type_index, table } => {
-                let inst = at(&self.instances, frame.instance)?;
-                let table = at(&self.tables, *at(&inst.tables, table)?)?;
-                let index = thread.pop_i32()? as u32 as usize;
-                let func = match table.elems.get(index) {
-                    None => return Err(TrapCode::UndefinedElement.into()),
-                    Some(Value::FuncRef(None)) => return Err(TrapCode::UninitializedElement.into()),
-                    Some(Value::FuncRef(Some(func))) => *func,
-                    Some(_) => return Err(invariant()),
-                };
-                if at(&self.funcs, func)?.ty() != at(&inst.types, type_index)? {
-                    return Err(TrapCode::IndirectCallTypeMismatch.into());
-                }
+                let func = self.indirect_callee(thread, frame, type_index, table)?;
                 self.call(thread, frame, func)?;
+            }
+            Instr::ReturnCall(index) => {
+                let func = *at(&at(&self.instances, frame.instance)?.funcs, index)?;
+                self.tail_call(thread, frame, func)?;
+            }
+            Instr::ReturnCallIndirect { type_index, table } => {
+                let func = self.indirect_callee(thread, frame, type_index, table)?;
+                self.tail_call(thread, frame, func)?;
             }
             Instr::Drop => {
                 thread.pop()?;
@@ -461,6 +458,49 @@ impl Store {
                 let bytes = &mut self.memory_mut(frame.instance)?.bytes;
                 vector_memory::store_lane(bytes, shape, lane, addr, offset, value)?;
             }
+        }
+        Ok(())
+    }
+
+    /// The function `call_indirect` through `table` reaches with the index
+    /// on the stack, after its bounds, null and type checks.
+    fn indirect_callee(
+        &self,
+        thread: &mut Thread,
+        frame: &Frame,
+        type_index: u32,
+        table: u32,
+    ) -> Result<FuncAddr, Trap> {
+        let inst = at(&self.instances, frame.instance)?;
+        let table = at(&self.tables, *at(&inst.tables, table)?)?;
+        let index = thread.pop_i32()? as u32 as usize;
+        let func = match table.elems.get(index) {
+            None => return Err(TrapCode::UndefinedElement.into()),
+            Some(Value::FuncRef(None)) => return Err(TrapCode::UninitializedElement.into()),
+            Some(Value::FuncRef(Some(func))) => *func,
+            Some(_) => return Err(invariant()),
+        };
+        if at(&self.funcs, func)?.ty() != at(&inst.types, type_index)? {
+            return Err(TrapCode::IndirectCallTypeMismatch.into());
+        }
+        Ok(func)
+    }
+
+    /// Tail-calls `func` from `frame`: the frame is unwound (its labels,
+    /// operands and locals) leaving only the arguments, and the callee takes
+    /// its place, so a chain of tail calls runs in constant space. A host
+    /// callee runs at once, and `frame` then returns its results.
+    fn tail_call(&mut self, thread: &mut Thread, frame: &mut Frame, func: FuncAddr) -> Result<(), Trap> {
+        let params = at(&self.funcs, func)?.ty().params.len();
+        let args = thread.pop_n(params)?;
+        thread.stack.truncate(frame.stack_base);
+        thread.labels.truncate(frame.label_base);
+        thread.locals_held -= frame.locals.len();
+        frame.locals = Vec::new();
+        thread.stack.extend(args);
+        match self.enter(thread, func)? {
+            Some(callee) => *frame = callee,
+            None => frame.pc = frame.body.instrs.len(),
         }
         Ok(())
     }

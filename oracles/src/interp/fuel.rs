@@ -49,6 +49,8 @@ fn ends_run(instr: &Instr) -> bool {
             | Instr::Return
             | Instr::Call(_)
             | Instr::CallIndirect { .. }
+            | Instr::ReturnCall(_)
+            | Instr::ReturnCallIndirect { .. }
     )
 }
 

@@ -41,7 +41,7 @@ impl From<BinaryReaderError> for ModuleError {
 /// The features of WebAssembly 2.0 that this interpreter implements: all of
 /// them, fixed-width SIMD included.
 pub fn features() -> WasmFeatures {
-    WasmFeatures::WASM2
+    WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL
 }
 
 /// What an import or export refers to.

@@ -107,6 +107,10 @@ pub(crate) fn translate_body(module: &Module, body: &FunctionBody<'_>) -> Result
             Operator::CallIndirect { type_index, table_index } => {
                 Instr::CallIndirect { type_index, table: table_index }
             }
+            Operator::ReturnCall { function_index } => Instr::ReturnCall(function_index),
+            Operator::ReturnCallIndirect { type_index, table_index } => {
+                Instr::ReturnCallIndirect { type_index, table: table_index }
+            }
             Operator::Drop => Instr::Drop,
             Operator::Select | Operator::TypedSelect { .. } => Instr::Select,
             Operator::LocalGet { local_index } => Instr::LocalGet(local_index),
