@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use plumb::{Engine, Linker, Module, Store, Val};
+use plumb::{Config, Engine, Linker, Module, Store, Val};
 
 fn sightglass(name: &str) -> Option<Vec<u8>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench/sightglass");
@@ -60,16 +60,25 @@ const CALLS: &str = r#"(module
   (func (export "nop"))
   (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"#;
 
+/// Instantiation in a fresh store, dropped each time, for each way of
+/// making memories: on-demand reservations with the data segment written
+/// (as before images), with a copy-on-write image, and (below) pooled.
 fn instantiate(c: &mut Criterion) {
-    let engine = Engine::default();
-    let module = Module::new(&engine, CALLS).expect("compiles");
-    let linker = Linker::new(&engine);
-    c.bench_function("instantiate (1 page, 1 data segment)", |b| {
-        b.iter(|| {
-            let mut store = Store::new(&engine, ());
-            black_box(linker.instantiate(&mut store, &module).expect("instantiates"));
-        })
-    });
+    let mut group = c.benchmark_group("instantiate (1 page, 1 data segment)");
+    let configs =
+        [("on-demand", Config::new().memory_init_cow(false).clone()), ("on-demand + CoW", Config::new())];
+    for (label, config) in configs {
+        let engine = Engine::new(&config).expect("engine");
+        let module = Module::new(&engine, CALLS).expect("compiles");
+        let pre = Linker::new(&engine).instantiate_pre(&module).expect("links");
+        group.bench_function(label, |b| {
+            b.iter(|| {
+                let mut store = Store::new(&engine, ());
+                black_box(pre.instantiate(&mut store).expect("instantiates"));
+            })
+        });
+    }
+    group.finish();
 }
 
 fn calls(c: &mut Criterion) {

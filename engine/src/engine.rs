@@ -19,6 +19,7 @@ use crate::types::FuncType;
 pub struct Config {
     cranelift_opt: bool,
     max_wasm_stack: usize,
+    memory_init_cow: bool,
     pub(crate) instrumentation: Instrumentation,
 }
 
@@ -37,6 +38,7 @@ impl Default for Config {
         Config {
             cranelift_opt: true,
             max_wasm_stack: 512 * 1024,
+            memory_init_cow: true,
             instrumentation: Instrumentation::default(),
         }
     }
@@ -90,6 +92,25 @@ impl Config {
     pub fn epoch_interruption(&mut self, enable: bool) -> &mut Config {
         self.instrumentation.epochs = enable;
         self
+    }
+
+    /// Whether a module's memory starts from a copy-on-write image of its
+    /// data segments (on by default). The image is laid out once per module,
+    /// on its first instantiation, in an in-memory file (`memfd`), and each
+    /// instance maps it private over the start of its memory: instantiation
+    /// copies no byte, and a page is copied only when the instance first
+    /// writes to it. It applies to a module that defines its memory and
+    /// whose active data segments all have constant offsets and fit in the
+    /// memory's initial size; any other module has its segments written at
+    /// instantiation, as with this setting off. The memory's contents are
+    /// the same either way.
+    pub fn memory_init_cow(&mut self, enable: bool) -> &mut Config {
+        self.memory_init_cow = enable;
+        self
+    }
+
+    pub(crate) fn memory_init_cow_enabled(&self) -> bool {
+        self.memory_init_cow
     }
 
     pub(crate) fn cranelift_opt_enabled(&self) -> bool {

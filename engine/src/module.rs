@@ -1,13 +1,15 @@
 //! Compiled modules.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use wasmparser::{Validator, WasmFeatures};
 
 use crate::compile::{CompiledCode, compile_module};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::module_info::{EntityIndex, ModuleInfo, decode};
+use crate::module_info::{ConstExpr, EntityIndex, ModuleInfo, decode};
+use crate::runtime::memory::PAGE_SIZE;
+use crate::runtime::memory::image::MemoryImage;
 
 /// The WebAssembly features Plumb implements: 2.0 without SIMD.
 pub(crate) fn features() -> WasmFeatures {
@@ -22,6 +24,9 @@ pub(crate) struct ModuleInner {
     pub type_ids: Vec<u64>,
     /// The module's binary form (kept for `Module::serialize`).
     pub wasm: Vec<u8>,
+    /// The copy-on-write image of its memory 0, made on first
+    /// instantiation ([`Module::memory_image`]).
+    pub memory_image: OnceLock<Option<Arc<MemoryImage>>>,
 }
 
 /// A validated, compiled module, ready to instantiate in any store of its
@@ -77,7 +82,14 @@ impl Module {
         )?;
         let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
         let wasm = bytes.to_vec();
-        Module::from_inner(ModuleInner { engine: engine.clone(), info, code, type_ids, wasm })
+        Module::from_inner(ModuleInner {
+            engine: engine.clone(),
+            info,
+            code,
+            type_ids,
+            wasm,
+            memory_image: OnceLock::new(),
+        })
     }
 
     /// The module, once the engine has the trampoline for host functions
@@ -92,6 +104,36 @@ impl Module {
             }
         }
         Ok(Module { inner: Arc::new(inner) })
+    }
+
+    /// The copy-on-write image of the initial contents of the memory this
+    /// module defines, made on first use: `None` when instantiation must
+    /// write the data segments instead, because the memory is imported,
+    /// an active segment's offset is not a constant or a segment does not
+    /// fit in the initial size (it may trap), images are off
+    /// ([`Config::memory_init_cow`](crate::Config::memory_init_cow)), or the
+    /// image cannot be made (no memfd).
+    pub(crate) fn memory_image(&self) -> Option<&Arc<MemoryImage>> {
+        let inner = &self.inner;
+        let image = inner.memory_image.get_or_init(|| {
+            let info = &inner.info;
+            if !inner.engine.inner.config.memory_init_cow_enabled() || info.imported_memories > 0 {
+                return None;
+            }
+            let initial = info.memories.first()?.min.checked_mul(PAGE_SIZE)?;
+            let mut segments = Vec::new();
+            for data in &info.datas {
+                match data.active {
+                    None => {}
+                    Some(ConstExpr::I32(offset)) => {
+                        segments.push((u64::from(offset as u32), &data.bytes[..]))
+                    }
+                    Some(_) => return None,
+                }
+            }
+            MemoryImage::new(initial, segments.into_iter()).ok().flatten().map(Arc::new)
+        });
+        image.as_ref()
     }
 
     /// Checks that `bytes` (binary or text) is a valid module Plumb can run,

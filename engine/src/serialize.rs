@@ -285,6 +285,13 @@ impl Module {
         let memory = CodeMemory::new(code, traps).map_err(Error::Resource)?;
         let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
         let code = CompiledCode { memory, funcs, entries };
-        Module::from_inner(ModuleInner { engine: engine.clone(), info, code, type_ids, wasm: wasm.to_vec() })
+        Module::from_inner(ModuleInner {
+            engine: engine.clone(),
+            info,
+            code,
+            type_ids,
+            wasm: wasm.to_vec(),
+            memory_image: Default::default(),
+        })
     }
 }

@@ -519,7 +519,8 @@ impl StoreInner {
             type_ids: module.inner.type_ids.clone(),
             memory: None,
             elems: Default::default(),
-            datas: Default::default(),
+            module: module.clone(),
+            dropped_datas: Default::default(),
         });
         let vmctx_ptr: *mut u8 = (&mut instance.vmctx as *mut crate::vm::VMContext).cast();
         for provided in imports {
@@ -571,7 +572,7 @@ impl StoreInner {
             .map(|e| e.items.iter().map(|&item| self.eval_const(&instance, item)).collect::<Result<Vec<_>>>())
             .collect::<Result<Vec<_>>>()?;
         *instance.elems.borrow_mut() = elems;
-        *instance.datas.borrow_mut() = info.datas.iter().map(|d| d.bytes.clone()).collect();
+        *instance.dropped_datas.borrow_mut() = vec![false; info.datas.len()];
 
         let index = self.instances.len() as u32;
         let handle = Instance { store: self.id, index };
@@ -600,6 +601,9 @@ impl StoreInner {
                 instance.elems.borrow_mut()[i].clear();
             }
         }
+        // An image (only for a memory this instance defines) holds what the
+        // segments would write, none of which can trap.
+        let image = module.memory_image().filter(|_| info.imported_memories == 0);
         for (i, segment) in info.datas.iter().enumerate() {
             if let Some(offset) = data_offsets[i] {
                 let memory = instance.memory().map_err(Trap::new)?;
@@ -609,9 +613,14 @@ impl StoreInner {
                 {
                     return Err(Trap::new(TrapCode::MemoryOutOfBounds).into());
                 }
-                memory.write(u64::from(offset as u32), &segment.bytes).map_err(Trap::new)?;
-                instance.datas.borrow_mut()[i].clear();
+                if image.is_none() {
+                    memory.write(u64::from(offset as u32), &segment.bytes).map_err(Trap::new)?;
+                }
+                instance.drop_data(i as u32);
             }
+        }
+        if let Some(image) = image {
+            instance.memory().map_err(Trap::new)?.install_image(image).map_err(Error::Resource)?;
         }
         if let Some(start) = info.start {
             let func = self.func_of(index, start)?;

@@ -93,8 +93,10 @@ pub(crate) struct InstanceData {
     pub memory: Option<*mut LinearMemory>,
     /// Element segments as raw table elements; dropped ones are empty.
     pub elems: RefCell<Vec<Vec<u64>>>,
-    /// Data segments; dropped ones are empty.
-    pub datas: RefCell<Vec<Vec<u8>>>,
+    /// The module it is an instance of (its data segments' bytes).
+    pub module: crate::module::Module,
+    /// Which data segments are dropped (their bytes are then empty).
+    pub dropped_datas: RefCell<Vec<bool>>,
 }
 
 impl InstanceData {
@@ -120,6 +122,22 @@ impl InstanceData {
     pub fn memory(&mut self) -> Result<&mut LinearMemory, TrapCode> {
         // SAFETY: the memory lives in the store as long as the instance.
         self.memory.map(|m| unsafe { &mut *m }).ok_or(TrapCode::MemoryOutOfBounds)
+    }
+
+    /// The bytes of data segment `index`, empty once dropped; `None` past
+    /// the last segment.
+    pub fn data(&self, index: u32) -> Option<&[u8]> {
+        let dropped = *self.dropped_datas.borrow().get(index as usize)?;
+        let bytes = &self.module.inner.info.datas.get(index as usize)?.bytes;
+        Some(if dropped { &[] } else { bytes })
+    }
+
+    /// Drops data segment `index` (`data.drop`, or active segments once
+    /// instantiation has applied them).
+    pub fn drop_data(&self, index: u32) {
+        if let Some(dropped) = self.dropped_datas.borrow_mut().get_mut(index as usize) {
+            *dropped = true;
+        }
     }
 
     /// The instance's table `index`.

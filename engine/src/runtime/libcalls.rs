@@ -165,8 +165,7 @@ pub(crate) extern "C" fn memory_init(
 ) -> u32 {
     // SAFETY: called by generated code with its own context.
     let instance = unsafe { instance(vmctx) };
-    let datas = instance.datas.borrow();
-    let result = match datas.get(segment as usize) {
+    let result = match instance.data(segment) {
         Some(bytes) => range(src, len, bytes.len(), TrapCode::MemoryOutOfBounds).and_then(|s| {
             // SAFETY: the memory lives in the store as long as the instance.
             let memory = instance.memory.map(|m| unsafe { &mut *m }).ok_or(TrapCode::MemoryOutOfBounds)?;
@@ -176,7 +175,6 @@ pub(crate) extern "C" fn memory_init(
         }),
         None => Err(TrapCode::MemoryOutOfBounds),
     };
-    drop(datas);
     status(result)
 }
 
@@ -184,9 +182,7 @@ pub(crate) extern "C" fn memory_init(
 pub(crate) extern "C" fn data_drop(vmctx: *mut VMContext, segment: u32) {
     // SAFETY: called by generated code with its own context.
     let instance = unsafe { instance(vmctx) };
-    if let Some(bytes) = instance.datas.borrow_mut().get_mut(segment as usize) {
-        *bytes = Vec::new();
-    }
+    instance.drop_data(segment);
 }
 
 /// `table.grow`: the old size, or -1 past the maximum or when the store's

@@ -3,10 +3,17 @@
 //! the accessible pages or in inaccessible ones. Generated code therefore
 //! emits no bounds checks; an out-of-bounds access faults and becomes a
 //! `MemoryOutOfBounds` trap.
+//!
+//! A memory may start from a copy-on-write image of its module's data
+//! segments (image.rs) instead of having them written.
+
+pub(crate) mod image;
 
 use std::ptr::null_mut;
+use std::sync::Arc;
 
 use crate::trap::TrapCode;
+use image::MemoryImage;
 
 /// Bytes in a Wasm page.
 pub const PAGE_SIZE: u64 = 65536;
@@ -38,6 +45,8 @@ pub struct LinearMemory {
     /// it (a declared `max 65536` is not the same type as no maximum,
     /// although both stop growth at the same size).
     declared_max: Option<u64>,
+    /// The copy-on-write image mapped over its first pages, if any.
+    image: Option<Arc<MemoryImage>>,
 }
 
 // SAFETY: the mapping is owned by this value alone; access to it is
@@ -69,6 +78,7 @@ impl LinearMemory {
             def: Box::new(VMMemory { base: base.cast(), len: 0 }),
             max_pages,
             declared_max: max,
+            image: None,
         };
         if memory.grow(min).is_none() {
             return Err(format!("cannot commit {min} pages of linear memory"));
@@ -126,6 +136,34 @@ impl LinearMemory {
     /// Where generated code finds base and length.
     pub fn vm_memory(&mut self) -> *mut VMMemory {
         &mut *self.def
+    }
+
+    /// Makes the memory's contents `image`, which must fit in its current
+    /// size. The memory must be as new (all zero) or hold `image` already
+    /// (then nothing is done).
+    pub fn install_image(&mut self, image: &Arc<MemoryImage>) -> Result<(), String> {
+        if self.image.as_ref().is_some_and(|mine| Arc::ptr_eq(mine, image)) {
+            return Ok(());
+        }
+        self.clear_image()?;
+        if image.range().end as u64 > self.def.len {
+            return Err("a memory image larger than its memory".to_string());
+        }
+        // SAFETY: the image's range is accessible pages of this memory's
+        // reservation (checked just above), which `&mut self` owns.
+        unsafe { image.map_at(self.def.base)? };
+        self.image = Some(Arc::clone(image));
+        Ok(())
+    }
+
+    /// Replaces the mapped image, if any, by zero pages.
+    pub fn clear_image(&mut self) -> Result<(), String> {
+        if let Some(image) = self.image.take() {
+            // SAFETY: the image is mapped at `base` within the accessible
+            // pages (it was when installed, and memories never shrink).
+            unsafe { image.unmap_at(self.def.base)? };
+        }
+        Ok(())
     }
 
     /// Copies `bytes` to `offset`, or fails out of bounds (data segments,
