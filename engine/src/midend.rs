@@ -80,6 +80,14 @@ pub(crate) fn clif_type(ty: Type) -> ir::Type {
         Type::I64 => types::I64,
         Type::F32 => types::F32,
         Type::F64 => types::F64,
+        // Vector operators are declared but not yet lowered by the engine;
+        // Wasm's v128 is Cranelift's i8x16, as in Wasmtime.
+        Type::V128 | Type::I8X16 => types::I8X16,
+        Type::I16X8 => types::I16X8,
+        Type::I32X4 => types::I32X4,
+        Type::I64X2 => types::I64X2,
+        Type::F32X4 => types::F32X4,
+        Type::F64X2 => types::F64X2,
     }
 }
 
@@ -517,6 +525,10 @@ fn ty_mask(ty: Type) -> u64 {
         Type::I16 => 0xffff,
         Type::I32 | Type::F32 => 0xffff_ffff,
         Type::I64 | Type::F64 => u64::MAX,
+        // E-graph constants are scalars: no vector constant reaches here.
+        Type::V128 | Type::I8X16 | Type::I16X8 | Type::I32X4 | Type::I64X2 | Type::F32X4 | Type::F64X2 => {
+            u64::MAX
+        }
     }
 }
 

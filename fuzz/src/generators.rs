@@ -478,6 +478,10 @@ pub fn bits(u: &mut Unstructured<'_>, ty: Type) -> Result<u64> {
         Type::I16 => interesting(u, 16),
         Type::I32 => interesting(u, 32),
         Type::I64 => interesting(u, 64),
+        // No vector value fits a `u64`; the generators make scalar terms only.
+        Type::V128 | Type::I8X16 | Type::I16X8 | Type::I32X4 | Type::I64X2 | Type::F32X4 | Type::F64X2 => {
+            Err(arbitrary::Error::IncorrectFormat)
+        }
     }
 }
 

@@ -85,6 +85,8 @@ pub enum TypeConstraint {
     SameWidth(String, String),
     /// `(narrower A B)`: `A` has fewer bits than `B`.
     Narrower(String, String),
+    /// `(double_lanes A B)`: `A`'s lanes are twice as wide as `B`'s.
+    DoubleLanes(String, String),
 }
 
 /// An operand of an operator: `(a i32)`.
@@ -109,6 +111,12 @@ pub enum Width {
     Sub(Box<Width>, Box<Width>),
     /// `(+ W N)`.
     Add(Box<Width>, Box<Width>),
+    /// `(* W N)`: a product, for lane positions (`(* 2 i)`).
+    Mul(Box<Width>, Box<Width>),
+    /// `(count T)`: the number of lanes of type `T` (1 for a scalar).
+    LaneCount(TypeRef),
+    /// `(lane_bits T)`: the width of one lane of `T` (its width for a scalar).
+    LaneBits(TypeRef),
 }
 
 /// A semantic primitive. Each has the SMT-LIB meaning of the same name
@@ -143,6 +151,14 @@ pub enum Prim {
     Sext,
     /// `extract HI LO x`: bits `HI..=LO` of `x`.
     Extract,
+    /// `concat x y`: SMT-LIB's `concat`, `x` in the high bits.
+    Concat,
+    /// `ssat W x`: `x` read signed, clamped to the signed range of `W`
+    /// bits (spec `sat_s`), as a `W`-bit vector.
+    Ssat,
+    /// `usat W x`: `x` read signed, clamped to `0 ..= 2^W - 1` (spec
+    /// `sat_u` of a signed value), as a `W`-bit vector.
+    Usat,
     BvEq,
     BvNe,
     BvUlt,
@@ -233,6 +249,9 @@ impl Prim {
         (Prim::Zext, "zext", 1, 1),
         (Prim::Sext, "sext", 1, 1),
         (Prim::Extract, "extract", 2, 1),
+        (Prim::Concat, "concat", 0, 2),
+        (Prim::Ssat, "ssat", 1, 1),
+        (Prim::Usat, "usat", 1, 1),
         (Prim::BvEq, "bveq", 0, 2),
         (Prim::BvNe, "bvne", 0, 2),
         (Prim::BvUlt, "bvult", 0, 2),
@@ -323,11 +342,39 @@ pub enum SemExpr {
         /// Where it is written.
         pos: Pos,
     },
-    /// `(width T)`: the bit-vector literal equal to the width of `T`.
+    /// `(width W)`: the bit-vector literal equal to the width expression
+    /// `W` (`(width T)`: the width of `T`; `(width (lane_bits T))`).
     WidthOf {
-        /// The type whose width is meant.
-        ty: TypeRef,
+        /// The width meant.
+        width: Width,
         /// Where it is written.
+        pos: Pos,
+    },
+    /// `(lanes i N BODY)`: the vector whose lane `i`, for `i` in `0..N`, is
+    /// `BODY` (lane 0 in the low bits). `i` may appear in the widths of
+    /// `BODY` (`(lane T v i)`, `(+ i 8)`); a float lane is stored as its bits.
+    /// Type checking expands it into `concat`s of the instantiated bodies.
+    Lanes {
+        /// The lane index variable.
+        index: String,
+        /// How many lanes (a width expression: `4`, `(count T)`).
+        count: Width,
+        /// One lane.
+        body: Box<SemExpr>,
+        /// Where the `(` is.
+        pos: Pos,
+    },
+    /// `(lane T v I)`: lane `I` of `v` seen as lanes of `T`'s lane type (or
+    /// of `T` bits if it is a number): an `extract`, then `bits_to_fp` for a
+    /// float lane type.
+    Lane {
+        /// The lane type (a vector or scalar type, or a width).
+        ty: Width,
+        /// The vector.
+        vector: Box<SemExpr>,
+        /// Which lane.
+        index: Width,
+        /// Where the `(` is.
         pos: Pos,
     },
     /// A primitive applied to immediates and operands.
@@ -350,6 +397,8 @@ impl SemExpr {
             SemExpr::Var { pos, .. }
             | SemExpr::Lit { pos, .. }
             | SemExpr::WidthOf { pos, .. }
+            | SemExpr::Lanes { pos, .. }
+            | SemExpr::Lane { pos, .. }
             | SemExpr::App { pos, .. } => *pos,
         }
     }

@@ -15,7 +15,7 @@ use crate::ast::{
     Width,
 };
 use crate::error::{Pos, RuleError};
-use crate::types::{FloatFormat, SemType, Type, TypeClass, width_mask};
+use crate::types::{FloatFormat, SemType, Type, TypeClass, wide_mask};
 
 /// Index of an operator instance in [`crate::RuleSet::ops`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -44,8 +44,8 @@ pub enum Sem {
     /// A constant: bits of a bit vector or float (masked to the width), or
     /// 0/1 for a boolean.
     Const {
-        /// The bits.
-        bits: u64,
+        /// The bits (a `u128`: vectors are 128 bits wide).
+        bits: u128,
         /// Its type.
         ty: SemType,
     },
@@ -212,6 +212,9 @@ fn assignments(params: &[TypeParam], constraints: &[TypeConstraint]) -> Vec<Vec<
         constraints.iter().all(|c| match c {
             TypeConstraint::SameWidth(x, y) => ty(x).zip(ty(y)).is_some_and(|(x, y)| x.bits() == y.bits()),
             TypeConstraint::Narrower(x, y) => ty(x).zip(ty(y)).is_some_and(|(x, y)| x.bits() < y.bits()),
+            TypeConstraint::DoubleLanes(x, y) => {
+                ty(x).zip(ty(y)).is_some_and(|(x, y)| x.lane_type().bits() == 2 * y.lane_type().bits())
+            }
         })
     });
     out
@@ -270,19 +273,35 @@ fn resolve_type(file: &str, pos: Pos, t: &TypeRef, subst: &Subst) -> Result<Type
     }
 }
 
-fn resolve_width(file: &str, pos: Pos, w: &Width, subst: &Subst) -> Result<u32, RuleError> {
+/// A width expression's value: type variables by `subst`, lane indices of
+/// enclosing `(lanes i ...)` by `indices`.
+fn resolve_width(
+    file: &str,
+    pos: Pos,
+    w: &Width,
+    subst: &Subst,
+    indices: &[(String, u32)],
+) -> Result<u32, RuleError> {
+    let go = |w: &Width| resolve_width(file, pos, w, subst, indices);
+    let overflow = || RuleError::new(file, pos, "width expression overflows");
     Ok(match w {
         Width::Lit(n) => *n,
-        Width::Of(t) => resolve_type(file, pos, t, subst)?.bits(),
-        Width::Sub(a, b) => {
-            let (a, b) = (resolve_width(file, pos, a, subst)?, resolve_width(file, pos, b, subst)?);
-            a.checked_sub(b).ok_or_else(|| RuleError::new(file, pos, "width expression is negative"))?
+        Width::Of(TypeRef::Var(v)) if indices.iter().any(|(i, _)| i == v) => {
+            indices.iter().rev().find(|(i, _)| i == v).map_or(0, |(_, n)| *n)
         }
-        Width::Add(a, b) => resolve_width(file, pos, a, subst)?
-            .checked_add(resolve_width(file, pos, b, subst)?)
-            .ok_or_else(|| RuleError::new(file, pos, "width expression overflows"))?,
+        Width::Of(t) => resolve_type(file, pos, t, subst)?.bits(),
+        Width::LaneCount(t) => resolve_type(file, pos, t, subst)?.lane_count(),
+        Width::LaneBits(t) => resolve_type(file, pos, t, subst)?.lane_type().bits(),
+        Width::Sub(a, b) => go(a)?
+            .checked_sub(go(b)?)
+            .ok_or_else(|| RuleError::new(file, pos, "width expression is negative"))?,
+        Width::Add(a, b) => go(a)?.checked_add(go(b)?).ok_or_else(overflow)?,
+        Width::Mul(a, b) => go(a)?.checked_mul(go(b)?).ok_or_else(overflow)?,
     })
 }
+
+/// The widest bit vector semantic expressions have: a `v128`.
+const MAX_BV: u32 = 128;
 
 /// Type-checks generic semantic expressions at one substitution.
 pub(crate) struct SemChecker<'a> {
@@ -292,6 +311,8 @@ pub(crate) struct SemChecker<'a> {
     pub(crate) vars: &'a HashMap<String, (usize, SemType)>,
     /// What the instantiation is of, for messages (`i32.add`).
     pub(crate) context: &'a str,
+    /// The lane indices of the enclosing `(lanes i ...)`, innermost last.
+    pub(crate) indices: &'a [(String, u32)],
 }
 
 impl SemChecker<'_> {
@@ -303,7 +324,8 @@ impl SemChecker<'_> {
     fn self_typed(e: &SemExpr) -> bool {
         use Prim::*;
         match e {
-            SemExpr::Var { .. } | SemExpr::Lit { width: Some(_), .. } => true,
+            SemExpr::Var { .. } | SemExpr::Lit { width: Some(_), .. } | SemExpr::Lane { .. } => true,
+            SemExpr::Lanes { body, .. } => Self::self_typed(body),
             SemExpr::Lit { width: None, .. } | SemExpr::WidthOf { .. } => false,
             // Operators whose result has their operands' type are typed
             // exactly when one of those operands is.
@@ -349,13 +371,14 @@ impl SemChecker<'_> {
             SemType::Float(f) => f.bits(),
             SemType::Bool => return Err(self.err(pos, "a literal cannot be a boolean")),
         };
-        let fits = (value >= 0 && value <= i128::from(width_mask(bits)))
+        let fits = bits >= 127
+            || (value >= 0 && value < (1i128 << bits))
             || (value < 0 && value >= -(1i128 << (bits - 1)));
         if !fits {
             return Err(self.err(pos, format!("literal {value} does not fit in {bits} bits")));
         }
         // Two's complement of a negative literal, masked to the width.
-        Ok(Sem::Const { bits: (value as u64) & width_mask(bits), ty })
+        Ok(Sem::Const { bits: (value as u128) & wide_mask(bits), ty })
     }
 
     fn check_inner(&self, e: &SemExpr, expected: Option<SemType>) -> Result<Sem, RuleError> {
@@ -366,21 +389,104 @@ impl SemChecker<'_> {
             },
             SemExpr::Lit { value, width: None, pos } => self.literal(*pos, *value, expected),
             SemExpr::Lit { value, width: Some(w), pos } => {
-                let w = resolve_width(self.file, *pos, w, self.subst)?;
-                if w == 0 || w > 64 {
-                    return Err(self.err(*pos, format!("literal width {w} is not in 1..=64")));
+                let w = self.width(*pos, w)?;
+                if w == 0 || w > MAX_BV {
+                    return Err(self.err(*pos, format!("literal width {w} is not in 1..={MAX_BV}")));
                 }
                 self.literal(*pos, *value, Some(SemType::Bv(w)))
             }
-            SemExpr::WidthOf { ty, pos } => {
-                let w = resolve_type(self.file, *pos, ty, self.subst)?.bits();
+            SemExpr::WidthOf { width, pos } => {
+                let w = self.width(*pos, width)?;
                 match expected {
                     Some(SemType::Bv(_)) => self.literal(*pos, i128::from(w), expected),
                     _ => Err(self.err(*pos, "`(width T)` is a bit-vector literal; its width must be known")),
                 }
             }
             SemExpr::App { prim, imms, args, pos } => self.app(*prim, imms, args, *pos, expected),
+            SemExpr::Lanes { index, count, body, pos } => self.lanes(index, count, body, *pos),
+            SemExpr::Lane { ty, vector, index, pos } => self.lane(ty, vector, index, *pos),
         }
+    }
+
+    fn width(&self, pos: Pos, w: &Width) -> Result<u32, RuleError> {
+        resolve_width(self.file, pos, w, self.subst, self.indices)
+    }
+
+    /// `(lanes i N BODY)`: `BODY` at `i = 0 .. N`, concatenated with lane 0
+    /// lowest; float lanes as their bits.
+    fn lanes(&self, index: &str, count: &Width, body: &SemExpr, pos: Pos) -> Result<Sem, RuleError> {
+        let n = self.width(pos, count)?;
+        let mut indices = self.indices.to_vec();
+        indices.push((index.to_owned(), 0));
+        let mut acc: Option<Sem> = None;
+        let mut lane_ty = None;
+        for i in 0..n {
+            if let Some(last) = indices.last_mut() {
+                last.1 = i;
+            }
+            let inner = SemChecker { indices: &indices, ..*self };
+            let mut lane = inner.check(body, lane_ty)?;
+            lane_ty = Some(lane.ty());
+            if let SemType::Float(f) = lane.ty() {
+                lane =
+                    Sem::App { prim: Prim::FBits, imms: vec![], args: vec![lane], ty: SemType::Bv(f.bits()) };
+            }
+            let w = self.bv_width(&lane, pos)?;
+            acc = Some(match acc {
+                None => lane,
+                Some(low) => {
+                    let total = self.bv_width(&low, pos)? + w;
+                    if total > MAX_BV {
+                        return Err(
+                            self.err(pos, format!("`lanes` makes a vector of more than {MAX_BV} bits"))
+                        );
+                    }
+                    Sem::App {
+                        prim: Prim::Concat,
+                        imms: vec![],
+                        args: vec![lane, low],
+                        ty: SemType::Bv(total),
+                    }
+                }
+            });
+        }
+        acc.ok_or_else(|| self.err(pos, "`lanes` needs at least one lane"))
+    }
+
+    /// `(lane T v I)`: bits `w·I .. w·I+w` of `v`, `w` the width of `T`'s
+    /// lane type; as a float if that is a float type.
+    fn lane(&self, ty: &Width, vector: &SemExpr, index: &Width, pos: Pos) -> Result<Sem, RuleError> {
+        let lane_ty = match ty {
+            Width::Of(t) if !matches!(t, TypeRef::Var(v) if self.indices.iter().any(|(i, _)| i == v)) => {
+                Some(resolve_type(self.file, pos, t, self.subst)?.lane_type())
+            }
+            _ => None,
+        };
+        let w = match lane_ty {
+            Some(t) => t.bits(),
+            None => self.width(pos, ty)?,
+        };
+        let i = self.width(pos, index)?;
+        let v = self.check(vector, None)?;
+        let vw = self.bv_width(&v, pos)?;
+        let lo = i.checked_mul(w).filter(|lo| w > 0 && lo.checked_add(w).is_some_and(|hi| hi <= vw));
+        let Some(lo) = lo else {
+            return Err(self.err(pos, format!("lane {i} of {w} bits is outside a {vw}-bit value")));
+        };
+        let bits = if lo == 0 && w == vw {
+            v
+        } else {
+            Sem::App { prim: Prim::Extract, imms: vec![lo + w - 1, lo], args: vec![v], ty: SemType::Bv(w) }
+        };
+        Ok(match lane_ty.map(Type::sem) {
+            Some(SemType::Float(f)) => Sem::App {
+                prim: Prim::BitsToFp,
+                imms: vec![f.bits()],
+                args: vec![bits],
+                ty: SemType::Float(f),
+            },
+            _ => bits,
+        })
     }
 
     /// Checks operands that must all have one type; literals take it from
@@ -418,8 +524,7 @@ impl SemChecker<'_> {
         expected: Option<SemType>,
     ) -> Result<Sem, RuleError> {
         use Prim::*;
-        let imms: Vec<u32> =
-            imms.iter().map(|w| resolve_width(self.file, pos, w, self.subst)).collect::<Result<_, _>>()?;
+        let imms: Vec<u32> = imms.iter().map(|w| self.width(pos, w)).collect::<Result<_, _>>()?;
         let (args, ty) = match prim {
             BvAdd | BvSub | BvMul | BvUdiv | BvSdiv | BvUrem | BvSrem | BvAnd | BvOr | BvXor | BvShl
             | BvLshr | BvAshr | Rotl | Rotr | BvNot | BvNeg | Clz | Ctz | Popcnt => {
@@ -435,11 +540,11 @@ impl SemChecker<'_> {
             Zext | Sext => {
                 let a = self.check(&args[0], None)?;
                 let w = self.bv_width(&a, pos)?;
-                if imms[0] < w || imms[0] > 64 {
+                if imms[0] < w || imms[0] > MAX_BV {
                     return Err(self.err(
                         pos,
                         format!(
-                            "`{}` to {} bits of a {w}-bit value: the target must be in {w}..=64",
+                            "`{}` to {} bits of a {w}-bit value: the target must be in {w}..={MAX_BV}",
                             prim.name(),
                             imms[0]
                         ),
@@ -458,6 +563,30 @@ impl SemChecker<'_> {
                 }
                 (vec![a], SemType::Bv(hi - lo + 1))
             }
+            Concat => {
+                let high = self.check(&args[0], None)?;
+                let low = self.check(&args[1], None)?;
+                let w = self.bv_width(&high, pos)? + self.bv_width(&low, pos)?;
+                if w > MAX_BV {
+                    return Err(self.err(pos, format!("`concat` of {w} bits: at most {MAX_BV}")));
+                }
+                (vec![high, low], SemType::Bv(w))
+            }
+            Ssat | Usat => {
+                let a = self.check(&args[0], None)?;
+                let w = self.bv_width(&a, pos)?;
+                if imms[0] == 0 || imms[0] > w {
+                    return Err(self.err(
+                        pos,
+                        format!(
+                            "`{}` to {} bits of a {w}-bit value: the target must be in 1..={w}",
+                            prim.name(),
+                            imms[0]
+                        ),
+                    ));
+                }
+                (vec![a], SemType::Bv(imms[0]))
+            }
             Ite => {
                 let c = self.check(&args[0], Some(SemType::Bool))?;
                 let mut rest = self.same_typed(&args[1..], expected)?;
@@ -466,8 +595,8 @@ impl SemChecker<'_> {
                 (rest, ty)
             }
             Bool2Bv => {
-                if imms[0] == 0 || imms[0] > 64 {
-                    return Err(self.err(pos, "`bool2bv` width must be in 1..=64"));
+                if imms[0] == 0 || imms[0] > MAX_BV {
+                    return Err(self.err(pos, format!("`bool2bv` width must be in 1..={MAX_BV}")));
                 }
                 (vec![self.check(&args[0], Some(SemType::Bool))?], SemType::Bv(imms[0]))
             }
@@ -552,11 +681,17 @@ enum Ty {
     Var(usize),
 }
 
-fn mask_of(class: TypeClass) -> u8 {
+/// A set of types as bits, by position in [`Type::ALL`].
+type Mask = u16;
+
+/// Every type.
+const ANY_TYPE: Mask = (1 << Type::ALL.len()) - 1;
+
+fn mask_of(class: TypeClass) -> Mask {
     Type::ALL.iter().enumerate().filter(|(_, t)| class.contains(**t)).fold(0, |m, (i, _)| m | (1 << i))
 }
 
-fn mask_has(mask: u8, t: Type) -> bool {
+fn mask_has(mask: Mask, t: Type) -> bool {
     Type::ALL.iter().position(|x| *x == t).is_some_and(|i| mask & (1 << i) != 0)
 }
 
@@ -572,8 +707,8 @@ struct Infer<'a> {
     file: &'a str,
     rule: &'a Rule,
     binding: Vec<Option<Ty>>,
-    mask: Vec<u8>,
-    rigid_mask: Vec<u8>,
+    mask: Vec<Mask>,
+    rigid_mask: Vec<Mask>,
     /// Rule variables: name, type, is constant.
     vars: Vec<(String, Ty, bool)>,
 }
@@ -583,7 +718,7 @@ impl Infer<'_> {
         RuleError::new(self.file, pos, msg)
     }
 
-    fn fresh(&mut self, mask: u8) -> Ty {
+    fn fresh(&mut self, mask: Mask) -> Ty {
         self.binding.push(None);
         self.mask.push(mask);
         Ty::Var(self.binding.len() - 1)
@@ -656,7 +791,7 @@ impl Infer<'_> {
         &mut self,
         name: &str,
         is_const: bool,
-        mask: u8,
+        mask: Mask,
         pos: Pos,
         lhs: bool,
     ) -> Result<(usize, Ty), RuleError> {
@@ -678,7 +813,7 @@ impl Infer<'_> {
     fn pattern(&mut self, p: &Pattern, lhs: bool, decls: &Decls) -> Result<(TPat, Ty), RuleError> {
         match p {
             Pattern::Var { name, pos } => {
-                let (i, t) = self.var(name, false, 0x3f, *pos, lhs)?;
+                let (i, t) = self.var(name, false, ANY_TYPE, *pos, lhs)?;
                 Ok((TPat::Var(i), t))
             }
             Pattern::Typed { inner, ty, pos } => {
@@ -695,7 +830,7 @@ impl Infer<'_> {
                 };
                 match value {
                     SemExpr::Var { name, pos } => {
-                        let (_, t) = self.var(name, true, 0x3f, *pos, lhs)?;
+                        let (_, t) = self.var(name, true, ANY_TYPE, *pos, lhs)?;
                         self.unify(t, ty, *pos, "a constant")?;
                     }
                     SemExpr::Lit { .. } => {}
@@ -712,56 +847,70 @@ impl Infer<'_> {
                 if candidates.is_empty() {
                     return Err(self.err(*pos, format!("unknown operator `{op}`")));
                 }
-                let mut chosen = None;
-                let mut first_err = None;
+                // The first declaration under which the whole pattern types
+                // wins; the error reported is that of the first whose name
+                // fits, else the first.
+                let mut first_err: Option<(bool, RuleError)> = None;
                 for (decl, pre) in candidates {
-                    let saved = (self.binding.clone(), self.mask.clone());
-                    let d = &decls.decls[decl];
-                    let params: Vec<Ty> = d.params.iter().map(|p| self.fresh(mask_of(p.class))).collect();
-                    let fits = pre.into_iter().try_for_each(|(pi, tref)| {
-                        let t = self.type_ref(&tref, *pos)?;
-                        self.unify(params[pi], t, *pos, &format!("the type in the name `{op}`"))
-                    });
-                    match fits {
-                        Ok(()) => {
-                            chosen = Some((decl, params));
-                            break;
-                        }
-                        Err(e) => {
-                            (self.binding, self.mask) = saved;
-                            first_err.get_or_insert(e);
+                    let saved = (self.binding.clone(), self.mask.clone(), self.vars.clone());
+                    match self.op_pattern(op, decl, pre, args, *pos, lhs, decls) {
+                        Ok(typed) => return Ok(typed),
+                        Err((name_fits, e)) => {
+                            (self.binding, self.mask, self.vars) = saved;
+                            if first_err.as_ref().is_none_or(|(fits, _)| !fits && name_fits) {
+                                first_err = Some((name_fits, e));
+                            }
                         }
                     }
                 }
-                let Some((decl, params)) = chosen else {
-                    return Err(
-                        first_err.unwrap_or_else(|| self.err(*pos, format!("unknown operator `{op}`")))
-                    );
-                };
-                let d = &decls.decls[decl];
-                if args.len() != d.operands.len() {
-                    return Err(self.err(
-                        *pos,
-                        format!("`{op}` takes {} operand(s), found {}", d.operands.len(), args.len()),
-                    ));
-                }
-                let to_ty = |t: &TypeRef| match t {
-                    TypeRef::Concrete(t) => Ty::Known(*t),
-                    TypeRef::Var(v) => {
-                        d.params.iter().position(|p| &p.name == v).map_or(Ty::Known(Type::I8), |i| params[i])
-                    }
-                };
-                let mut targs = Vec::new();
-                for (i, a) in args.iter().enumerate() {
-                    let (ta, t) = self.pattern(a, lhs, decls)?;
-                    let want = to_ty(&d.operands[i].ty);
-                    self.unify(t, want, a.pos(), &format!("operand {} of `{op}`", i + 1))?;
-                    targs.push(ta);
-                }
-                let result = to_ty(&d.result);
-                Ok((TPat::Op { decl, params, args: targs, pos: *pos }, result))
+                Err(first_err.map_or_else(|| self.err(*pos, format!("unknown operator `{op}`")), |(_, e)| e))
             }
         }
+    }
+
+    /// Types `(op args...)` as an application of declaration `decl`, whose
+    /// type variables `pre` fixes by the name; an error says whether the
+    /// name fitted.
+    #[allow(clippy::too_many_arguments)]
+    fn op_pattern(
+        &mut self,
+        op: &str,
+        decl: usize,
+        pre: Vec<(usize, TypeRef)>,
+        args: &[Pattern],
+        pos: Pos,
+        lhs: bool,
+        decls: &Decls,
+    ) -> Result<(TPat, Ty), (bool, RuleError)> {
+        let d = &decls.decls[decl];
+        let params: Vec<Ty> = d.params.iter().map(|p| self.fresh(mask_of(p.class))).collect();
+        pre.into_iter()
+            .try_for_each(|(pi, tref)| {
+                let t = self.type_ref(&tref, pos)?;
+                self.unify(params[pi], t, pos, &format!("the type in the name `{op}`"))
+            })
+            .map_err(|e| (false, e))?;
+        if args.len() != d.operands.len() {
+            return Err((
+                true,
+                self.err(pos, format!("`{op}` takes {} operand(s), found {}", d.operands.len(), args.len())),
+            ));
+        }
+        let to_ty = |t: &TypeRef| match t {
+            TypeRef::Concrete(t) => Ty::Known(*t),
+            TypeRef::Var(v) => {
+                d.params.iter().position(|p| &p.name == v).map_or(Ty::Known(Type::I8), |i| params[i])
+            }
+        };
+        let mut targs = Vec::new();
+        for (i, a) in args.iter().enumerate() {
+            let (ta, t) = self.pattern(a, lhs, decls).map_err(|e| (true, e))?;
+            let want = to_ty(&d.operands[i].ty);
+            self.unify(t, want, a.pos(), &format!("operand {} of `{op}`", i + 1)).map_err(|e| (true, e))?;
+            targs.push(ta);
+        }
+        let result = to_ty(&d.result);
+        Ok((TPat::Op { decl, params, args: targs, pos }, result))
     }
 
     /// The type of `t` under the rule's type arguments `args`.
@@ -790,7 +939,8 @@ impl Infer<'_> {
 /// The declarations, with name lookup.
 pub(crate) struct Decls<'a> {
     pub(crate) decls: &'a [OpDecl],
-    by_name: HashMap<&'a str, usize>,
+    /// Every declaration of each name, in order.
+    by_name: HashMap<&'a str, Vec<usize>>,
     templates: Vec<(usize, Vec<Seg>)>,
     instance_names: HashMap<String, (usize, Vec<Type>)>,
 }
@@ -802,8 +952,8 @@ impl<'a> Decls<'a> {
     /// Float); inference keeps the first whose types fit.
     fn resolve(&self, name: &str) -> Vec<(usize, Vec<(usize, TypeRef)>)> {
         if !name.contains('{') {
-            if let Some(&d) = self.by_name.get(name) {
-                return vec![(d, vec![])];
+            if let Some(ds) = self.by_name.get(name) {
+                return ds.iter().map(|&d| (d, vec![])).collect();
             }
             if let Some((d, types)) = self.instance_names.get(name) {
                 return vec![(
@@ -839,10 +989,9 @@ impl<'a> Decls<'a> {
         // `iadd.{T}`, `uextend.i8.{T}`: a CLIF or trap operator with its
         // type variables given in order.
         let mut parts = name.split('.');
-        if out.is_empty()
-            && let Some(&d) = parts.next().and_then(|base| self.by_name.get(base))
-        {
-            let types: Vec<&str> = parts.collect();
+        let base = parts.next().and_then(|base| self.by_name.get(base)).filter(|_| out.is_empty());
+        let types: Vec<&str> = parts.collect();
+        for &d in base.into_iter().flatten() {
             if types.len() == self.decls[d].params.len() {
                 let pre = types
                     .iter()
@@ -859,6 +1008,29 @@ impl<'a> Decls<'a> {
     }
 }
 
+/// Checks that `again` may declare the operator `first` declares, over
+/// other types: a CLIF operator of the same arity and number of type
+/// variables (its instances must differ, which instance names check).
+fn overload(first: &OpDecl, again: &OpDecl) -> Result<(), RuleError> {
+    let same = first.kind == OpKind::Clif
+        && again.kind == OpKind::Clif
+        && first.params.len() == again.params.len()
+        && first.operands.len() == again.operands.len();
+    if same {
+        Ok(())
+    } else {
+        Err(RuleError::new(
+            &again.file,
+            again.pos,
+            format!(
+                "operator `{}` is declared twice; only a CLIF operator may be declared again (over \
+                 other types), with as many type variables and operands (first at {}:{})",
+                again.name, first.file, first.pos
+            ),
+        ))
+    }
+}
+
 /// Checks every declaration and rule, producing all instances.
 pub(crate) fn check(decls: &[OpDecl], rules: &[Rule]) -> Result<Checked, RuleError> {
     let mut out = Checked::default();
@@ -868,10 +1040,15 @@ pub(crate) fn check(decls: &[OpDecl], rules: &[Rule]) -> Result<Checked, RuleErr
     let mut by_decl_types: HashMap<(usize, Vec<Type>), OpInstId> = HashMap::new();
 
     // Pass 1: every instance of every declaration, with its semantics.
+    // An operator may be declared again over other types (Cranelift's
+    // `iadd` on vectors beside `iadd` on scalars, `icmp_eq` giving a vector
+    // rather than an `i8`): a rule naming it tries each declaration in order.
     for (di, d) in decls.iter().enumerate() {
-        if by_name.insert(d.name.as_str(), di).is_some() {
-            return Err(RuleError::new(&d.file, d.pos, format!("operator `{}` is declared twice", d.name)));
+        let same: &mut Vec<usize> = by_name.entry(d.name.as_str()).or_default();
+        if let Some(&first) = same.first() {
+            overload(&decls[first], d)?;
         }
+        same.push(di);
         let segs = segments(&d.name).ok_or_else(|| {
             RuleError::new(&d.file, d.pos, format!("unbalanced `{{`/`}}` in operator name `{}`", d.name))
         })?;
@@ -926,7 +1103,8 @@ pub(crate) fn check(decls: &[OpDecl], rules: &[Rule]) -> Result<Checked, RuleErr
                 .enumerate()
                 .map(|(i, (o, t))| (o.name.clone(), (i, t.sem())))
                 .collect();
-            let checker = SemChecker { file: &d.file, subst: &subst, vars: &vars, context: &name };
+            let checker =
+                SemChecker { file: &d.file, subst: &subst, vars: &vars, context: &name, indices: &[] };
             let semantics = checker.check(&d.semantics, Some(result.sem()))?;
             if d.kind == OpKind::Trap && result != Type::I8 {
                 return Err(RuleError::new(&d.file, d.pos, "a trap-condition operator returns i8"));
@@ -989,7 +1167,7 @@ pub(crate) fn check(decls: &[OpDecl], rules: &[Rule]) -> Result<Checked, RuleErr
                     }
                 }
             }
-            let Some(&tdi) = by_name.get(tu.op.as_str()) else {
+            let Some(&tdi) = by_name.get(tu.op.as_str()).and_then(|ds| ds.first()) else {
                 return Err(RuleError::new(
                     &d.file,
                     tu.pos,
@@ -1084,7 +1262,7 @@ fn check_rule(
             .filter(|(_, v)| v.is_const)
             .map(|(i, v)| (v.name.clone(), (i, v.ty.sem())))
             .collect();
-        let checker = SemChecker { file, subst: &subst, vars: &sem_vars, context: &context };
+        let checker = SemChecker { file, subst: &subst, vars: &sem_vars, context: &context, indices: &[] };
         let build =
             Build { inf: &inf, args: &args, by_decl_types, decls, checker: &checker, context: &context };
         let lhs = build.term(&tl)?;

@@ -291,8 +291,10 @@ fn pattern(rules: &RuleSet, t: &Term, ast: &mut PatternAst<Node>) -> Option<Id> 
     Some(match t {
         Term::Var(i) => ast.add(ENodeOrVar::Var(var(*i))),
         Term::Const { value: Sem::Var { index, .. }, .. } => ast.add(ENodeOrVar::Var(var(*index))),
+        // E-graph constants are scalars (a `u64`); a rule with a vector
+        // constant has no rewrite yet.
         Term::Const { ty, value: Sem::Const { bits, .. } } => {
-            ast.add(ENodeOrVar::ENode(Node::Const { ty: *ty, bits: *bits }))
+            ast.add(ENodeOrVar::ENode(Node::Const { ty: *ty, bits: u64::try_from(*bits).ok()? }))
         }
         Term::Const { .. } => return None,
         Term::Op { op, args } => {
@@ -316,12 +318,12 @@ impl RuleApplier {
         egraph: &mut EGraph<Node, ConstFold>,
         t: &Term,
         subst: &Subst,
-        env: &[u64],
+        env: &[u128],
     ) -> Option<Id> {
         Some(match t {
             Term::Var(i) => *subst.get(var(*i))?,
             Term::Const { ty, value } => {
-                let bits = eval_sem(value, env).ok()?;
+                let bits = u64::try_from(eval_sem(value, env).ok()?).ok()?;
                 egraph.add(Node::Const { ty: *ty, bits })
             }
             Term::Op { op, args } => {
@@ -343,12 +345,12 @@ impl Applier<Node, ConstFold> for RuleApplier {
         _rule_name: Symbol,
     ) -> Vec<Id> {
         let Some(inst) = self.rules.rule_instances().get(self.instance) else { return vec![] };
-        let mut env = vec![0u64; inst.vars.len()];
+        let mut env = vec![0u128; inst.vars.len()];
         for (i, v) in inst.vars.iter().enumerate() {
             if v.is_const {
                 let Some(class) = subst.get(var(i)) else { return vec![] };
                 match egraph[*class].data.konst {
-                    Some(k) => env[i] = k,
+                    Some(k) => env[i] = u128::from(k),
                     None => return vec![],
                 }
             }

@@ -1,6 +1,9 @@
 //! The concrete evaluator: computes [`Sem`] terms and operator instances on
-//! plain numbers, with every value carried as its bit pattern in a `u64`
-//! (bit vectors and floats masked to their width, booleans as 0/1).
+//! plain numbers, with every value carried as its bit pattern in a `u128`
+//! (bit vectors and floats masked to their width, booleans as 0/1): wide
+//! enough for a `v128`, whose lanes the semantics reach with `extract` and
+//! `concat`. Scalars are the low bits; [`crate::RuleSet::eval`] keeps a
+//! `u64` interface for them.
 //!
 //! Each primitive has exactly its SMT-LIB meaning, including the corner
 //! cases SMT-LIB defines (`bvudiv x 0` is all ones, `bvurem x 0` is `x`,
@@ -13,7 +16,7 @@
 
 use crate::ast::{Prim, TrapCode};
 use crate::check::{OpInstId, OpInstance, Sem};
-use crate::types::{FloatFormat, SemType, width_mask};
+use crate::types::{FloatFormat, SemType, wide_mask, width_mask};
 
 /// Why an evaluation produced no value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,19 +47,22 @@ pub enum EvalError {
     /// A primitive applied to operands of the wrong sort (a malformed term).
     #[error("ill-typed term at primitive `{0}`")]
     IllTyped(&'static str),
+    /// A vector operator evaluated through the scalar (`u64`) interface.
+    #[error("operator `{0}` has a vector operand or result: evaluate it with `eval_wide`")]
+    Vector(String),
 }
 
 /// Evaluates operator instance `id` of `ops` on `args`: first its trap
 /// conditions in order (the first that holds is the error), then its value.
-pub fn eval_op(ops: &[OpInstance], id: OpInstId, args: &[u64]) -> Result<u64, EvalError> {
+pub fn eval_op(ops: &[OpInstance], id: OpInstId, args: &[u128]) -> Result<u128, EvalError> {
     let op = ops.get(id.index()).ok_or_else(|| EvalError::UnknownOperator(format!("#{}", id.0)))?;
     if args.len() != op.operands.len() {
         return Err(EvalError::Arity { op: op.name.clone(), expected: op.operands.len(), found: args.len() });
     }
-    let args: Vec<u64> = args.iter().zip(&op.operands).map(|(a, t)| a & t.mask()).collect();
+    let args: Vec<u128> = args.iter().zip(&op.operands).map(|(a, t)| a & t.wide_mask()).collect();
     for (trap, which) in &op.traps {
         let t = ops.get(trap.index()).ok_or_else(|| EvalError::UnknownOperator(format!("#{}", trap.0)))?;
-        let targs: Vec<u64> = which.iter().map(|&i| args.get(i).copied().unwrap_or(0)).collect();
+        let targs: Vec<u128> = which.iter().map(|&i| args.get(i).copied().unwrap_or(0)).collect();
         if eval_sem(&t.semantics, &targs)? != 0 {
             return Err(EvalError::Trap(t.trap_code.unwrap_or(TrapCode::IntegerOverflow)));
         }
@@ -72,27 +78,33 @@ fn width(ty: SemType) -> u32 {
     }
 }
 
-fn sext64(x: u64, w: u32) -> i64 {
-    if w >= 64 {
-        x as i64
+/// `x`'s low `w` bits read as a signed number.
+fn signed(x: u128, w: u32) -> i128 {
+    if w >= 128 {
+        x as i128
     } else {
-        let shift = 64 - w;
-        ((x << shift) as i64) >> shift
+        let shift = 128 - w;
+        ((x << shift) as i128) >> shift
     }
 }
 
 /// SMT-LIB `bvudiv`: division by zero gives all ones.
-fn udiv(a: u64, b: u64, m: u64) -> u64 {
+fn udiv(a: u128, b: u128, m: u128) -> u128 {
     a.checked_div(b).unwrap_or(m)
 }
 
 /// SMT-LIB `bvurem`: remainder by zero gives the dividend.
-fn urem(a: u64, b: u64) -> u64 {
+fn urem(a: u128, b: u128) -> u128 {
     a.checked_rem(b).unwrap_or(a)
 }
 
-fn neg(a: u64, m: u64) -> u64 {
+fn neg(a: u128, m: u128) -> u128 {
     a.wrapping_neg() & m
+}
+
+/// `x` (signed) clamped to `lo ..= hi`, as `w` bits.
+fn clamp(x: i128, lo: i128, hi: i128, w: u32) -> u128 {
+    (x.clamp(lo, hi) as u128) & wide_mask(w)
 }
 
 /// A float operand, converted to `f64` exactly (an `f32` widens exactly).
@@ -103,10 +115,10 @@ enum F {
 }
 
 impl F {
-    fn of(bits: u64, f: FloatFormat) -> F {
+    fn of(bits: u128, f: FloatFormat) -> F {
         match f {
             FloatFormat::F32 => F::S(f32::from_bits(bits as u32)),
-            FloatFormat::F64 => F::D(f64::from_bits(bits)),
+            FloatFormat::F64 => F::D(f64::from_bits(bits as u64)),
         }
     }
 
@@ -122,22 +134,26 @@ impl F {
     }
 }
 
-fn fbits32(x: f32) -> u64 {
-    u64::from(x.to_bits())
+fn fbits32(x: f32) -> u128 {
+    u128::from(x.to_bits())
+}
+
+fn fbits64(x: f64) -> u128 {
+    u128::from(x.to_bits())
 }
 
 /// Applies a binary float operation at the operands' own precision.
-fn fbin(a: u64, b: u64, f: FloatFormat, op32: fn(f32, f32) -> f32, op64: fn(f64, f64) -> f64) -> u64 {
+fn fbin(a: u128, b: u128, f: FloatFormat, op32: fn(f32, f32) -> f32, op64: fn(f64, f64) -> f64) -> u128 {
     match f {
         FloatFormat::F32 => fbits32(op32(f32::from_bits(a as u32), f32::from_bits(b as u32))),
-        FloatFormat::F64 => op64(f64::from_bits(a), f64::from_bits(b)).to_bits(),
+        FloatFormat::F64 => fbits64(op64(f64::from_bits(a as u64), f64::from_bits(b as u64))),
     }
 }
 
 /// Applies a unary float operation; a NaN operand comes back quiet, as
 /// Wasm requires of arithmetic (Rust's rounding functions may return a
 /// signalling NaN unchanged).
-fn fun(a: u64, f: FloatFormat, op32: fn(f32) -> f32, op64: fn(f64) -> f64) -> u64 {
+fn fun(a: u128, f: FloatFormat, op32: fn(f32) -> f32, op64: fn(f64) -> f64) -> u128 {
     if F::of(a, f).is_nan() {
         if crate::mutant::active("rounding-keeps-signalling-nan") {
             return a;
@@ -146,16 +162,16 @@ fn fun(a: u64, f: FloatFormat, op32: fn(f32) -> f32, op64: fn(f64) -> f64) -> u6
     }
     match f {
         FloatFormat::F32 => fbits32(op32(f32::from_bits(a as u32))),
-        FloatFormat::F64 => op64(f64::from_bits(a)).to_bits(),
+        FloatFormat::F64 => fbits64(op64(f64::from_bits(a as u64))),
     }
 }
 
-fn sign_bit(f: FloatFormat) -> u64 {
-    1u64 << (f.bits() - 1)
+fn sign_bit(f: FloatFormat) -> u128 {
+    1u128 << (f.bits() - 1)
 }
 
 /// Wasm's `fmin`/`fmax`: NaN if either operand is NaN, `-0 < +0`.
-fn fminmax(a: u64, b: u64, f: FloatFormat, is_min: bool) -> u64 {
+fn fminmax(a: u128, b: u128, f: FloatFormat, is_min: bool) -> u128 {
     let (x, y) = (F::of(a, f).wide(), F::of(b, f).wide());
     if x.is_nan() {
         return a | quiet_bit(f);
@@ -166,14 +182,14 @@ fn fminmax(a: u64, b: u64, f: FloatFormat, is_min: bool) -> u64 {
     if x == 0.0 && y == 0.0 {
         // Equal zeros: the sign decides (min prefers -0, max prefers +0).
         let s = sign_bit(f);
-        return if is_min { a | (b & s) } else { a & (b | !s) & width_mask(f.bits()) };
+        return if is_min { a | (b & s) } else { a & (b | !s) & wide_mask(f.bits()) };
     }
     let pick_a = if is_min { x < y } else { x > y };
     if pick_a { a } else { b }
 }
 
-fn quiet_bit(f: FloatFormat) -> u64 {
-    1u64 << (f.significand_bits() - 2)
+fn quiet_bit(f: FloatFormat) -> u128 {
+    1u128 << (f.significand_bits() - 2)
 }
 
 /// Truncates a float to an integer value (as `f64`, exact), or `None` for NaN.
@@ -192,19 +208,23 @@ fn pow2(n: u32) -> f64 {
 }
 
 /// `fp_to_sbv`/`fp_to_ubv` (RTZ): `None` where out of range or NaN.
-fn fp_to_int(x: F, w: u32, signed: bool) -> Option<u64> {
+fn fp_to_int(x: F, w: u32, signed: bool) -> Option<u128> {
     let t = trunc_wide(x)?;
     let m = width_mask(w);
     if signed {
         let (lo, hi) = (-pow2(w - 1), pow2(w - 1));
-        (t >= lo && t < hi).then_some((t as i64 as u64) & m)
+        (t >= lo && t < hi).then_some(u128::from((t as i64 as u64) & m))
     } else {
-        (t > -1.0 && t < pow2(w)).then_some((t as u64) & m)
+        (t > -1.0 && t < pow2(w)).then_some(u128::from((t as u64) & m))
     }
 }
 
 /// Wasm's saturating truncation: NaN → 0, out of range → the nearest bound.
-fn fp_to_int_sat(x: F, w: u32, signed: bool) -> u64 {
+fn fp_to_int_sat(x: F, w: u32, signed: bool) -> u128 {
+    u128::from(fp_to_u64_sat(x, w, signed))
+}
+
+fn fp_to_u64_sat(x: F, w: u32, signed: bool) -> u64 {
     let Some(t) = trunc_wide(x) else { return 0 };
     let m = width_mask(w);
     if signed {
@@ -225,12 +245,13 @@ fn fp_to_int_sat(x: F, w: u32, signed: bool) -> u64 {
     }
 }
 
-fn int_to_fp(x: u64, w: u32, signed: bool, f: FloatFormat) -> u64 {
-    match (signed, f) {
-        (true, FloatFormat::F32) => fbits32(sext64(x, w) as f32),
-        (true, FloatFormat::F64) => (sext64(x, w) as f64).to_bits(),
+/// Rust's integer-to-float `as` rounds to nearest, ties to even: RNE.
+fn int_to_fp(x: u128, w: u32, is_signed: bool, f: FloatFormat) -> u128 {
+    match (is_signed, f) {
+        (true, FloatFormat::F32) => fbits32(signed(x, w) as f32),
+        (true, FloatFormat::F64) => fbits64(signed(x, w) as f64),
         (false, FloatFormat::F32) => fbits32(x as f32),
-        (false, FloatFormat::F64) => (x as f64).to_bits(),
+        (false, FloatFormat::F64) => fbits64(x as f64),
     }
 }
 
@@ -242,31 +263,31 @@ fn float_fmt(ty: SemType, name: &'static str) -> Result<FloatFormat, EvalError> 
 }
 
 /// Evaluates a term with variable `i` bound to `env[i]`.
-pub fn eval_sem(sem: &Sem, env: &[u64]) -> Result<u64, EvalError> {
+pub fn eval_sem(sem: &Sem, env: &[u128]) -> Result<u128, EvalError> {
     match sem {
         Sem::Var { index, ty } => {
-            env.get(*index).map(|v| v & width_mask(width(*ty))).ok_or(EvalError::UnboundVariable(*index))
+            env.get(*index).map(|v| v & wide_mask(width(*ty))).ok_or(EvalError::UnboundVariable(*index))
         }
         Sem::Const { bits, .. } => Ok(*bits),
         Sem::App { prim, imms, args, ty } => {
-            let vals = args.iter().map(|a| eval_sem(a, env)).collect::<Result<Vec<u64>, _>>()?;
+            let vals = args.iter().map(|a| eval_sem(a, env)).collect::<Result<Vec<u128>, _>>()?;
             let arg_ty = args.first().map(Sem::ty).unwrap_or(*ty);
             apply(*prim, imms, &vals, arg_ty, *ty)
         }
     }
 }
 
-fn apply(prim: Prim, imms: &[u32], v: &[u64], arg_ty: SemType, ty: SemType) -> Result<u64, EvalError> {
+fn apply(prim: Prim, imms: &[u32], v: &[u128], arg_ty: SemType, ty: SemType) -> Result<u128, EvalError> {
     use Prim::*;
     let ill = || EvalError::IllTyped(prim.name());
     let a = v.first().copied().ok_or_else(ill)?;
     let b = v.get(1).copied().unwrap_or(0);
     let w = width(arg_ty);
-    let m = width_mask(w);
+    let m = wide_mask(w);
     let imm0 = imms.first().copied().unwrap_or(0);
-    let bool_ = |c: bool| Ok(u64::from(c));
-    let (sa, sb) = (sext64(a, w), sext64(b, w));
-    let msb = |x: u64| (x >> (w - 1)) & 1 == 1;
+    let bool_ = |c: bool| Ok(u128::from(c));
+    let (sa, sb) = (signed(a, w), signed(b, w));
+    let msb = |x: u128| (x >> (w - 1)) & 1 == 1;
     Ok(match prim {
         BvAdd => a.wrapping_add(b) & m,
         BvSub => a.wrapping_sub(b) & m,
@@ -291,46 +312,57 @@ fn apply(prim: Prim, imms: &[u32], v: &[u64], arg_ty: SemType, ty: SemType) -> R
         BvNot => !a & m,
         BvNeg => neg(a, m),
         BvShl => {
-            if b >= u64::from(w) {
+            if b >= u128::from(w) {
                 0
             } else {
                 (a << b) & m
             }
         }
         BvLshr => {
-            if b >= u64::from(w) {
+            if b >= u128::from(w) {
                 0
             } else {
                 a >> b
             }
         }
         BvAshr => {
-            if b >= u64::from(w) {
+            if b >= u128::from(w) {
                 if msb(a) { m } else { 0 }
             } else {
-                ((sa >> b) as u64) & m
+                ((sa >> b) as u128) & m
             }
         }
         Rotl | Rotr => {
-            let k = (b % u64::from(w)) as u32;
+            let k = (b % u128::from(w)) as u32;
             let k = if prim == Rotr { (w - k) % w } else { k };
             if k == 0 { a } else { ((a << k) | (a >> (w - k))) & m }
         }
-        Clz => u64::from(a.leading_zeros().saturating_sub(64 - w)),
+        Clz => u128::from(a.leading_zeros().saturating_sub(128 - w)),
         Ctz => {
             if a == 0 {
-                u64::from(w)
+                u128::from(w)
             } else {
-                u64::from(a.trailing_zeros())
+                u128::from(a.trailing_zeros())
             }
         }
-        Popcnt => u64::from(a.count_ones()),
+        Popcnt => u128::from(a.count_ones()),
         Zext => a,
-        Sext => (sa as u64) & width_mask(imm0),
+        Sext => (sa as u128) & wide_mask(imm0),
         Extract => {
             let lo = imms.get(1).copied().ok_or_else(ill)?;
-            (a >> lo.min(63)) & width_mask(imm0.saturating_sub(lo) + 1)
+            (a >> lo.min(127)) & wide_mask(imm0.saturating_sub(lo) + 1)
         }
+        Concat => {
+            // The low operand's width is what the high one leaves of the result.
+            let low = width(ty).checked_sub(w).filter(|l| *l > 0 && *l < 128).ok_or_else(ill)?;
+            (a << low) | (b & wide_mask(low))
+        }
+        Ssat | Usat if imm0 == 0 || imm0 > w => return Err(ill()),
+        Ssat => {
+            let half = 1i128 << (imm0 - 1);
+            clamp(sa, -half, half - 1, imm0)
+        }
+        Usat => clamp(sa, 0, wide_mask(imm0).min(i128::MAX as u128) as i128, imm0),
         BvEq => return bool_(a == b),
         BvNe => return bool_(a != b),
         BvUlt => return bool_(a < b),
@@ -383,8 +415,8 @@ fn apply(prim: Prim, imms: &[u32], v: &[u64], arg_ty: SemType, ty: SemType) -> R
             let from = float_fmt(arg_ty, "to_fp")?;
             let to = float_fmt(ty, "to_fp")?;
             match (from, to) {
-                (FloatFormat::F32, FloatFormat::F64) => f64::from(f32::from_bits(a as u32)).to_bits(),
-                (FloatFormat::F64, FloatFormat::F32) => fbits32(f64::from_bits(a) as f32),
+                (FloatFormat::F32, FloatFormat::F64) => fbits64(f64::from(f32::from_bits(a as u32))),
+                (FloatFormat::F64, FloatFormat::F32) => fbits32(f64::from_bits(a as u64) as f32),
                 _ => a,
             }
         }
@@ -409,7 +441,7 @@ fn apply(prim: Prim, imms: &[u32], v: &[u64], arg_ty: SemType, ty: SemType) -> R
 mod tests {
     use super::*;
 
-    fn app(prim: Prim, args: &[u64], w: u32) -> u64 {
+    fn app(prim: Prim, args: &[u128], w: u32) -> u128 {
         apply(prim, &[], args, SemType::Bv(w), SemType::Bv(w)).expect("defined")
     }
 
@@ -432,6 +464,26 @@ mod tests {
         assert_eq!(app(Prim::BvAshr, &[0x8000_0000, 40], 32), 0xffff_ffff);
         assert_eq!(app(Prim::Rotl, &[0x8000_0001, 33], 32), 3);
         assert_eq!(app(Prim::Rotr, &[3, 1], 32), 0x8000_0001);
+    }
+
+    #[test]
+    fn saturation_clamps_a_signed_value_to_the_target_range() {
+        let sat =
+            |prim, x, w, to| apply(prim, &[to], &[x], SemType::Bv(w), SemType::Bv(to)).expect("defined");
+        assert_eq!(sat(Prim::Ssat, 0x1ff, 9, 8), 0xff, "-1 stays -1");
+        assert_eq!(sat(Prim::Ssat, 0x0ff, 9, 8), 0x7f, "255 saturates to 127");
+        assert_eq!(sat(Prim::Ssat, 0x100, 9, 8), 0x80, "-256 saturates to -128");
+        assert_eq!(sat(Prim::Usat, 0x1ff, 9, 8), 0, "-1 saturates to 0");
+        assert_eq!(sat(Prim::Usat, 0x0ff, 9, 8), 0xff);
+        assert_eq!(sat(Prim::Usat, 0x8000_0000, 32, 32), 0, "at its own width only negatives clamp");
+        let bad = apply(Prim::Ssat, &[0], &[1], SemType::Bv(8), SemType::Bv(8));
+        assert_eq!(bad, Err(EvalError::IllTyped("ssat")));
+    }
+
+    #[test]
+    fn concat_puts_its_first_operand_high() {
+        let v = apply(Prim::Concat, &[], &[0xab, u128::from(u64::MAX)], SemType::Bv(64), SemType::Bv(128));
+        assert_eq!(v, Ok(0xab << 64 | u128::from(u64::MAX)));
     }
 
     #[test]

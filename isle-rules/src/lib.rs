@@ -54,9 +54,11 @@ pub use error::{Pos, RuleError};
 pub use eval::EvalError;
 pub use types::{FloatFormat, SemType, Type, TypeClass};
 
-/// The project's rule files, embedded: (name, contents). `ops.isle` first.
+/// The project's rule files, embedded: (name, contents). The operator
+/// declarations first: scalar (`ops.isle`), then vector (`simd_ops.isle`).
 pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("ops.isle", include_str!("../ops.isle")),
+    ("simd_ops.isle", include_str!("../simd_ops.isle")),
     ("lower/int.isle", include_str!("../lower/int.isle")),
     ("lower/float.isle", include_str!("../lower/float.isle")),
     ("lower/conv.isle", include_str!("../lower/conv.isle")),
@@ -145,30 +147,45 @@ impl RuleSet {
         &self.rule_instances
     }
 
-    /// Evaluates operator instance `op` on `args` (bit patterns, low bits
-    /// significant), checking its trap conditions first.
+    /// Evaluates scalar operator instance `op` on `args` (bit patterns, low
+    /// bits significant), checking its trap conditions first. An operator
+    /// with a vector operand or result is [`EvalError::Vector`]: use
+    /// [`RuleSet::eval_wide`].
     pub fn eval(&self, op: OpInstId, args: &[u64]) -> Result<u64, EvalError> {
+        let inst = self.op(op).ok_or_else(|| EvalError::UnknownOperator(format!("#{}", op.0)))?;
+        if inst.result.is_vector() || inst.operands.iter().any(|t| t.is_vector()) {
+            return Err(EvalError::Vector(inst.name.clone()));
+        }
+        let wide: Vec<u128> = args.iter().map(|&a| u128::from(a)).collect();
+        // A scalar result is at most 64 bits wide.
+        eval::eval_op(&self.ops, op, &wide).map(|v| v as u64)
+    }
+
+    /// Evaluates operator instance `op` on `args` (bit patterns, low bits
+    /// significant; a `v128` as its 128 bits, lane 0 lowest), checking its
+    /// trap conditions first.
+    pub fn eval_wide(&self, op: OpInstId, args: &[u128]) -> Result<u128, EvalError> {
         eval::eval_op(&self.ops, op, args)
     }
 
     /// Evaluates a side of a rule instance with its variables bound to
     /// `env` (indexed like [`RuleInstance::vars`]): operators through
-    /// [`RuleSet::eval`] (so a trap condition that holds is an error),
+    /// [`RuleSet::eval_wide`] (so a trap condition that holds is an error),
     /// constants through their semantic expression.
-    pub fn eval_term(&self, term: &Term, env: &[u64]) -> Result<u64, EvalError> {
+    pub fn eval_term(&self, term: &Term, env: &[u128]) -> Result<u128, EvalError> {
         match term {
             Term::Var(i) => env.get(*i).copied().ok_or(EvalError::UnboundVariable(*i)),
-            Term::Const { ty, value } => Ok(eval::eval_sem(value, env)? & ty.mask()),
+            Term::Const { ty, value } => Ok(eval::eval_sem(value, env)? & ty.wide_mask()),
             Term::Op { op, args } => {
                 let vals = args.iter().map(|a| self.eval_term(a, env)).collect::<Result<Vec<_>, _>>()?;
-                self.eval(*op, &vals)
+                self.eval_wide(*op, &vals)
             }
         }
     }
 
     /// Evaluates the declaration named `decl` (`iadd`, `{T}.add`, or a
     /// concrete name) at type arguments `types`.
-    pub fn eval_named(&self, decl: &str, types: &[Type], args: &[u64]) -> Result<u64, EvalError> {
+    pub fn eval_named(&self, decl: &str, types: &[Type], args: &[u128]) -> Result<u128, EvalError> {
         let id = self
             .ops
             .iter()
@@ -176,6 +193,6 @@ impl RuleSet {
                 (o.decl_name == decl && o.type_args == types) || (o.name == decl && types.is_empty())
             })
             .ok_or_else(|| EvalError::UnknownOperator(decl.to_owned()))?;
-        self.eval(OpInstId(id as u32), args)
+        self.eval_wide(OpInstId(id as u32), args)
     }
 }

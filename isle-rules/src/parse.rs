@@ -154,7 +154,7 @@ impl Parser<'_> {
             let pair = self.list(p, "a type parameter `(T Class)`")?;
             let head = pair.first().map(|h| self.atom(h, "a type variable name")).transpose()?;
             match (head, pair.len()) {
-                (Some(c @ ("same_width" | "narrower")), 3) => {
+                (Some(c @ ("same_width" | "narrower" | "double_lanes")), 3) => {
                     let a = self.atom(&pair[1], "a type variable")?.to_owned();
                     let b = self.atom(&pair[2], "a type variable")?.to_owned();
                     for (n, at) in [(&a, &pair[1]), (&b, &pair[2])] {
@@ -165,10 +165,10 @@ impl Parser<'_> {
                             ));
                         }
                     }
-                    constraints.push(if c == "same_width" {
-                        TypeConstraint::SameWidth(a, b)
-                    } else {
-                        TypeConstraint::Narrower(a, b)
+                    constraints.push(match c {
+                        "same_width" => TypeConstraint::SameWidth(a, b),
+                        "narrower" => TypeConstraint::Narrower(a, b),
+                        _ => TypeConstraint::DoubleLanes(a, b),
                     });
                 }
                 (Some(name), 2) => {
@@ -182,12 +182,16 @@ impl Parser<'_> {
                             self.err(pair[0].pos(), format!("type variable `{name}` is declared twice"))
                         );
                     }
+                    if let SExpr::List(items, pos) = &pair[1] {
+                        params.push(TypeParam { name: name.to_owned(), class: self.one_of(items, *pos)? });
+                        continue;
+                    }
                     let cname = self.atom(&pair[1], "a type class")?;
                     let class = TypeClass::from_name(cname).ok_or_else(|| {
                         self.err(
                             pair[1].pos(),
                             format!(
-                                "unknown type class `{cname}`: expected Int, Float, Value, AnyInt or a type"
+                                "unknown type class `{cname}`: expected Int, Float, Value, AnyInt, IntVec, FloatVec, AnyVec or a type"
                             ),
                         )
                     })?;
@@ -202,6 +206,21 @@ impl Parser<'_> {
             }
         }
         Ok((params, constraints))
+    }
+
+    /// `(one_of TYPE...)`: a class of the listed types.
+    fn one_of(&self, items: &[SExpr], pos: Pos) -> Result<TypeClass, RuleError> {
+        if items.first().and_then(SExpr::atom) != Some("one_of") || items.len() < 2 {
+            return Err(self.err(pos, "a class of listed types is written `(one_of TYPE...)`"));
+        }
+        let mut types = Vec::new();
+        for t in &items[1..] {
+            let name = self.atom(t, "a type")?;
+            types.push(
+                Type::from_name(name).ok_or_else(|| self.err(t.pos(), format!("unknown type `{name}`")))?,
+            );
+        }
+        Ok(TypeClass::one_of(&types))
     }
 
     fn type_ref(&self, e: &SExpr) -> Result<TypeRef, RuleError> {
@@ -223,15 +242,25 @@ impl Parser<'_> {
                 }
             }
             SExpr::List(items, pos) => {
+                const FORMS: &str =
+                    "a width expression is `(- W N)`, `(+ W N)`, `(* W N)`, `(count T)` or `(lane_bits T)`";
+                if let [head, t] = &items[..] {
+                    match head.atom() {
+                        Some("count") => return Ok(Width::LaneCount(self.type_ref(t)?)),
+                        Some("lane_bits") => return Ok(Width::LaneBits(self.type_ref(t)?)),
+                        _ => {}
+                    }
+                }
                 if items.len() != 3 {
-                    return Err(self.err(*pos, "a width expression is `(- W N)` or `(+ W N)`"));
+                    return Err(self.err(*pos, FORMS));
                 }
                 let a = Box::new(self.width(&items[1])?);
                 let b = Box::new(self.width(&items[2])?);
                 match items[0].atom() {
                     Some("-") => Ok(Width::Sub(a, b)),
                     Some("+") => Ok(Width::Add(a, b)),
-                    _ => Err(self.err(*pos, "a width expression is `(- W N)` or `(+ W N)`")),
+                    Some("*") => Ok(Width::Mul(a, b)),
+                    _ => Err(self.err(*pos, FORMS)),
                 }
             }
         }
@@ -253,9 +282,9 @@ impl Parser<'_> {
                 let name = self.atom(head, "a primitive name")?;
                 if name == "width" {
                     if items.len() != 2 {
-                        return Err(self.err(*pos, "`width` takes one type: `(width T)`"));
+                        return Err(self.err(*pos, "`width` takes one type or width: `(width T)`"));
                     }
-                    return Ok(SemExpr::WidthOf { ty: self.type_ref(&items[1])?, pos: *pos });
+                    return Ok(SemExpr::WidthOf { width: self.width(&items[1])?, pos: *pos });
                 }
                 if name == "bv" {
                     let (Some(w), Some(SExpr::Atom(n, npos)), 3) = (items.get(1), items.get(2), items.len())
@@ -264,6 +293,28 @@ impl Parser<'_> {
                     };
                     let value = self.int_literal(n, *npos)?;
                     return Ok(SemExpr::Lit { value, width: Some(self.width(w)?), pos: *pos });
+                }
+                if name == "lanes" {
+                    let [_, index, count, body] = &items[..] else {
+                        return Err(self.err(*pos, "a lane-wise vector is written `(lanes i COUNT BODY)`"));
+                    };
+                    return Ok(SemExpr::Lanes {
+                        index: self.atom(index, "a lane index name")?.to_owned(),
+                        count: self.width(count)?,
+                        body: Box::new(self.sem(body)?),
+                        pos: *pos,
+                    });
+                }
+                if name == "lane" {
+                    let [_, ty, vector, index] = &items[..] else {
+                        return Err(self.err(*pos, "a lane is written `(lane TYPE VECTOR INDEX)`"));
+                    };
+                    return Ok(SemExpr::Lane {
+                        ty: self.width(ty)?,
+                        vector: Box::new(self.sem(vector)?),
+                        index: self.width(index)?,
+                        pos: *pos,
+                    });
                 }
                 let prim = Prim::from_name(name)
                     .ok_or_else(|| self.err(head.pos(), format!("unknown primitive `{name}`")))?;

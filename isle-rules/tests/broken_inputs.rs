@@ -63,6 +63,25 @@ fn broken_files_name_the_place_and_the_problem() {
             "literal 4294967296 does not fit in 32 bits",
         ),
         ("(rule r () (uextend x) => x)", "cannot infer a type here"),
+        (
+            "(decl v wasm () ((a v128)) v128 (lanes i 200 (lane 8 a i)))",
+            "user.isle:1:46: lane 16 of 8 bits is outside a 128-bit value",
+        ),
+        (
+            "(decl v wasm () ((a v128)) v128 (lanes i 16 (zext 16 (lane 8 a i))))",
+            "user.isle:1:33: `lanes` makes a vector of more than 128 bits",
+        ),
+        (
+            "(decl v wasm () ((a v128)) v128 (lanes i 2))",
+            "a lane-wise vector is written `(lanes i COUNT BODY)`",
+        ),
+        (
+            "(decl iadd wasm ((T IntVec)) ((a T) (b T)) T a)",
+            "user.isle:1:1: operator `iadd` is declared twice; only a CLIF operator may be declared again",
+        ),
+        ("(decl v wasm ((S (one_of i8x16 nope))) ((a v128)) v128 a)", "user.isle:1:32: unknown type `nope`"),
+        ("(decl v wasm () ((a i32)) i8 (ssat 40 a))", "`ssat` to 40 bits of a 32-bit value"),
+        ("(decl v wasm () ((a v128)) v128 (concat a a))", "`concat` of 256 bits: at most 128"),
         ("(foo)", "user.isle:1:1: expected `(decl ...)` or `(rule ...)` at top level"),
         (")", "user.isle:1:1: unbalanced `)`"),
     ];

@@ -7,6 +7,9 @@ use egg::{RecExpr, Runner};
 use plumb_rules::egraph::{ConstFold, Node, extract_lowered, rewrites};
 use plumb_rules::{RuleSet, Type};
 
+mod common;
+use common::Rng;
+
 fn run(rules: &Arc<RuleSet>, expr: &RecExpr<Node>) -> Option<String> {
     let runner: Runner<Node, ConstFold> =
         Runner::new(ConstFold::new(rules)).with_iter_limit(10).with_expr(expr).run(&rewrites(rules));
@@ -59,18 +62,6 @@ fn without_lowering_rules_nothing_can_be_extracted() {
     assert_eq!(extract_lowered(&runner.egraph, &rules, runner.roots[0]), None);
 }
 
-/// Deterministic xorshift64*.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
-
 fn is_nan(ty: Type, bits: u64) -> bool {
     match ty {
         Type::F32 => f32::from_bits(bits as u32).is_nan(),
@@ -88,7 +79,9 @@ fn every_wasm_operator_lowers_in_the_egraph_to_an_equivalent_clif_term() {
     let mut rng = Rng(7);
     let mut failures = Vec::new();
     for (i, op) in rules.ops().iter().enumerate() {
-        if op.kind == OpKind::Clif {
+        // E-graph values are scalars (`u64`); vector operators are not lowered
+        // yet, which `coverage.rs` bounds.
+        if op.kind == OpKind::Clif || op.operands.iter().chain([&op.result]).any(|t| t.is_vector()) {
             continue;
         }
         // The operator on block inputs, and once on a small constant operand

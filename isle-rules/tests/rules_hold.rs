@@ -7,30 +7,22 @@
 
 use plumb_rules::{EvalError, RuleSet, Type};
 
-struct Rng(u64);
+mod common;
+use common::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
-
-fn interesting(ty: Type) -> Vec<u64> {
+fn interesting(ty: Type) -> Vec<u128> {
     let w = ty.bits();
-    let mut v =
-        vec![0, 1, 2, 3, 7, 8, u64::from(w), u64::from(w) - 1, u64::from(w) + 1, ty.mask(), ty.mask() - 1];
-    v.extend((0..w).map(|k| 1u64 << k));
-    v.extend([ty.mask() >> 1, (ty.mask() >> 1) + 1]);
+    let m = ty.wide_mask();
+    let mut v = vec![0, 1, 2, 3, 7, 8, u128::from(w), u128::from(w) - 1, u128::from(w) + 1, m, m - 1];
+    v.extend((0..w).map(|k| 1u128 << k));
+    v.extend([m >> 1, (m >> 1) + 1]);
     if ty.is_float() {
         let f32s =
             [0u32, 0x8000_0000, 0x3f80_0000, 0xbf80_0000, 0x7f80_0000, 0xff80_0000, 0x7fc0_0000, 0x3f00_0000];
         match ty {
-            Type::F32 => v.extend(f32s.map(u64::from).into_iter().chain([0x7f80_0001, 0xffa0_0000])),
+            Type::F32 => v.extend(f32s.map(u128::from).into_iter().chain([0x7f80_0001, 0xffa0_0000])),
             _ => v.extend(
-                f32s.map(|b| f64::from(f32::from_bits(b)).to_bits())
+                f32s.map(|b| u128::from(f64::from(f32::from_bits(b)).to_bits()))
                     .into_iter()
                     .chain([0x7ff0_0000_0000_0001, 0xfff4_0000_0000_0000]),
             ),
@@ -40,7 +32,7 @@ fn interesting(ty: Type) -> Vec<u64> {
 }
 
 /// A NaN whose quiet bit is clear.
-fn is_signalling_nan(ty: Type, bits: u64) -> bool {
+fn is_signalling_nan(ty: Type, bits: u128) -> bool {
     let quiet = match ty {
         Type::F32 => 1 << 22,
         _ => 1 << 51,
@@ -48,10 +40,10 @@ fn is_signalling_nan(ty: Type, bits: u64) -> bool {
     is_nan(ty, bits) && bits & quiet == 0
 }
 
-fn is_nan(ty: Type, bits: u64) -> bool {
+fn is_nan(ty: Type, bits: u128) -> bool {
     match ty {
         Type::F32 => f32::from_bits(bits as u32).is_nan(),
-        Type::F64 => f64::from_bits(bits).is_nan(),
+        Type::F64 => f64::from_bits(bits as u64).is_nan(),
         _ => false,
     }
 }
@@ -63,16 +55,22 @@ fn every_rule_instance_holds_on_random_and_edge_inputs() {
     let mut failures = Vec::new();
     let mut never_fired = Vec::new();
     for inst in rules.rule_instances() {
-        let pools: Vec<Vec<u64>> = inst.vars.iter().map(|v| interesting(v.ty)).collect();
+        let pools: Vec<Vec<u128>> = inst.vars.iter().map(|v| interesting(v.ty)).collect();
         let mut fired = 0;
         for round in 0..4000 {
-            let env: Vec<u64> = inst
+            let env: Vec<u128> = inst
                 .vars
                 .iter()
                 .zip(&pools)
                 .map(|(v, pool)| {
                     let r = rng.next();
-                    if round % 2 == 0 { pool[(r % pool.len() as u64) as usize] } else { r & v.ty.mask() }
+                    if round % 2 == 0 {
+                        pool[(r % pool.len() as u64) as usize]
+                    } else if v.ty.bits() > 64 {
+                        (u128::from(rng.next()) << 64 | u128::from(r)) & v.ty.wide_mask()
+                    } else {
+                        u128::from(r) & v.ty.wide_mask()
+                    }
                 })
                 .collect();
             let conds = inst.conds.iter().all(|c| plumb_rules::eval::eval_sem(c, &env) == Ok(1));

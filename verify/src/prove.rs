@@ -46,8 +46,8 @@ impl Default for Options {
 pub struct Value {
     /// Its type.
     pub ty: Type,
-    /// Its bits (low `ty.bits()` significant).
-    pub bits: u64,
+    /// Its bits (low `ty.bits()` significant; a vector's 128, lane 0 lowest).
+    pub bits: u128,
 }
 
 impl fmt::Display for Value {
@@ -58,14 +58,15 @@ impl fmt::Display for Value {
             Type::F32 if f32::from_bits(self.bits as u32).is_nan() && self.bits & (1 << 22) == 0 => {
                 f.write_str(" (signalling NaN)")
             }
-            Type::F64 if f64::from_bits(self.bits).is_nan() && self.bits & (1 << 51) == 0 => {
+            Type::F64 if f64::from_bits(self.bits as u64).is_nan() && self.bits & (1 << 51) == 0 => {
                 f.write_str(" (signalling NaN)")
             }
             Type::F32 => write!(f, " ({:?})", f32::from_bits(self.bits as u32)),
-            Type::F64 => write!(f, " ({:?})", f64::from_bits(self.bits)),
+            Type::F64 => write!(f, " ({:?})", f64::from_bits(self.bits as u64)),
+            vector if vector.is_vector() => Ok(()),
             int => {
                 let w = int.bits();
-                let signed = ((self.bits << (64 - w)) as i64) >> (64 - w);
+                let signed = ((self.bits << (128 - w)) as i128) >> (128 - w);
                 if signed < 0 { write!(f, " ({} = {signed})", self.bits) } else { write!(f, " ({signed})") }
             }
         }
@@ -332,7 +333,7 @@ fn counterexample(
         let bits = term
             .bits()
             .and_then(|b| model.eval(b, true))
-            .and_then(|b| b.as_u64())
+            .and_then(|b| crate::smt::numeral_value(&b))
             .ok_or_else(|| Verdict::Unknown("Z3's model has no value for a term".to_owned()))?;
         Ok(Value { ty, bits })
     };

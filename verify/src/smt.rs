@@ -83,10 +83,10 @@ impl Term {
 
     /// The literal of type `ty` with these bits (taken modulo the width; a
     /// float literal is its bit pattern). `None` for the boolean type.
-    pub fn literal(bits: u64, ty: SemType) -> Option<Term> {
+    pub fn literal(bits: u128, ty: SemType) -> Option<Term> {
         match ty {
-            SemType::Bv(w) => Some(Term::Bv(bv_lit(bits, w))),
-            SemType::Float(fmt) => Some(Term::Float(fmt, bv_lit(bits, fmt.bits()))),
+            SemType::Bv(w) => Some(Term::Bv(bv_lit_wide(bits, w))),
+            SemType::Float(fmt) => Some(Term::Float(fmt, bv_lit_wide(bits, fmt.bits()))),
             SemType::Bool => None,
         }
     }
@@ -118,6 +118,47 @@ fn err<T>(prim: &str, what: impl Into<String>) -> Result<T, EncodeError> {
 pub fn bv_lit(bits: u64, w: u32) -> BV {
     let masked = if w >= 64 { bits } else { bits & ((1u64 << w) - 1) };
     BV::from_u64(masked, w)
+}
+
+/// A bit-vector literal of width `w` up to 128 (a `v128`), from a `u128`.
+pub fn bv_lit_wide(bits: u128, w: u32) -> BV {
+    if w <= 64 {
+        return bv_lit(bits as u64, w);
+    }
+    let high = bv_lit((bits >> 64) as u64, w - 64);
+    high.concat(BV::from_u64(bits as u64, 64))
+}
+
+/// The value of a bit-vector numeral of up to 128 bits (Z3 only reads
+/// numerals of up to 64 bits as integers).
+pub fn numeral_value(bv: &BV) -> Option<u128> {
+    let w = bv.get_size();
+    if w <= 64 {
+        return bv.as_u64().map(u128::from);
+    }
+    let low = bv.extract(63, 0).simplify().as_u64()?;
+    let high = bv.extract(w - 1, 64).simplify().as_u64()?;
+    Some(u128::from(high) << 64 | u128::from(low))
+}
+
+/// `x` read signed, clamped to the signed (`ssat`) or, read signed, to the
+/// unsigned (`usat`) range of `w` bits, as `w` bits.
+fn saturate(x: &BV, w: u32, signed: bool) -> BV {
+    let from = x.get_size();
+    let wide = |v: u128| bv_lit_wide(v, from);
+    let narrow = |v: u128| bv_lit_wide(v, w);
+    let low = if w == from { x.clone() } else { x.extract(w - 1, 0) };
+    let max: u128 = if signed { (1u128 << (w - 1)) - 1 } else { u128::MAX >> (128 - w) };
+    let min: u128 = if signed { 1u128 << (w - 1) } else { 0 };
+    // The bounds as `from`-bit signed numbers.
+    let above = if !signed && w == from { Bool::from_bool(false) } else { x.bvsgt(wide(max)) };
+    let below = if signed {
+        let min_wide = if w == from { wide(min) } else { narrow(min).sign_ext(from - w) };
+        x.bvslt(&min_wide)
+    } else {
+        x.bvslt(wide(0))
+    };
+    above.ite(&narrow(max), &below.ite(&narrow(min), &low))
 }
 
 /// `x` if it is a bit vector, else an error naming `prim`.
@@ -336,7 +377,7 @@ impl Encoder {
                 let w = imms[0];
                 let a = want_bv(name, &args[0])?;
                 let from = a.get_size();
-                if w < from || w > 64 {
+                if w < from || w > 128 {
                     return err(name, format!("cannot extend a bv{from} to {w} bits"));
                 }
                 Ok(Bv(match (w - from, prim) {
@@ -353,6 +394,23 @@ impl Encoder {
                     return err(name, format!("bits {hi}..{lo} of a bv{}", a.get_size()));
                 }
                 Ok(Bv(a.extract(hi, lo)))
+            }
+            Prim::Concat => {
+                arity(0, 2)?;
+                let (high, low) = (want_bv(name, &args[0])?, want_bv(name, &args[1])?);
+                if high.get_size() + low.get_size() > 128 {
+                    return err(name, "more than 128 bits");
+                }
+                Ok(Bv(high.concat(low)))
+            }
+            Prim::Ssat | Prim::Usat => {
+                arity(1, 1)?;
+                let a = want_bv(name, &args[0])?;
+                let w = imms[0];
+                if w == 0 || w > a.get_size() {
+                    return err(name, format!("cannot saturate a bv{} to {w} bits", a.get_size()));
+                }
+                Ok(Bv(saturate(a, w, prim == Prim::Ssat)))
             }
             Prim::BvEq => cmp_bv(|a, b| a.eq(b)),
             Prim::BvNe => cmp_bv(|a, b| a.eq(b).not()),
@@ -372,7 +430,7 @@ impl Encoder {
             Prim::Bool2Bv => {
                 arity(1, 1)?;
                 let w = imms[0];
-                if w == 0 || w > 64 {
+                if w == 0 || w > 128 {
                     return err(name, format!("no bit vector of {w} bits"));
                 }
                 let c = want_bool(name, &args[0])?;
@@ -868,6 +926,29 @@ mod tests {
             assert!(is_quiet_nan(FloatFormat::F64, bits), "{prim}: {bits:#x} is not a quiet NaN");
         } else {
             assert_eq!(bits, want.to_bits(), "{prim}: got {}, want {want}", f64::from_bits(bits));
+        }
+    }
+
+    #[test]
+    fn vector_literals_concatenation_and_saturation_match_the_evaluator() {
+        let v = 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210u128;
+        let lit = Term::literal(v, SemType::Bv(128)).expect("a literal");
+        assert_eq!(lit.bits().and_then(|b| numeral_value(&b.simplify())), Some(v));
+        let joined = app("concat", &[], [bv(0xab, 8), bv(u64::MAX, 64)]);
+        let joined = joined.bits().and_then(|b| numeral_value(&b.simplify()));
+        assert_eq!(joined, Some(0xab << 64 | u128::from(u64::MAX)));
+        // (value, from width, to width, ssat, usat)
+        for (x, from, to, s, u) in [
+            (0x1ffu64, 9, 8, 0xffu64, 0u64),
+            (0x0ff, 9, 8, 0x7f, 0xff),
+            (0x100, 9, 8, 0x80, 0),
+            (0x07f, 9, 8, 0x7f, 0x7f),
+            (0x8000_0000, 32, 32, 0x8000_0000, 0),
+            (0x7fff_ffff, 32, 16, 0x7fff, 0xffff),
+            (0xffff_8000, 32, 16, 0x8000, 0),
+        ] {
+            assert_eq!(eval_bits(&app("ssat", &[to], [bv(x, from)])), s, "ssat {to} {x:#x}");
+            assert_eq!(eval_bits(&app("usat", &[to], [bv(x, from)])), u, "usat {to} {x:#x}");
         }
     }
 

@@ -120,14 +120,14 @@ fn load(text: &str) -> RuleSet {
 /// compares them: bit for bit for integers and bit-exact rules, and for
 /// other floats unless both are NaN with the right one quiet where the left
 /// one is.
-fn separated(ty: Type, bit_exact: bool, lhs: u64, rhs: u64) -> bool {
-    let is_nan = |bits: u64| match ty {
+fn separated(ty: Type, bit_exact: bool, lhs: u128, rhs: u128) -> bool {
+    let is_nan = |bits: u128| match ty {
         Type::F32 => f32::from_bits(bits as u32).is_nan(),
-        Type::F64 => f64::from_bits(bits).is_nan(),
+        Type::F64 => f64::from_bits(bits as u64).is_nan(),
         _ => false,
     };
-    let quiet_bit = if ty == Type::F32 { 1u64 << 22 } else { 1u64 << 51 };
-    let is_quiet = |bits: u64| bits & quiet_bit != 0;
+    let quiet_bit = if ty == Type::F32 { 1u128 << 22 } else { 1u128 << 51 };
+    let is_quiet = |bits: u128| bits & quiet_bit != 0;
     let nan_ok = is_nan(lhs) && is_nan(rhs) && (!is_quiet(lhs) || is_quiet(rhs));
     lhs != rhs && (bit_exact || !nan_ok)
 }
@@ -136,7 +136,7 @@ fn separated(ty: Type, bit_exact: bool, lhs: u64, rhs: u64) -> bool {
 /// (independent of Z3): the left side
 /// must have a value, and the right side must trap or differ from it.
 fn assert_replays(rules: &RuleSet, instance: &RuleInstance, cex: &Counterexample) {
-    let inputs: Vec<u64> = cex.inputs.iter().map(|(_, v)| v.bits).collect();
+    let inputs: Vec<u128> = cex.inputs.iter().map(|(_, v)| v.bits).collect();
     let lhs = rules.eval_term(&instance.lhs, &inputs).unwrap_or_else(|e| {
         panic!("{}: the left side fails on the counterexample ({cex}): {e}", instance.name)
     });
