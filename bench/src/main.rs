@@ -5,7 +5,7 @@
 //! time, instantiation time and run time between `bench.start` and
 //! `bench.end`; then the geometric means of the ratios Plumb/other.
 //!
-//! `cargo run --release -- [--iterations N] [--sightglass DIR] [FILTER...]`
+//! `cargo run --release -- --help` lists the options.
 
 mod runtimes;
 
@@ -18,10 +18,28 @@ use runtimes::{Output, Program, Runtime, Sample};
 /// Programs that need features Plumb lacks.
 const SKIPPED: &[&str] = &["blake3-simd/benchmark.wasm"];
 
+const HELP: &str = "\
+plumb-bench: Plumb, wasmtime (default and pooling + copy-on-write) and wasmi on
+the Sightglass programs, in one run. Prints, per program and runtime, the
+medians of compile, instantiate and run time (between bench.start and
+bench.end), then the geometric means of the ratios Plumb / other.
+
+Usage: cargo run --release -- [OPTIONS] [FILTER...]
+
+Options:
+  --iterations N      iterations per program and runtime (default 5)
+  --sightglass DIR    the Sightglass programs (default ../../shared/bench/sightglass)
+  --no-cranelift-opt  also measure Plumb with Config::cranelift_opt(false)
+                      (every rewrite before instruction selection a proved rule)
+  -h, --help          this text
+
+FILTER keeps only the programs whose path contains one of the strings.";
+
 struct Options {
     iterations: usize,
     sightglass: PathBuf,
     filters: Vec<String>,
+    without_cranelift_opt: bool,
 }
 
 fn options() -> Result<Options> {
@@ -29,13 +47,25 @@ fn options() -> Result<Options> {
         iterations: 5,
         sightglass: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench/sightglass"),
         filters: Vec::new(),
+        without_cranelift_opt: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--iterations" => options.iterations = args.next().context("--iterations N")?.parse()?,
-            "--sightglass" => options.sightglass = args.next().context("--sightglass DIR")?.into(),
-            _ if arg.starts_with("--") => bail!("unknown option {arg}"),
+            "-h" | "--help" => {
+                println!("{HELP}");
+                std::process::exit(0);
+            }
+            "--iterations" => {
+                let n = args.next().context("--iterations needs a count")?;
+                options.iterations = n.parse().with_context(|| format!("--iterations {n}: not a count"))?;
+                if options.iterations == 0 {
+                    bail!("--iterations must be at least 1");
+                }
+            }
+            "--sightglass" => options.sightglass = args.next().context("--sightglass needs a folder")?.into(),
+            "--no-cranelift-opt" => options.without_cranelift_opt = true,
+            _ if arg.starts_with('-') => bail!("unknown option {arg} (see --help)"),
             _ => options.filters.push(arg),
         }
     }
@@ -98,14 +128,24 @@ fn measure(runtime: &Runtime, root: &Path, name: &str, iterations: usize) -> Res
     })
 }
 
-fn main() -> Result<()> {
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
     let options = options()?;
-    let runtimes = [
-        Runtime::Plumb,
+    let mut runtimes = vec![
+        Runtime::Plumb { cranelift_opt: true },
         Runtime::Wasmtime { pooling: false },
         Runtime::Wasmtime { pooling: true },
         Runtime::Wasmi,
     ];
+    if options.without_cranelift_opt {
+        runtimes.push(Runtime::Plumb { cranelift_opt: false });
+    }
     let mut names = programs(&options.sightglass)?;
     if !options.filters.is_empty() {
         names.retain(|n| options.filters.iter().any(|f| n.contains(f.as_str())));
@@ -138,28 +178,31 @@ fn main() -> Result<()> {
         table.push((name.clone(), row));
     }
     println!("\n### Geometric mean of the ratios Plumb / other (below 1: Plumb is faster)\n");
-    println!("| Plumb / | compile | instantiate | run | programs |\n|---|---:|---:|---:|---:|");
-    for (index, runtime) in runtimes.iter().enumerate().skip(1) {
-        let pairs: Vec<(Sample, Sample)> =
-            table.iter().filter_map(|(_, row)| Some(((*row.first()?)?, (*row.get(index)?)?))).collect();
-        let geomean = |phase: fn(&Sample) -> Duration| {
-            let logs: f64 = pairs
+    println!("| ratio | compile | instantiate | run | programs |\n|---|---:|---:|---:|---:|");
+    let is_plumb = |r: &Runtime| matches!(r, Runtime::Plumb { .. });
+    for (mine, plumb) in runtimes.iter().enumerate().filter(|(_, r)| is_plumb(r)) {
+        for (theirs, other) in runtimes.iter().enumerate().filter(|(_, r)| !is_plumb(r)) {
+            let pairs: Vec<(Sample, Sample)> = table
                 .iter()
-                .map(|(plumb, other)| {
-                    let (p, o) = (phase(plumb).as_secs_f64().max(1e-9), phase(other).as_secs_f64().max(1e-9));
-                    (p / o).ln()
-                })
-                .sum();
-            (logs / pairs.len().max(1) as f64).exp()
-        };
-        println!(
-            "| {} | {:.2} | {:.2} | {:.2} | {} |",
-            runtime.name(),
-            geomean(|s| s.compile),
-            geomean(|s| s.instantiate),
-            geomean(|s| s.run),
-            pairs.len()
-        );
+                .filter_map(|(_, row)| Some(((*row.get(mine)?)?, (*row.get(theirs)?)?)))
+                .collect();
+            let geomean = |phase: fn(&Sample) -> Duration| {
+                let logs: f64 = pairs
+                    .iter()
+                    .map(|(p, o)| (phase(p).as_secs_f64().max(1e-9) / phase(o).as_secs_f64().max(1e-9)).ln())
+                    .sum();
+                (logs / pairs.len().max(1) as f64).exp()
+            };
+            println!(
+                "| {} / {} | {:.2} | {:.2} | {:.2} | {} |",
+                plumb.name(),
+                other.name(),
+                geomean(|s| s.compile),
+                geomean(|s| s.instantiate),
+                geomean(|s| s.run),
+                pairs.len()
+            );
+        }
     }
     Ok(())
 }

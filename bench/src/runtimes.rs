@@ -81,7 +81,12 @@ fn exited_cleanly(exit: Option<&ProcExit>) -> bool {
 
 /// A runtime under measurement.
 pub enum Runtime {
-    Plumb,
+    /// Plumb, with Cranelift's own optimiser (`Config::cranelift_opt`) on
+    /// or off (off: every rewrite between Wasm and instruction selection
+    /// is a proved rule).
+    Plumb {
+        cranelift_opt: bool,
+    },
     /// wasmtime with its default configuration, or with its pooling
     /// allocator and copy-on-write memory initialisation.
     Wasmtime {
@@ -93,7 +98,8 @@ pub enum Runtime {
 impl Runtime {
     pub fn name(&self) -> &'static str {
         match self {
-            Runtime::Plumb => "plumb",
+            Runtime::Plumb { cranelift_opt: true } => "plumb",
+            Runtime::Plumb { cranelift_opt: false } => "plumb-no-cl-opt",
             Runtime::Wasmtime { pooling: false } => "wasmtime",
             Runtime::Wasmtime { pooling: true } => "wasmtime-pool",
             Runtime::Wasmi => "wasmi",
@@ -104,16 +110,16 @@ impl Runtime {
     pub fn measure(&self, program: &Program<'_>, stdout: &Output, stderr: &Output) -> Result<Sample> {
         let host = Host::new(program, stdout, stderr)?;
         match self {
-            Runtime::Plumb => plumb_once(program, host),
+            Runtime::Plumb { cranelift_opt } => plumb_once(program, host, *cranelift_opt),
             Runtime::Wasmtime { pooling } => wasmtime_once(program, host, *pooling),
             Runtime::Wasmi => wasmi_once(program, host),
         }
     }
 }
 
-fn plumb_once(program: &Program<'_>, host: Host) -> Result<Sample> {
-    use plumb::{Caller, Engine, Linker, Module, Store};
-    let engine = Engine::default();
+fn plumb_once(program: &Program<'_>, host: Host, cranelift_opt: bool) -> Result<Sample> {
+    use plumb::{Caller, Config, Engine, Linker, Module, Store};
+    let engine = Engine::new(Config::new().cranelift_opt(cranelift_opt))?;
     let started = Instant::now();
     let module = Module::new(&engine, program.wasm)?;
     let compile = started.elapsed();
