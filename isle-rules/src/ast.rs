@@ -87,6 +87,8 @@ pub enum TypeConstraint {
     Narrower(String, String),
     /// `(double_lanes A B)`: `A`'s lanes are twice as wide as `B`'s.
     DoubleLanes(String, String),
+    /// `(same_lanes A B)`: `A` and `B` have as many lanes of the same width.
+    SameLanes(String, String),
 }
 
 /// An operand of an operator: `(a i32)`.
@@ -113,6 +115,8 @@ pub enum Width {
     Add(Box<Width>, Box<Width>),
     /// `(* W N)`: a product, for lane positions (`(* 2 i)`).
     Mul(Box<Width>, Box<Width>),
+    /// `(/ W N)`: an exact quotient (`(/ (count T) 2)`).
+    Div(Box<Width>, Box<Width>),
     /// `(count T)`: the number of lanes of type `T` (1 for a scalar).
     LaneCount(TypeRef),
     /// `(lane_bits T)`: the width of one lane of `T` (its width for a scalar).

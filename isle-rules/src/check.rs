@@ -212,6 +212,9 @@ fn assignments(params: &[TypeParam], constraints: &[TypeConstraint]) -> Vec<Vec<
         constraints.iter().all(|c| match c {
             TypeConstraint::SameWidth(x, y) => ty(x).zip(ty(y)).is_some_and(|(x, y)| x.bits() == y.bits()),
             TypeConstraint::Narrower(x, y) => ty(x).zip(ty(y)).is_some_and(|(x, y)| x.bits() < y.bits()),
+            TypeConstraint::SameLanes(x, y) => ty(x).zip(ty(y)).is_some_and(|(x, y)| {
+                x.lane_type().bits() == y.lane_type().bits() && x.lane_count() == y.lane_count()
+            }),
             TypeConstraint::DoubleLanes(x, y) => {
                 ty(x).zip(ty(y)).is_some_and(|(x, y)| x.lane_type().bits() == 2 * y.lane_type().bits())
             }
@@ -297,6 +300,13 @@ fn resolve_width(
             .ok_or_else(|| RuleError::new(file, pos, "width expression is negative"))?,
         Width::Add(a, b) => go(a)?.checked_add(go(b)?).ok_or_else(overflow)?,
         Width::Mul(a, b) => go(a)?.checked_mul(go(b)?).ok_or_else(overflow)?,
+        Width::Div(a, b) => {
+            let (a, b) = (go(a)?, go(b)?);
+            match a.checked_rem(b) {
+                Some(0) => a / b,
+                _ => return Err(RuleError::new(file, pos, format!("width {a} is not a multiple of {b}"))),
+            }
+        }
     })
 }
 

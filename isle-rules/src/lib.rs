@@ -63,6 +63,8 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("lower/float.isle", include_str!("../lower/float.isle")),
     ("lower/conv.isle", include_str!("../lower/conv.isle")),
     ("lower/traps.isle", include_str!("../lower/traps.isle")),
+    ("lower/simd_int.isle", include_str!("../lower/simd_int.isle")),
+    ("lower/simd_float.isle", include_str!("../lower/simd_float.isle")),
     ("opt/algebra.isle", include_str!("../opt/algebra.isle")),
     ("opt/strength.isle", include_str!("../opt/strength.isle")),
     ("opt/bitops.isle", include_str!("../opt/bitops.isle")),

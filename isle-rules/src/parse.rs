@@ -154,7 +154,7 @@ impl Parser<'_> {
             let pair = self.list(p, "a type parameter `(T Class)`")?;
             let head = pair.first().map(|h| self.atom(h, "a type variable name")).transpose()?;
             match (head, pair.len()) {
-                (Some(c @ ("same_width" | "narrower" | "double_lanes")), 3) => {
+                (Some(c @ ("same_width" | "narrower" | "double_lanes" | "same_lanes")), 3) => {
                     let a = self.atom(&pair[1], "a type variable")?.to_owned();
                     let b = self.atom(&pair[2], "a type variable")?.to_owned();
                     for (n, at) in [(&a, &pair[1]), (&b, &pair[2])] {
@@ -168,7 +168,8 @@ impl Parser<'_> {
                     constraints.push(match c {
                         "same_width" => TypeConstraint::SameWidth(a, b),
                         "narrower" => TypeConstraint::Narrower(a, b),
-                        _ => TypeConstraint::DoubleLanes(a, b),
+                        "double_lanes" => TypeConstraint::DoubleLanes(a, b),
+                        _ => TypeConstraint::SameLanes(a, b),
                     });
                 }
                 (Some(name), 2) => {
@@ -242,8 +243,8 @@ impl Parser<'_> {
                 }
             }
             SExpr::List(items, pos) => {
-                const FORMS: &str =
-                    "a width expression is `(- W N)`, `(+ W N)`, `(* W N)`, `(count T)` or `(lane_bits T)`";
+                const FORMS: &str = "a width expression is `(- W N)`, `(+ W N)`, `(* W N)`, `(/ W N)`, \
+                                     `(count T)` or `(lane_bits T)`";
                 if let [head, t] = &items[..] {
                     match head.atom() {
                         Some("count") => return Ok(Width::LaneCount(self.type_ref(t)?)),
@@ -260,6 +261,7 @@ impl Parser<'_> {
                     Some("-") => Ok(Width::Sub(a, b)),
                     Some("+") => Ok(Width::Add(a, b)),
                     Some("*") => Ok(Width::Mul(a, b)),
+                    Some("/") => Ok(Width::Div(a, b)),
                     _ => Err(self.err(*pos, FORMS)),
                 }
             }
