@@ -58,6 +58,94 @@ const REFUTED: &[(&str, &str)] = &[
     // x * 1.0 as x: both NaN for a NaN x, but a signalling x must come out
     // quiet (Wasm's arithmetic NaN), and the rewrite passes it through.
     ("bad_fmul_one_signalling", "(rule bad_fmul_one_signalling () (fmul.f32 x (f32const 0x3f800000)) => x)"),
+    // SIMD, each after a kind of bug found in SIMD lowerings.
+    // A shift count masked to 5 bits, as for a 32-bit scalar, not to the lane width.
+    (
+        "bad_simd_shl_mask_31",
+        "(rule bad_simd_shl_mask_31 ((S IntVec)) ({S}.shl a n)
+           => (bitcast.{S}.v128 (ishl.{S} (bitcast.v128.{S} a) (band n (iconst 31)))))",
+    ),
+    // Signed and unsigned saturation swapped in narrow.
+    (
+        "bad_simd_narrow_s_as_u",
+        "(rule bad_simd_narrow_s_as_u ((T (one_of i8x16 i16x8)) (S IntVec) (double_lanes S T)) ({T}.narrow_{S}_s a b)
+           => (bitcast.{T}.v128 (unarrow.{S}.{T} (bitcast.v128.{S} a) (bitcast.v128.{S} b))))",
+    ),
+    // pmin/pmax with the comparison's operands swapped (minps/maxps return
+    // their second operand on NaN and on equal zeros): a < b ? a : b is not
+    // b < a ? b : a when a lane is NaN or the lanes are +0 and -0.
+    (
+        "bad_simd_pmin_operands_swapped",
+        "(rule bad_simd_pmin_operands_swapped () (f32x4.pmin a b)
+           => (bitcast.i32x4.v128 (bitselect.i32x4 (fcmp_lt.f32x4 (bitcast.v128.f32x4 a) (bitcast.v128.f32x4 b))
+                                                  (bitcast.v128.i32x4 a) (bitcast.v128.i32x4 b))))",
+    ),
+    (
+        "bad_simd_pmax_operands_swapped",
+        "(rule bad_simd_pmax_operands_swapped () (f64x2.pmax a b)
+           => (bitcast.i64x2.v128 (bitselect.i64x2 (fcmp_gt.f64x2 (bitcast.v128.f64x2 a) (bitcast.v128.f64x2 b))
+                                                  (bitcast.v128.i64x2 a) (bitcast.v128.i64x2 b))))",
+    ),
+    // A swizzle index >= 16 reading a lane (modulo 16, as x86's pshufb) instead of giving 0.
+    (
+        "bad_simd_swizzle_wraps",
+        "(rule bad_simd_swizzle_wraps () (i8x16.swizzle a s)
+           => (bitcast.i8x16.v128 (shuffle.i8x16 (bitcast.v128.i8x16 a) (bitcast.v128.i8x16 a) (bitcast.v128.i8x16 s))))",
+    ),
+    // bitmask from the lowest bit of each lane instead of the top one.
+    (
+        "bad_simd_bitmask_low_bit",
+        "(rule bad_simd_bitmask_low_bit () (i8x16.bitmask a)
+           => (vhigh_bits.i8x16 (ishl.i8x16 (bitcast.v128.i8x16 a) (iconst 7))))",
+    ),
+    // i64x2 comparisons emulated with 32-bit lanes.
+    (
+        "bad_simd_i64x2_eq_as_i32x4",
+        "(rule bad_simd_i64x2_eq_as_i32x4 () (i64x2.eq a b)
+           => (bitcast.i32x4.v128 (icmp_eq.i32x4 (bitcast.v128.i32x4 a) (bitcast.v128.i32x4 b))))",
+    ),
+    (
+        "bad_simd_i64x2_gt_s_as_i32x4",
+        "(rule bad_simd_i64x2_gt_s_as_i32x4 () (i64x2.gt_s a b)
+           => (bitcast.i32x4.v128 (icmp_sgt.i32x4 (bitcast.v128.i32x4 a) (bitcast.v128.i32x4 b))))",
+    ),
+    // trunc_sat with the wrong lane bounds: unsigned truncation saturating signed.
+    (
+        "bad_simd_trunc_sat_u_as_s",
+        "(rule bad_simd_trunc_sat_u_as_s () (i32x4.trunc_sat_f32x4_u a)
+           => (bitcast.i32x4.v128 (fcvt_to_sint_sat.f32x4.i32x4 (bitcast.v128.f32x4 a))))",
+    ),
+    (
+        "bad_simd_trunc_sat_f64x2_u_zero_signed_narrow",
+        "(rule bad_simd_trunc_sat_f64x2_u_zero_signed_narrow () (i32x4.trunc_sat_f64x2_u_zero a)
+           => (bitcast.i32x4.v128
+                (snarrow.i64x2.i32x4 (fcvt_to_uint_sat.f64x2.i64x2 (bitcast.v128.f64x2 a)) (splat.i64x2 (iconst 0)))))",
+    ),
+    // Shuffle operands in the wrong order: indices 0..15 select the first.
+    (
+        "bad_simd_shuffle_operands_swapped",
+        "(rule bad_simd_shuffle_operands_swapped () (i8x16.shuffle a b m)
+           => (bitcast.i8x16.v128 (shuffle.i8x16 (bitcast.v128.i8x16 b) (bitcast.v128.i8x16 a) (bitcast.v128.i8x16 m))))",
+    ),
+    // extend_high reading the low half.
+    (
+        "bad_simd_extend_high_reads_low",
+        "(rule bad_simd_extend_high_reads_low ((T IntVec) (S IntVec) (double_lanes T S)) ({T}.extend_high_{S}_s a)
+           => (bitcast.{T}.v128 (swiden_low.{S}.{T} (bitcast.v128.{S} a))))",
+    ),
+    // Sign extension where the pairwise sum is unsigned.
+    (
+        "bad_simd_extadd_pairwise_u_signed",
+        "(rule bad_simd_extadd_pairwise_u_signed ((T (one_of i16x8 i32x4)) (S IntVec) (double_lanes T S))
+           ({T}.extadd_pairwise_{S}_u a)
+           => (bitcast.{T}.v128 (iadd_pairwise.{T} (swiden_low.{S}.{T} (bitcast.v128.{S} a)) (swiden_high.{S}.{T} (bitcast.v128.{S} a)))))",
+    ),
+    // Wasm's bitselect mask is its last operand, CLIF's its first.
+    (
+        "bad_simd_bitselect_mask_last",
+        "(rule bad_simd_bitselect_mask_last () (v128.bitselect a b c)
+           => (bitcast.i8x16.v128 (bitselect.i8x16 (bitcast.v128.i8x16 a) (bitcast.v128.i8x16 b) (bitcast.v128.i8x16 c))))",
+    ),
     // copysign with its operands swapped.
     ("bad_copysign_swapped", "(rule bad_copysign_swapped ((F Float)) ({F}.copysign a b) => (fcopysign b a))"),
     // Saturating truncation: signed lowered as unsigned.
@@ -161,6 +249,7 @@ fn assert_replays(rules: &RuleSet, instance: &RuleInstance, cex: &Counterexample
 #[test]
 fn every_known_bad_rule_is_refuted_by_a_counterexample_the_evaluator_confirms() {
     assert!(REFUTED.len() >= 20);
+    assert!(REFUTED.iter().filter(|(name, _)| name.starts_with("bad_simd_")).count() >= 10);
     let text: String = REFUTED.iter().map(|(_, rule)| format!("{rule}\n")).collect();
     let rules = load(&text);
     let names: Vec<String> = REFUTED.iter().map(|(name, _)| (*name).to_owned()).collect();
