@@ -502,13 +502,21 @@ impl SemChecker<'_> {
     /// Checks operands that must all have one type; literals take it from
     /// their siblings, or from `fallback`.
     fn same_typed(&self, args: &[SemExpr], fallback: Option<SemType>) -> Result<Vec<Sem>, RuleError> {
+        // Each operand is checked once: checking it again at its own type
+        // would double the work at every level of nesting.
         let mut ty = None;
-        for a in args.iter().filter(|a| Self::self_typed(a)) {
-            let s = self.check(a, ty)?;
-            ty = Some(s.ty());
+        let mut typed: Vec<Option<Sem>> = Vec::with_capacity(args.len());
+        for a in args {
+            if Self::self_typed(a) {
+                let s = self.check(a, ty)?;
+                ty = Some(s.ty());
+                typed.push(Some(s));
+            } else {
+                typed.push(None);
+            }
         }
         let ty = ty.or(fallback);
-        args.iter().map(|a| self.check(a, ty)).collect()
+        args.iter().zip(typed).map(|(a, done)| done.map_or_else(|| self.check(a, ty), Ok)).collect()
     }
 
     fn bv_width(&self, s: &Sem, pos: Pos) -> Result<u32, RuleError> {
