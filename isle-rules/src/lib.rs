@@ -73,6 +73,7 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("opt/select.isle", include_str!("../opt/select.isle")),
     ("opt/extends.isle", include_str!("../opt/extends.isle")),
     ("opt/float.isle", include_str!("../opt/float.isle")),
+    ("opt/simd.isle", include_str!("../opt/simd.isle")),
 ];
 
 /// A checked set of operator declarations and rules.
