@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use plumb::{Config, Engine, Linker, Module, Store, Val};
+use plumb::{Config, Engine, InstanceAllocationStrategy, Linker, Module, Store, Val};
 
 fn sightglass(name: &str) -> Option<Vec<u8>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench/sightglass");
@@ -60,14 +60,24 @@ const CALLS: &str = r#"(module
   (func (export "nop"))
   (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"#;
 
-/// Instantiation in a fresh store, dropped each time, for each way of
-/// making memories: on-demand reservations with the data segment written
-/// (as before images), with a copy-on-write image, and (below) pooled.
+/// The ways of making memories: on-demand reservations with the data
+/// segment written (as before images), on-demand with a copy-on-write
+/// image, and pooled slots with the image.
+fn allocation_configs() -> [(&'static str, Config); 3] {
+    let mut pooling = Config::new();
+    pooling.allocation_strategy(InstanceAllocationStrategy::pooling());
+    [
+        ("on-demand", Config::new().memory_init_cow(false).clone()),
+        ("on-demand + CoW", Config::new()),
+        ("pooling + CoW", pooling),
+    ]
+}
+
+/// Instantiation of a pre-linked module in a fresh store, dropped each
+/// time, for each way of making memories.
 fn instantiate(c: &mut Criterion) {
     let mut group = c.benchmark_group("instantiate (1 page, 1 data segment)");
-    let configs =
-        [("on-demand", Config::new().memory_init_cow(false).clone()), ("on-demand + CoW", Config::new())];
-    for (label, config) in configs {
+    for (label, config) in allocation_configs() {
         let engine = Engine::new(&config).expect("engine");
         let module = Module::new(&engine, CALLS).expect("compiles");
         let pre = Linker::new(&engine).instantiate_pre(&module).expect("links");
@@ -79,6 +89,36 @@ fn instantiate(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// Not a timing: the resident memory (VmRSS) that 1,000 idle instances of
+/// the module add, each in its own store, for each way of making memories.
+fn idle_instances(_: &mut Criterion) {
+    fn resident_kib() -> Option<u64> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+    // Every store is kept to the end, so that no measurement reuses heap
+    // pages an earlier one freed.
+    let mut kept = Vec::new();
+    for (label, config) in allocation_configs() {
+        let engine = Engine::new(&config).expect("engine");
+        let module = Module::new(&engine, CALLS).expect("compiles");
+        let pre = Linker::new(&engine).instantiate_pre(&module).expect("links");
+        drop(pre.instantiate(&mut Store::new(&engine, ())));
+        let before = resident_kib();
+        for _ in 0..1000 {
+            let mut store = Store::new(&engine, ());
+            pre.instantiate(&mut store).expect("instantiates");
+            kept.push(store);
+        }
+        if let (Some(before), Some(after)) = (before, resident_kib()) {
+            let added = after.saturating_sub(before);
+            let each = added * 1024 / 1000;
+            println!("resident memory of 1,000 idle instances ({label}): {added} KiB ({each} bytes each)");
+        }
+    }
 }
 
 fn calls(c: &mut Criterion) {
@@ -97,5 +137,5 @@ fn calls(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, compile, load_precompiled, instantiate, calls);
+criterion_group!(benches, compile, load_precompiled, instantiate, idle_instances, calls);
 criterion_main!(benches);

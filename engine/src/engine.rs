@@ -12,6 +12,7 @@ use crate::compile::compile_host_trampoline;
 use crate::error::{Error, Result};
 use crate::midend::{Lowering, RuleLowering};
 use crate::runtime::code::CodeMemory;
+use crate::runtime::pool::InstancePool;
 use crate::types::FuncType;
 
 /// Compilation and runtime settings.
@@ -20,7 +21,109 @@ pub struct Config {
     cranelift_opt: bool,
     max_wasm_stack: usize,
     memory_init_cow: bool,
+    allocation_strategy: InstanceAllocationStrategy,
     pub(crate) instrumentation: Instrumentation,
+}
+
+/// How instantiation gets the memories, tables and instances of a module
+/// ([`Config::allocation_strategy`]).
+#[derive(Debug, Clone, Default)]
+pub enum InstanceAllocationStrategy {
+    /// Each memory reserves its own 8 GiB of address space when it is
+    /// made and unmaps it when its store drops (the default).
+    #[default]
+    OnDemand,
+    /// The engine reserves slots for memories up front, and counts
+    /// instances and tables against fixed limits; stores take them as they
+    /// instantiate and give them back when they drop.
+    Pooling(PoolingAllocationConfig),
+}
+
+impl InstanceAllocationStrategy {
+    /// Pooling with the default limits of [`PoolingAllocationConfig`].
+    pub fn pooling() -> InstanceAllocationStrategy {
+        InstanceAllocationStrategy::Pooling(PoolingAllocationConfig::default())
+    }
+}
+
+/// The limits of the pooling allocator, shared by all stores of an engine.
+///
+/// [`Engine::new`] reserves `total_memories` slots of 8 GiB of address space
+/// each (the 4 GiB a 32-bit memory can address plus the 4 GiB guard region
+/// an on-demand memory has: generated code checks no bounds in either).
+/// Nothing is resident until a memory uses it. A memory's slot is reset when
+/// its store drops: its pages are discarded (`madvise(MADV_DONTNEED)`), so
+/// the next memory in it reads zeros or its module's copy-on-write image,
+/// and the pages it grew by become inaccessible again. An instantiation that
+/// needs more than a limit allows fails with [`Error::Resource`] naming
+/// the limit. Memories and tables made by the host ([`Memory::new`],
+/// [`Table::new`]) are allocated on demand and count against no limit here.
+///
+/// [`Memory::new`]: crate::Memory::new
+/// [`Table::new`]: crate::Table::new
+#[derive(Debug, Clone)]
+pub struct PoolingAllocationConfig {
+    pub(crate) total_memories: u32,
+    pub(crate) total_tables: u32,
+    pub(crate) total_core_instances: u32,
+    pub(crate) max_memory_size: usize,
+    pub(crate) table_elements: usize,
+}
+
+impl Default for PoolingAllocationConfig {
+    /// 1000 memories, tables and instances; memories of up to 4 GiB,
+    /// tables of up to 20,000 elements (wasmtime's defaults).
+    fn default() -> PoolingAllocationConfig {
+        PoolingAllocationConfig {
+            total_memories: 1000,
+            total_tables: 1000,
+            total_core_instances: 1000,
+            max_memory_size: 4 << 30,
+            table_elements: 20_000,
+        }
+    }
+}
+
+impl PoolingAllocationConfig {
+    /// The default limits.
+    pub fn new() -> PoolingAllocationConfig {
+        PoolingAllocationConfig::default()
+    }
+
+    /// How many memories instances of all stores may have at once: the
+    /// number of 8 GiB slots reserved.
+    pub fn total_memories(&mut self, count: u32) -> &mut PoolingAllocationConfig {
+        self.total_memories = count;
+        self
+    }
+
+    /// How many tables instances of all stores may define at once.
+    pub fn total_tables(&mut self, count: u32) -> &mut PoolingAllocationConfig {
+        self.total_tables = count;
+        self
+    }
+
+    /// How many instances all stores may hold at once (an instance counts
+    /// until its store drops).
+    pub fn total_core_instances(&mut self, count: u32) -> &mut PoolingAllocationConfig {
+        self.total_core_instances = count;
+        self
+    }
+
+    /// The largest size of a memory, in bytes (at most 4 GiB): a module
+    /// whose memory starts larger fails to instantiate, and `memory.grow`
+    /// past it returns -1.
+    pub fn max_memory_size(&mut self, bytes: usize) -> &mut PoolingAllocationConfig {
+        self.max_memory_size = bytes;
+        self
+    }
+
+    /// The most elements a table may have: a module whose table starts
+    /// larger fails to instantiate, and `table.grow` past it returns -1.
+    pub fn table_elements(&mut self, elements: usize) -> &mut PoolingAllocationConfig {
+        self.table_elements = elements;
+        self
+    }
 }
 
 /// The checks compiled into every function, chosen by the `Config`.
@@ -39,6 +142,7 @@ impl Default for Config {
             cranelift_opt: true,
             max_wasm_stack: 512 * 1024,
             memory_init_cow: true,
+            allocation_strategy: InstanceAllocationStrategy::OnDemand,
             instrumentation: Instrumentation::default(),
         }
     }
@@ -109,6 +213,16 @@ impl Config {
         self
     }
 
+    /// How instances get their memories and tables: on demand (the
+    /// default), or from pools of slots reserved when the engine is made
+    /// ([`InstanceAllocationStrategy::Pooling`]), which makes instantiating
+    /// and dropping a store a few system calls cheaper, the pools' limits
+    /// permitting.
+    pub fn allocation_strategy(&mut self, strategy: InstanceAllocationStrategy) -> &mut Config {
+        self.allocation_strategy = strategy;
+        self
+    }
+
     pub(crate) fn memory_init_cow_enabled(&self) -> bool {
         self.memory_init_cow
     }
@@ -146,6 +260,8 @@ pub(crate) struct EngineInner {
     pub(crate) host_trampolines: Mutex<HashMap<FuncType, Arc<CodeMemory>>>,
     /// The epoch every store's deadline is compared with.
     pub epoch: AtomicU64,
+    /// The pooling allocator's slots, with [`InstanceAllocationStrategy::Pooling`].
+    pub pool: Option<InstancePool>,
 }
 
 /// Compiles modules for the host; cheap to clone, `Send + Sync`.
@@ -159,9 +275,11 @@ impl Engine {
     ///
     /// Installs, once per process, the SIGSEGV/SIGBUS/SIGILL/SIGFPE handlers
     /// that turn faults of guest code into traps (chained to the handlers
-    /// installed before them). Fails with [`Error::Resource`] when the
-    /// process refuses one of them, as AddressSanitizer does under
-    /// ClusterFuzz's options, and with [`Error::Usage`] when Cranelift does
+    /// installed before them). With the pooling allocator, reserves its
+    /// memory slots. Fails with [`Error::Resource`] when the
+    /// process refuses one of the handlers, as AddressSanitizer does under
+    /// ClusterFuzz's options, or the slots' address space cannot be
+    /// reserved, and with [`Error::Usage`] when Cranelift does
     /// not support the host.
     pub fn new(config: &Config) -> Result<Engine> {
         let mut flags = settings::builder();
@@ -183,6 +301,12 @@ impl Engine {
         let single_pass_isa = target(flags)?;
         crate::runtime::traps::install_handlers().map_err(Error::Resource)?;
         let lowering = RuleLowering::new().map_err(|e| Error::Usage(format!("rule set: {e}")))?;
+        let pool = match &config.allocation_strategy {
+            InstanceAllocationStrategy::OnDemand => None,
+            InstanceAllocationStrategy::Pooling(limits) => {
+                Some(InstancePool::new(limits).map_err(Error::Resource)?)
+            }
+        };
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 isa,
@@ -192,6 +316,7 @@ impl Engine {
                 type_ids: Mutex::new(HashMap::new()),
                 host_trampolines: Mutex::new(HashMap::new()),
                 epoch: AtomicU64::new(0),
+                pool,
             }),
         })
     }

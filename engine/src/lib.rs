@@ -68,7 +68,7 @@ mod vm;
 
 pub use caller::Caller;
 pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
-pub use engine::{Config, Engine};
+pub use engine::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 pub use error::{Error, Result};
 pub use explain::{FiredRule, FunctionExplanation, explain};
 pub use func::{Func, HostReturn, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};

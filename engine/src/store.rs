@@ -54,6 +54,20 @@ pub(crate) struct StoreInner {
     pub current: *mut u8,
     /// Finds the limiter of the `Store<T>` at `current`, if one is installed.
     pub limiter: Option<LimiterHook>,
+    /// Instances and tables taken from the engine's pooling allocator,
+    /// given back when the store drops (its memories give their slots
+    /// back themselves).
+    pooled_instances: u32,
+    pooled_tables: u32,
+}
+
+impl Drop for StoreInner {
+    fn drop(&mut self) {
+        if let Some(pool) = &self.engine.inner.pool {
+            pool.instances.give_back(self.pooled_instances);
+            pool.tables.give_back(self.pooled_tables);
+        }
+    }
 }
 
 /// The type-erased way from a running `Store<T>` to its limiter.
@@ -119,6 +133,8 @@ impl<T> Store<T> {
                 }),
                 current: std::ptr::null_mut(),
                 limiter: None,
+                pooled_instances: 0,
+                pooled_tables: 0,
             }),
             data: Box::new(data),
             limiter: None,
@@ -298,7 +314,14 @@ impl StoreInner {
     /// Adds a table of type `ty` filled with `init`.
     pub fn add_table(&mut self, ty: TableType, init: Val) -> Result<Table> {
         let init = self.raw_from_val(init, ty.element)?;
-        if ty.limits.min > crate::runtime::instance::MAX_TABLE_ELEMENTS {
+        self.push_table(ty, init, false)
+    }
+
+    /// Adds a table, from the pooling allocator's if `pooled` and the engine
+    /// has one, once the limiter allows it.
+    fn push_table(&mut self, ty: TableType, init: u64, pooled: bool) -> Result<Table> {
+        let mut max_elements = crate::runtime::instance::MAX_TABLE_ELEMENTS;
+        if ty.limits.min > max_elements {
             return Err(Error::Resource(format!("table of {} elements is too large", ty.limits.min)));
         }
         let tables = self.tables.len();
@@ -311,12 +334,29 @@ impl StoreInner {
                 )));
             }
         }
-        self.tables.push(Box::new(TableData::new(ty, init)));
+        if let Some(pool) = self.engine.inner.pool.as_ref().filter(|_| pooled) {
+            max_elements = max_elements.min(pool.table_elements);
+            if ty.limits.min > max_elements {
+                return Err(Error::Resource(format!(
+                    "a table of {} elements is larger than the pooling allocator's table_elements of {}",
+                    ty.limits.min, pool.table_elements
+                )));
+            }
+            pool.tables.take().map_err(Error::Resource)?;
+            self.pooled_tables += 1;
+        }
+        self.tables.push(Box::new(TableData::new(ty, init, max_elements)));
         Ok(Table { store: self.id, index: self.tables.len() as u32 - 1 })
     }
 
     /// Adds a memory with these limits (pages).
     pub fn add_memory(&mut self, limits: Limits) -> Result<Memory> {
+        self.push_memory(limits, None)
+    }
+
+    /// Adds a memory, once the limiter allows it: for an instance of
+    /// `module`, from the pooling allocator if the engine has one.
+    fn push_memory(&mut self, limits: Limits, module: Option<&Module>) -> Result<Memory> {
         let memories = self.memories.len();
         if let Some(limiter) = self.limiter() {
             Self::check_count(memories, limiter.memories(), "memories")?;
@@ -329,8 +369,11 @@ impl StoreInner {
                 )));
             }
         }
-        let memory = LinearMemory::new(limits.min, limits.max).map_err(Error::Resource)?;
-        self.memories.push(Box::new(memory));
+        let memory = match (&self.engine.inner.pool, module) {
+            (Some(pool), Some(module)) => pool.memories.take(limits.min, limits.max, module.memory_image()),
+            _ => LinearMemory::new(limits.min, limits.max),
+        };
+        self.memories.push(Box::new(memory.map_err(Error::Resource)?));
         Ok(Memory { store: self.id, index: self.memories.len() as u32 - 1 })
     }
 
@@ -507,6 +550,10 @@ impl StoreInner {
         if let Some(limiter) = self.limiter() {
             Self::check_count(instances, limiter.instances(), "instances")?;
         }
+        if let Some(pool) = &self.engine.inner.pool {
+            pool.instances.take().map_err(Error::Resource)?;
+            self.pooled_instances += 1;
+        }
         self.modules.push(module.clone());
         let mut instance = Box::new(InstanceData {
             index: self.instances.len() as u32,
@@ -550,13 +597,13 @@ impl StoreInner {
             instance.funcs.push(&self.funcs[func.index as usize].vm);
         }
         for ty in &info.tables[info.imported_tables..] {
-            let table = self.add_table(*ty, Val::default_for(ty.element))?;
+            let table = self.push_table(*ty, 0, true)?;
             let table = &mut *self.tables[table.index as usize];
             instance.tables.push(&mut table.vm);
             instance.table_data.push(table);
         }
         for limits in &info.memories[info.imported_memories..] {
-            let memory = self.add_memory(*limits)?;
+            let memory = self.push_memory(*limits, Some(module))?;
             instance.memory = Some(&mut *self.memories[memory.index as usize]);
         }
         for (ty, init) in info.globals[info.imported_globals..].iter().zip(&info.global_inits) {
@@ -595,7 +642,16 @@ impl StoreInner {
         for (i, segment) in info.elems.iter().enumerate() {
             if let (Some((table, _)), Some(offset)) = (segment.active, elem_offsets[i]) {
                 let n = segment.items.len() as u32;
-                table_init_impl(instance, table, i as u32, offset as u32, 0, n).map_err(Trap::new)?;
+                if let Err(code) = table_init_impl(instance, table, i as u32, offset as u32, 0, n) {
+                    // The data segments are not applied: a memory from the
+                    // pool that came with this module's image loses it.
+                    if info.imported_memories == 0
+                        && let Ok(memory) = instance.memory()
+                    {
+                        memory.clear_image().map_err(Error::Resource)?;
+                    }
+                    return Err(Trap::new(code).into());
+                }
             }
             if segment.active.is_some() || segment.declared {
                 instance.elems.borrow_mut()[i].clear();

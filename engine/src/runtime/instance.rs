@@ -34,11 +34,15 @@ pub(crate) struct TableData {
     pub vm: VMTable,
     pub elems: Vec<u64>,
     pub ty: TableType,
+    /// Most elements it may grow to, whatever its type allows.
+    pub max_elements: u64,
 }
 
 impl TableData {
-    pub fn new(ty: TableType, init: u64) -> TableData {
-        let mut table = TableData { vm: VMTable { elems: std::ptr::null_mut(), len: 0 }, elems: vec![], ty };
+    /// A table of `ty` filled with `init`, growing to at most `max_elements`.
+    pub fn new(ty: TableType, init: u64, max_elements: u64) -> TableData {
+        let vm = VMTable { elems: std::ptr::null_mut(), len: 0 };
+        let mut table = TableData { vm, elems: vec![], ty, max_elements };
         table.elems = vec![init; ty.limits.min as usize];
         table.sync();
         table
@@ -53,7 +57,7 @@ impl TableData {
     /// `table.grow`: the old size, or `None` past the maximum.
     pub fn grow(&mut self, delta: u64, init: u64) -> Option<u64> {
         let old = self.elems.len() as u64;
-        let max = self.ty.limits.max.unwrap_or(u64::from(u32::MAX)).min(MAX_TABLE_ELEMENTS);
+        let max = self.ty.limits.max.unwrap_or(u64::from(u32::MAX)).min(self.max_elements);
         let new = old.checked_add(delta).filter(|&n| n <= max)?;
         self.elems.resize(new as usize, init);
         self.sync();

@@ -8,5 +8,6 @@ pub(crate) mod code;
 pub(crate) mod instance;
 pub(crate) mod libcalls;
 pub(crate) mod memory;
+pub(crate) mod pool;
 pub(crate) mod stack;
 pub(crate) mod traps;

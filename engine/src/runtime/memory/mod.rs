@@ -8,12 +8,14 @@
 //! segments (image.rs) instead of having them written.
 
 pub(crate) mod image;
+pub(crate) mod pool;
 
 use std::ptr::null_mut;
 use std::sync::Arc;
 
 use crate::trap::TrapCode;
 use image::MemoryImage;
+use pool::PoolSlot;
 
 /// Bytes in a Wasm page.
 pub const PAGE_SIZE: u64 = 65536;
@@ -47,6 +49,9 @@ pub struct LinearMemory {
     declared_max: Option<u64>,
     /// The copy-on-write image mapped over its first pages, if any.
     image: Option<Arc<MemoryImage>>,
+    /// The pooling allocator's slot it lives in; `None` for a reservation
+    /// of its own.
+    slot: Option<PoolSlot>,
 }
 
 // SAFETY: the mapping is owned by this value alone; access to it is
@@ -79,11 +84,31 @@ impl LinearMemory {
             max_pages,
             declared_max: max,
             image: None,
+            slot: None,
         };
         if memory.grow(min).is_none() {
             return Err(format!("cannot commit {min} pages of linear memory"));
         }
         Ok(memory)
+    }
+
+    /// A memory in a slot of the pooling allocator whose first `len` bytes
+    /// are accessible (zero, or `image`'s bytes) and the rest inaccessible.
+    fn in_slot(
+        base: *mut u8,
+        len: usize,
+        max_pages: u64,
+        declared_max: Option<u64>,
+        image: Option<Arc<MemoryImage>>,
+        slot: PoolSlot,
+    ) -> LinearMemory {
+        LinearMemory {
+            def: Box::new(VMMemory { base, len: len as u64 }),
+            max_pages,
+            declared_max,
+            image,
+            slot: Some(slot),
+        }
     }
 
     /// The current size in pages.
@@ -178,9 +203,12 @@ impl LinearMemory {
 
 impl Drop for LinearMemory {
     fn drop(&mut self) {
-        // SAFETY: the reservation was made in `new` and is unmapped once.
-        unsafe {
-            libc::munmap(self.def.base.cast(), RESERVATION);
+        match self.slot.take() {
+            Some(slot) => slot.release(self.def.len as usize, self.image.take()),
+            // SAFETY: the reservation was made in `new` and is unmapped once.
+            None => unsafe {
+                libc::munmap(self.def.base.cast(), RESERVATION);
+            },
         }
     }
 }
