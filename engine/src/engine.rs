@@ -255,7 +255,7 @@ pub(crate) struct EngineInner {
     /// ([`crate::compile::SINGLE_PASS_IF_DEPTH`]).
     pub single_pass_isa: OwnedTargetIsa,
     pub config: Config,
-    pub lowering: RuleLowering,
+    pub lowering: Arc<RuleLowering>,
     type_ids: Mutex<HashMap<FuncType, u64>>,
     pub(crate) host_trampolines: Mutex<HashMap<FuncType, Arc<CodeMemory>>>,
     /// The epoch every store's deadline is compared with.
@@ -300,7 +300,7 @@ impl Engine {
         set(&mut flags, "regalloc_algorithm", "single_pass")?;
         let single_pass_isa = target(flags)?;
         crate::runtime::traps::install_handlers().map_err(Error::Resource)?;
-        let lowering = RuleLowering::new().map_err(|e| Error::Usage(format!("rule set: {e}")))?;
+        let lowering = RuleLowering::builtin().map_err(|e| Error::Usage(format!("rule set: {e}")))?;
         let pool = match &config.allocation_strategy {
             InstanceAllocationStrategy::OnDemand => None,
             InstanceAllocationStrategy::Pooling(limits) => {
@@ -348,7 +348,7 @@ impl Engine {
     }
 
     pub(crate) fn lowering(&self) -> &dyn Lowering {
-        &self.inner.lowering
+        &*self.inner.lowering
     }
 
     pub(crate) fn same(&self, other: &Engine) -> bool {

@@ -200,8 +200,13 @@ fn term_ops(term: &Term, ops: &mut Vec<OpInstId>) {
 }
 
 impl RuleLowering {
-    pub(crate) fn new() -> Result<RuleLowering, RuleError> {
-        Ok(RuleLowering::with_rules(RuleSet::builtin()?))
+    /// The built-in rule set's lowering, loaded once per process and shared
+    /// by every engine (loading and checking the rules, then building their
+    /// rewrites, takes several milliseconds; they never change).
+    pub(crate) fn builtin() -> Result<Arc<RuleLowering>, RuleError> {
+        static BUILTIN: std::sync::OnceLock<Result<Arc<RuleLowering>, RuleError>> =
+            std::sync::OnceLock::new();
+        BUILTIN.get_or_init(|| Ok(Arc::new(RuleLowering::with_rules(RuleSet::builtin()?)))).clone()
     }
 
     /// Lowering by `rules` (tests use rule sets without lowering rules).
