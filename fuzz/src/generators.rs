@@ -43,13 +43,13 @@ pub enum ModulePurpose {
 /// (WebAssembly 2.0 without SIMD) and to small sizes.
 pub fn swarm_config(u: &mut Unstructured<'_>, purpose: ModulePurpose) -> Result<wasm_smith::Config> {
     let mut c = wasm_smith::Config::arbitrary(u)?;
-    // Proposals beyond 2.0, and SIMD: off.
+    // Tail calls (Wasm 3.0, on both sides) as the swarm draws them; other
+    // proposals beyond 2.0, and SIMD: off.
     c.simd_enabled = false;
     c.relaxed_simd_enabled = false;
     c.exceptions_enabled = false;
     c.threads_enabled = false;
     c.shared_everything_threads_enabled = false;
-    c.tail_call_enabled = false;
     c.gc_enabled = false;
     c.compact_imports_enabled = false;
     c.memory64_enabled = false;
