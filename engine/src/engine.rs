@@ -200,7 +200,7 @@ impl Config {
 
     /// Whether a module's memory starts from a copy-on-write image of its
     /// data segments (on by default). The image is laid out once per module,
-    /// on its first instantiation, in an in-memory file (`memfd`), and each
+    /// when it is compiled or loaded, in an in-memory file (`memfd`), and each
     /// instance maps it private over the start of its memory: instantiation
     /// copies no byte, and a page is copied only when the instance first
     /// writes to it. It applies to a module that defines its memory and

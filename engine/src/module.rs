@@ -24,8 +24,8 @@ pub(crate) struct ModuleInner {
     pub type_ids: Vec<u64>,
     /// The module's binary form (kept for `Module::serialize`).
     pub wasm: Vec<u8>,
-    /// The copy-on-write image of its memory 0, made on first
-    /// instantiation ([`Module::memory_image`]).
+    /// The copy-on-write image of its memory 0, made when the module is
+    /// compiled or loaded ([`Module::memory_image`]).
     pub memory_image: OnceLock<Option<Arc<MemoryImage>>>,
 }
 
@@ -93,8 +93,9 @@ impl Module {
     }
 
     /// The module, once the engine has the trampoline for host functions
-    /// of each of its imported function types: a host function linked to
-    /// one is then made at instantiation without compiling anything.
+    /// of each of its imported function types (a host function linked to
+    /// one is then made at instantiation without compiling anything) and
+    /// its memory image is laid out.
     pub(crate) fn from_inner(inner: ModuleInner) -> Result<Module> {
         for import in &inner.info.imports {
             if let EntityIndex::Func(index) = import.index
@@ -103,11 +104,15 @@ impl Module {
                 inner.engine.host_trampoline(ty)?;
             }
         }
-        Ok(Module { inner: Arc::new(inner) })
+        let module = Module { inner: Arc::new(inner) };
+        // Made now, as wasmtime does at compile time, so that no
+        // instantiation (not even the first) lays out the data segments.
+        module.memory_image();
+        Ok(module)
     }
 
     /// The copy-on-write image of the initial contents of the memory this
-    /// module defines, made on first use: `None` when instantiation must
+    /// module defines (made by `from_inner`): `None` when instantiation must
     /// write the data segments instead, because the memory is imported,
     /// an active segment's offset is not a constant or a segment does not
     /// fit in the initial size (it may trap), images are off
