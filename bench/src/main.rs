@@ -31,6 +31,7 @@ Options:
   --sightglass DIR    the Sightglass programs (default ../../shared/bench/sightglass)
   --no-cranelift-opt  also measure Plumb with Config::cranelift_opt(false)
                       (every rewrite before instruction selection a proved rule)
+  --pooling           also measure Plumb with its pooling instance allocator
   -h, --help          this text
 
 FILTER keeps only the programs whose path contains one of the strings.";
@@ -40,6 +41,7 @@ struct Options {
     sightglass: PathBuf,
     filters: Vec<String>,
     without_cranelift_opt: bool,
+    pooling: bool,
 }
 
 fn options() -> Result<Options> {
@@ -48,6 +50,7 @@ fn options() -> Result<Options> {
         sightglass: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench/sightglass"),
         filters: Vec::new(),
         without_cranelift_opt: false,
+        pooling: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -65,6 +68,7 @@ fn options() -> Result<Options> {
             }
             "--sightglass" => options.sightglass = args.next().context("--sightglass needs a folder")?.into(),
             "--no-cranelift-opt" => options.without_cranelift_opt = true,
+            "--pooling" => options.pooling = true,
             _ if arg.starts_with('-') => bail!("unknown option {arg} (see --help)"),
             _ => options.filters.push(arg),
         }
@@ -138,13 +142,16 @@ fn main() {
 fn run() -> Result<()> {
     let options = options()?;
     let mut runtimes = vec![
-        Runtime::Plumb { cranelift_opt: true },
+        Runtime::Plumb { cranelift_opt: true, pooling: false },
         Runtime::Wasmtime { pooling: false },
         Runtime::Wasmtime { pooling: true },
         Runtime::Wasmi,
     ];
+    if options.pooling {
+        runtimes.push(Runtime::Plumb { cranelift_opt: true, pooling: true });
+    }
     if options.without_cranelift_opt {
-        runtimes.push(Runtime::Plumb { cranelift_opt: false });
+        runtimes.push(Runtime::Plumb { cranelift_opt: false, pooling: false });
     }
     let mut names = programs(&options.sightglass)?;
     if !options.filters.is_empty() {

@@ -86,6 +86,9 @@ pub enum Runtime {
     /// is a proved rule).
     Plumb {
         cranelift_opt: bool,
+        /// With its pooling instance allocator (memory images are on in
+        /// every configuration).
+        pooling: bool,
     },
     /// wasmtime with its default configuration, or with its pooling
     /// allocator and copy-on-write memory initialisation.
@@ -98,8 +101,10 @@ pub enum Runtime {
 impl Runtime {
     pub fn name(&self) -> &'static str {
         match self {
-            Runtime::Plumb { cranelift_opt: true } => "plumb",
-            Runtime::Plumb { cranelift_opt: false } => "plumb-no-cl-opt",
+            Runtime::Plumb { cranelift_opt: true, pooling: false } => "plumb",
+            Runtime::Plumb { cranelift_opt: true, pooling: true } => "plumb-pool",
+            Runtime::Plumb { cranelift_opt: false, pooling: false } => "plumb-no-cl-opt",
+            Runtime::Plumb { cranelift_opt: false, pooling: true } => "plumb-no-cl-opt-pool",
             Runtime::Wasmtime { pooling: false } => "wasmtime",
             Runtime::Wasmtime { pooling: true } => "wasmtime-pool",
             Runtime::Wasmi => "wasmi",
@@ -110,16 +115,26 @@ impl Runtime {
     pub fn measure(&self, program: &Program<'_>, stdout: &Output, stderr: &Output) -> Result<Sample> {
         let host = Host::new(program, stdout, stderr)?;
         match self {
-            Runtime::Plumb { cranelift_opt } => plumb_once(program, host, *cranelift_opt),
+            Runtime::Plumb { cranelift_opt, pooling } => plumb_once(program, host, *cranelift_opt, *pooling),
             Runtime::Wasmtime { pooling } => wasmtime_once(program, host, *pooling),
             Runtime::Wasmi => wasmi_once(program, host),
         }
     }
 }
 
-fn plumb_once(program: &Program<'_>, host: Host, cranelift_opt: bool) -> Result<Sample> {
-    use plumb::{Caller, Config, Engine, Linker, Module, Store};
-    let engine = Engine::new(Config::new().cranelift_opt(cranelift_opt))?;
+fn plumb_once(program: &Program<'_>, host: Host, cranelift_opt: bool, pooling: bool) -> Result<Sample> {
+    use plumb::{
+        Caller, Config, Engine, InstanceAllocationStrategy, Linker, Module, PoolingAllocationConfig, Store,
+    };
+    let mut config = Config::new();
+    config.cranelift_opt(cranelift_opt);
+    if pooling {
+        // The same pool sizes as wasmtime's pooling configuration below.
+        let mut pool = PoolingAllocationConfig::new();
+        pool.total_memories(4).total_tables(4).total_core_instances(4);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
+    let engine = Engine::new(&config)?;
     let started = Instant::now();
     let module = Module::new(&engine, program.wasm)?;
     let compile = started.elapsed();
