@@ -14,13 +14,7 @@ fn every_wasm_2_0_script_passes_on_the_jit() {
     let outcome =
         run_scripts(&files, &skip_list(include_str!("spec-jit-skip.txt")), || EngineBackend::new(&engine));
     assert!(outcome.total > 25_000, "the suite should hold over 25k assertions, ran {}", outcome.total);
-    assert!(
-        outcome.failing.is_empty(),
-        "{}/{} passed; failing files:\n{}",
-        outcome.passed,
-        outcome.total,
-        outcome.failing.join("\n")
-    );
+    outcome.assert_all_passed();
 }
 
 #[test]
@@ -35,11 +29,5 @@ fn the_wasm_3_0_scripts_of_implemented_features_pass_on_the_jit() {
         outcome.files,
         files.len()
     );
-    assert!(
-        outcome.failing.is_empty(),
-        "{}/{} passed; failing files:\n{}",
-        outcome.passed,
-        outcome.total,
-        outcome.failing.join("\n")
-    );
+    outcome.assert_all_passed();
 }

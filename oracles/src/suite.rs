@@ -75,6 +75,19 @@ pub struct SuiteOutcome {
     pub failing: Vec<String>,
 }
 
+impl SuiteOutcome {
+    /// Panics, listing the failing scripts, unless every assertion held.
+    pub fn assert_all_passed(&self) {
+        assert!(
+            self.failing.is_empty(),
+            "{}/{} passed; failing files:\n{}",
+            self.passed,
+            self.total,
+            self.failing.join("\n")
+        );
+    }
+}
+
 /// Runs every script of `files` not named in `skip`, each on a fresh
 /// backend from `backend`.
 pub fn run_scripts<B: crate::wast::Backend>(

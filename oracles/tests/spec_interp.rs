@@ -14,13 +14,7 @@ use plumb_oracles::wast::InterpBackend;
 /// every assertion must hold.
 fn run_all(files: &[PathBuf], skip: &str) -> SuiteOutcome {
     let outcome = run_scripts(files, &skip_list(skip), InterpBackend::new);
-    assert!(
-        outcome.failing.is_empty(),
-        "{}/{} passed; failing files:\n{}",
-        outcome.passed,
-        outcome.total,
-        outcome.failing.join("\n")
-    );
+    outcome.assert_all_passed();
     outcome
 }
 
