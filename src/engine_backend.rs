@@ -69,9 +69,6 @@ pub fn trap_code(code: plumb::TrapCode) -> TrapCode {
     }
 }
 
-/// What the engine says of a `v128` value or type: it has no SIMD yet.
-const NO_V128: &str = "v128 is not supported by the JIT engine yet";
-
 /// The engine's type for an oracle value type.
 fn val_type(ty: plumb_oracles::ValType) -> Result<ValType, String> {
     Ok(match ty {
@@ -81,7 +78,7 @@ fn val_type(ty: plumb_oracles::ValType) -> Result<ValType, String> {
         plumb_oracles::ValType::F64 => ValType::F64,
         plumb_oracles::ValType::FuncRef => ValType::FuncRef,
         plumb_oracles::ValType::ExternRef => ValType::ExternRef,
-        plumb_oracles::ValType::V128 => return Err(NO_V128.into()),
+        plumb_oracles::ValType::V128 => ValType::V128,
     })
 }
 
@@ -94,7 +91,7 @@ fn to_val(value: &Value) -> Result<Val, String> {
         Value::FuncRef(None) => Val::FuncRef(None),
         Value::ExternRef(v) => Val::ExternRef(v),
         Value::FuncRef(Some(_)) => return Err("function references cannot be passed in from a script".into()),
-        Value::V128(_) => return Err(NO_V128.into()),
+        Value::V128(v) => Val::V128(v),
     })
 }
 
@@ -104,6 +101,7 @@ fn from_val(value: &Val) -> Value {
         Val::I64(v) => Value::I64(v),
         Val::F32(v) => Value::F32(v),
         Val::F64(v) => Value::F64(v),
+        Val::V128(v) => Value::V128(v),
         // Function identities do not cross into the runner, only nullness.
         Val::FuncRef(f) => Value::FuncRef(f.map(|_| 0)),
         Val::ExternRef(v) => Value::ExternRef(v),

@@ -75,10 +75,65 @@ fn parse_arg(text: &str, ty: ValType) -> Result<Val> {
         ValType::F64 => {
             Val::F64(text.parse::<f64>().with_context(|| format!("`{text}` is not an f64"))?.to_bits())
         }
+        ValType::V128 => parse_v128(text)?,
         ValType::FuncRef | ValType::ExternRef => {
             bail!("reference arguments cannot be given on the command line")
         }
     })
+}
+
+/// Parses a `v128` argument: a 128-bit integer (`0x` and 32 hex digits
+/// for the bytes from last to first, or decimal), or its lanes as
+/// `SHAPE:l0,l1,...` (`i8x16`, `i16x8`, `i32x4`, `i64x2` with integer
+/// lanes, `f32x4`, `f64x2` with float lanes), lane 0 first.
+fn parse_v128(text: &str) -> Result<Val> {
+    let Some((shape, lanes)) = text.split_once(':') else {
+        let value = match text.strip_prefix("0x") {
+            Some(hex) => u128::from_str_radix(hex, 16),
+            None => text.parse::<u128>(),
+        };
+        return Ok(Val::V128(value.with_context(|| {
+            format!("`{text}` is not a v128: write a 128-bit integer or SHAPE:lanes, such as i32x4:1,2,3,4")
+        })?));
+    };
+    let (count, bits) = match shape {
+        "i8x16" => (16, 8),
+        "i16x8" => (8, 16),
+        "i32x4" | "f32x4" => (4, 32),
+        "i64x2" | "f64x2" => (2, 64),
+        other => bail!("`{other}` is not a v128 shape (i8x16, i16x8, i32x4, i64x2, f32x4, f64x2)"),
+    };
+    let lanes: Vec<&str> = lanes.split(',').map(str::trim).collect();
+    if lanes.len() != count {
+        bail!("`{text}`: {shape} has {count} lanes, {} given", lanes.len());
+    }
+    let mut value = 0u128;
+    for (i, lane) in lanes.iter().enumerate() {
+        let bits_of_lane: u128 = match shape {
+            "f32x4" => {
+                u128::from(lane.parse::<f32>().with_context(|| format!("`{lane}` is not an f32"))?.to_bits())
+            }
+            "f64x2" => {
+                u128::from(lane.parse::<f64>().with_context(|| format!("`{lane}` is not an f64"))?.to_bits())
+            }
+            _ => {
+                let (negative, digits) = lane.strip_prefix('-').map_or((false, *lane), |d| (true, d));
+                let magnitude = match digits.strip_prefix("0x") {
+                    Some(hex) => i128::from_str_radix(hex, 16),
+                    None => digits.parse::<i128>(),
+                }
+                .with_context(|| format!("`{lane}` is not an integer"))?;
+                let v = if negative { -magnitude } else { magnitude };
+                let (min, max) = (-(1i128 << (bits - 1)), (1i128 << bits) - 1);
+                if v < min || v > max {
+                    bail!("`{lane}` does not fit in a {bits}-bit lane");
+                }
+                (v as u128) & ((1u128 << bits) - 1)
+            }
+        };
+        value |= bits_of_lane << (bits * i);
+    }
+    Ok(Val::V128(value))
 }
 
 fn show(value: &Val) -> String {
@@ -87,6 +142,7 @@ fn show(value: &Val) -> String {
         Val::I64(v) => v.to_string(),
         Val::F32(b) => f32::from_bits(*b).to_string(),
         Val::F64(b) => f64::from_bits(*b).to_string(),
+        Val::V128(v) => format!("{v:#034x}"),
         Val::FuncRef(None) | Val::ExternRef(None) => "null".to_string(),
         Val::FuncRef(Some(_)) => "funcref".to_string(),
         Val::ExternRef(Some(id)) => format!("externref {id}"),

@@ -11,8 +11,7 @@ use std::time::Instant;
 use plumb_oracles::suite::shared_dir;
 
 /// Programs left out, with the reason.
-const SKIPPED: &[(&str, &str)] =
-    &[("blake3-simd/benchmark.wasm", "needs SIMD, which Plumb does not implement yet")];
+const SKIPPED: &[(&str, &str)] = &[];
 
 /// Programs that take more than ~2 s each in the dev profile: only the
 /// ignored test runs them.

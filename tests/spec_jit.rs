@@ -1,10 +1,10 @@
-//! Conformance of the JIT engine: every non-SIMD script of the WebAssembly
-//! 2.0 spec test suite passes through `plumb` (rules, e-graph, Cranelift),
+//! Conformance of the JIT engine: every script of the WebAssembly 2.0 spec
+//! test suite (SIMD included) passes through `plumb` (rules, e-graph, Cranelift),
 //! judged by the same runner as the reference interpreter, except the files
 //! in `spec-jit-skip.txt` (each with its reason).
 
 use plumb_cli::engine_backend::EngineBackend;
-use plumb_oracles::suite::{listed_scripts, run_scripts, skip_list, spec_scripts};
+use plumb_oracles::suite::{listed_scripts, run_scripts, simd_scripts, skip_list, spec_scripts};
 
 #[test]
 fn every_wasm_2_0_script_passes_on_the_jit() {
@@ -14,6 +14,20 @@ fn every_wasm_2_0_script_passes_on_the_jit() {
     let outcome =
         run_scripts(&files, &skip_list(include_str!("spec-jit-skip.txt")), || EngineBackend::new(&engine));
     assert!(outcome.total > 25_000, "the suite should hold over 25k assertions, ran {}", outcome.total);
+    outcome.assert_all_passed();
+}
+
+#[test]
+fn every_wasm_2_0_simd_script_passes_on_the_jit() {
+    let files = simd_scripts("wasm-2.0").expect("the spec test suite is at ../shared/spec-testsuite");
+    assert!(files.len() >= 57, "expected the 57 SIMD scripts, found {}", files.len());
+    let engine = plumb::Engine::default();
+    let outcome = run_scripts(&files, &[], || EngineBackend::new(&engine));
+    eprintln!(
+        "SIMD scripts on the JIT: {} run, {}/{} assertions passed",
+        outcome.files, outcome.passed, outcome.total
+    );
+    assert!(outcome.total > 25_000, "the SIMD scripts hold over 25k assertions, ran {}", outcome.total);
     outcome.assert_all_passed();
 }
 

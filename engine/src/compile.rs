@@ -21,6 +21,7 @@ use crate::runtime::libcalls;
 use crate::runtime::traps::TrapTable;
 use crate::translate::{FuncTranslator, trap_code, user_trap, wasm_signature};
 use crate::types::FuncType;
+use crate::vm::VALUE_SLOT;
 
 /// Machine code of one function before placement, with its trap sites.
 struct Compiled {
@@ -168,7 +169,7 @@ fn compile_wasm_function(
 
 /// The trampoline the host enters a function of type `ty` through:
 /// `extern "C" fn(code, vmctx, values)`, arguments read from and results
-/// written to `values` (8 bytes each).
+/// written to `values` ([`VALUE_SLOT`] bytes each).
 fn entry_trampoline(isa: &OwnedTargetIsa, ty: &FuncType) -> Result<Compiled> {
     let call_conv = isa.default_call_conv();
     let mut sig = Signature::new(call_conv);
@@ -186,13 +187,13 @@ fn entry_trampoline(isa: &OwnedTargetIsa, ty: &FuncType) -> Result<Compiled> {
     let no_caller = b.ins().iconst(types::I64, 0);
     let mut args = vec![vmctx, no_caller];
     for (i, t) in ty.params().iter().enumerate() {
-        args.push(b.ins().load(t.clif(), flags, values, (i * 8) as i32));
+        args.push(b.ins().load(t.clif(), flags, values, (i * VALUE_SLOT) as i32));
     }
     let callee = b.import_signature(wasm_signature(ty));
     let call = b.ins().call_indirect(callee, code, &args);
     let results = b.inst_results(call).to_vec();
     for (i, r) in results.into_iter().enumerate() {
-        b.ins().store(flags, r, values, (i * 8) as i32);
+        b.ins().store(flags, r, values, (i * VALUE_SLOT) as i32);
     }
     b.ins().return_(&[]);
     b.finalize(isa.frontend_config());
@@ -216,13 +217,13 @@ fn host_trampoline(isa: &OwnedTargetIsa, ty: &FuncType) -> Result<Compiled> {
     let slots = ty.params().len().max(ty.results().len()).max(1);
     let slot = b.create_sized_stack_slot(ir::StackSlotData::new(
         ir::StackSlotKind::ExplicitSlot,
-        (slots * 8) as u32,
-        3,
+        (slots * VALUE_SLOT) as u32,
+        4,
     ));
     let values = b.ins().stack_addr(types::I64, slot, 0);
     let flags = MemFlagsData::trusted();
     for (i, &p) in params[2..].iter().enumerate() {
-        b.ins().store(flags, p, values, (i * 8) as i32);
+        b.ins().store(flags, p, values, (i * VALUE_SLOT) as i32);
     }
     let mut sig = Signature::new(call_conv);
     sig.params.extend([AbiParam::new(types::I64); 3]);
@@ -236,7 +237,7 @@ fn host_trampoline(isa: &OwnedTargetIsa, ty: &FuncType) -> Result<Compiled> {
     b.ins().trapnz(failed, user_trap::code(user_trap::RAISED));
     let mut results = Vec::new();
     for (i, t) in ty.results().iter().enumerate() {
-        results.push(b.ins().load(t.clif(), flags, values, (i * 8) as i32));
+        results.push(b.ins().load(t.clif(), flags, values, (i * VALUE_SLOT) as i32));
     }
     b.ins().return_(&results);
     b.finalize(isa.frontend_config());

@@ -32,7 +32,7 @@ impl Func {
         let store = store.as_context_mut().0;
         let inner = StorePtr(&*store.inner);
         let fty = ty.clone();
-        let call = Box::new(move |caller: *mut VMContext, slots: &mut [u64]| -> Result<(), Trap> {
+        let call = Box::new(move |caller: *mut VMContext, slots: &mut [u128]| -> Result<(), Trap> {
             // SAFETY: host functions run only inside a call on their store,
             // which records the `Store<T>` it runs in (`current`) and keeps
             // it borrowed, so neither it nor its objects move meanwhile.
@@ -94,7 +94,7 @@ impl Func {
         if results.len() != ty.results().len() {
             return Err(Error::Usage(format!("{} result slots for a function of type {ty}", results.len())));
         }
-        let mut slots = vec![0u64; ty.params().len().max(ty.results().len())];
+        let mut slots = vec![0u128; ty.params().len().max(ty.results().len())];
         for (slot, (value, &t)) in slots.iter_mut().zip(params.iter().zip(ty.params())) {
             *slot = store.inner.raw_from_val(*value, t)?;
         }
@@ -185,6 +185,7 @@ wasm_ty!(i64, I64, Val::I64, Val::i64);
 wasm_ty!(u64, I64, |v: u64| Val::I64(v as i64), |v: &Val| v.i64().map(|x| x as u64));
 wasm_ty!(f32, F32, |v: f32| Val::F32(v.to_bits()), Val::f32);
 wasm_ty!(f64, F64, |v: f64| Val::F64(v.to_bits()), Val::f64);
+wasm_ty!(u128, V128, Val::V128, Val::v128);
 
 /// Parameter lists: `()`, a [`WasmTy`], or tuples of them.
 pub trait WasmParams {

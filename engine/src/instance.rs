@@ -268,14 +268,15 @@ impl Table {
         let store = store.as_context().0;
         let ty = self.element(store)?;
         let raw = store.inner.tables[self.index as usize].elems.get(index as usize).copied();
-        Ok(raw.map(|r| store.inner.val_from_raw(r, ty)))
+        Ok(raw.map(|r| store.inner.val_from_raw(u128::from(r), ty)))
     }
 
     /// Sets element `index`.
     pub fn set(&self, mut store: impl AsContextMut, index: u64, value: Val) -> Result<()> {
         let store = store.as_context_mut().0;
         let ty = self.element(store)?;
-        let raw = store.inner.raw_from_val(value, ty)?;
+        store.inner.raw_from_val(value, ty)?;
+        let raw = store.inner.ref_from_val(value)?;
         let slot = store.inner.tables[self.index as usize].elems.get_mut(index as usize);
         *slot.ok_or_else(|| Error::Usage(format!("table index {index} out of bounds")))? = raw;
         Ok(())
@@ -286,7 +287,8 @@ impl Table {
         let store = store.as_context_mut().0;
         let ty = self.element(store)?;
         store.enter(|inner| {
-            let raw = inner.raw_from_val(init, ty)?;
+            inner.raw_from_val(init, ty)?;
+            let raw = inner.ref_from_val(init)?;
             let table: *mut _ = &mut *inner.tables[self.index as usize];
             inner
                 .grow_table(table, delta, raw)?

@@ -80,7 +80,6 @@ pub(crate) fn clif_type(ty: Type) -> ir::Type {
         Type::I64 => types::I64,
         Type::F32 => types::F32,
         Type::F64 => types::F64,
-        // Vector operators are declared but not yet lowered by the engine;
         // Wasm's v128 is Cranelift's i8x16, as in Wasmtime.
         Type::V128 | Type::I8X16 => types::I8X16,
         Type::I16X8 => types::I16X8,
@@ -96,6 +95,7 @@ fn wasm_type_name(ty: ir::Type) -> &'static str {
         types::I32 => "i32",
         types::F32 => "f32",
         types::F64 => "f64",
+        ty if ty.is_vector() => "v128",
         _ => "i64",
     }
 }
@@ -249,7 +249,7 @@ impl RuleLowering {
             }
             PureExpr::Const(ty, bits) => {
                 let ty = rule_type(*ty)?;
-                out.add(Node::Const { ty, bits: bits & ty_mask(ty) })
+                out.add(Node::Const { ty, bits: bits & ty.wide_mask() })
             }
             PureExpr::Op { name, args, .. } => {
                 let op = self
@@ -364,32 +364,53 @@ impl TermLowering {
 
 /// Emits CLIF for `lowered`, a CLIF-only term extracted from the e-graph,
 /// at the builder's position: its `Arg` leaves are `leaves`, in order.
+///
+/// A constant is emitted where an operator first takes it as a value, so
+/// one that only serves as an immediate (a lane index, a shuffle mask)
+/// leaves no instruction behind.
 fn emit_lowered(
     builder: &mut FunctionBuilder<'_>,
     rules: &RuleSet,
     lowered: &RecExpr<Node>,
     leaves: &[Value],
 ) -> Result<Value, String> {
-    let mut values: Vec<Value> = Vec::with_capacity(lowered.as_ref().len());
-    for node in lowered.as_ref() {
+    let nodes = lowered.as_ref();
+    let mut values: Vec<Option<Value>> = Vec::with_capacity(nodes.len());
+    for node in nodes {
         let value = match node {
-            Node::Arg { index, .. } => *leaves.get(*index as usize).ok_or("unknown leaf")?,
-            Node::Const { ty, bits } => constant(builder, clif_type(*ty), *bits),
+            Node::Arg { index, .. } => Some(*leaves.get(*index as usize).ok_or("unknown leaf")?),
+            Node::Const { .. } => None,
             Node::Op { op, args, .. } => {
                 let inst = rules.op(*op).ok_or("unknown operator")?;
                 if inst.kind != OpKind::Clif {
                     return Err(format!("extraction kept the non-CLIF operator {}", inst.name));
                 }
-                let args = args
-                    .iter()
-                    .map(|a| values.get(usize::from(*a)).copied().ok_or("operand order"))
-                    .collect::<Result<Vec<_>, _>>()?;
-                emit(builder, inst, &args)?
+                let mut operands = Vec::with_capacity(args.len());
+                for a in args {
+                    let i = usize::from(*a);
+                    operands.push(match nodes.get(i) {
+                        Some(Node::Const { ty, bits }) => Operand { value: None, konst: Some((*ty, *bits)) },
+                        _ => Operand { value: values.get(i).copied().flatten(), konst: None },
+                    });
+                }
+                Some(emit(builder, inst, &operands)?)
             }
         };
         values.push(value);
     }
-    values.last().copied().ok_or_else(|| "empty lowering".to_string())
+    match nodes.last() {
+        Some(Node::Const { ty, bits }) => Ok(constant(builder, clif_type(*ty), *bits)),
+        Some(_) => values.last().copied().flatten().ok_or_else(|| "operand order".to_string()),
+        None => Err("empty lowering".to_string()),
+    }
+}
+
+/// An operand of an extracted operator: a value already emitted, or a
+/// constant (emitted only if the operator takes it as a value).
+#[derive(Clone, Copy)]
+struct Operand {
+    value: Option<Value>,
+    konst: Option<(Type, u128)>,
 }
 
 /// `lowered` (a CLIF-only term of `rules`, as the mid-end extracts it) as
@@ -437,8 +458,60 @@ fn host_frontend_config() -> Result<cranelift_codegen::isa::TargetFrontendConfig
 }
 
 /// Emits one extracted CLIF operator.
-fn emit(b: &mut FunctionBuilder<'_>, op: &OpInstance, args: &[Value]) -> Result<Value, String> {
+fn emit(b: &mut FunctionBuilder<'_>, op: &OpInstance, operands: &[Operand]) -> Result<Value, String> {
     let ty = clif_type(op.result);
+    // Operators with immediates take those operands as constants.
+    let immediate = |i: usize| {
+        operands
+            .get(i)
+            .and_then(|o| o.konst)
+            .map(|(_, bits)| bits)
+            .ok_or_else(|| format!("operand {i} of {} is not a constant", op.name))
+    };
+    let lane = |i: usize| -> Result<u8, String> {
+        let l = immediate(i)?;
+        let lanes = op.operands.first().map_or(0, |t| t.lane_count());
+        u8::try_from(l)
+            .ok()
+            .filter(|&l| u32::from(l) < lanes)
+            .ok_or_else(|| format!("lane {l} of {}", op.name))
+    };
+    match op.decl_name.as_str() {
+        "extractlane" => {
+            let (a, l) = (value(b, op, operands, 0)?, lane(1)?);
+            return Ok(b.ins().extractlane(a, l));
+        }
+        "insertlane" => {
+            let (a, x, l) = (value(b, op, operands, 0)?, value(b, op, operands, 1)?, lane(2)?);
+            return Ok(b.ins().insertlane(a, x, l));
+        }
+        "shuffle" => {
+            let (x, y) = (value(b, op, operands, 0)?, value(b, op, operands, 1)?);
+            let mask = immediate(2)?.to_le_bytes();
+            if mask.iter().any(|&m| m >= 32) {
+                return Err(format!("shuffle lane index past 31 in {mask:?}"));
+            }
+            let mask = b.func.dfg.immediates.push(ir::ConstantData::from(&mask[..]));
+            return Ok(b.ins().shuffle(x, y, mask));
+        }
+        "bitcast" => {
+            let a = value(b, op, operands, 0)?;
+            let from = b.func.dfg.value_type(a);
+            if from == ty {
+                return Ok(a);
+            }
+            // Cranelift wants a lane order for vector bitcasts: Wasm's lanes
+            // are numbered little-endian.
+            let flags = if from.is_vector() {
+                MemFlagsData::new().with_endianness(ir::Endianness::Little)
+            } else {
+                MemFlagsData::new()
+            };
+            return Ok(b.ins().bitcast(ty, flags, a));
+        }
+        _ => {}
+    }
+    let args = (0..operands.len()).map(|i| value(b, op, operands, i)).collect::<Result<Vec<_>, _>>()?;
     let arg = |i: usize| args.get(i).copied().ok_or_else(|| format!("{} lacks operand {i}", op.name));
     let ins = b.ins();
     Ok(match op.decl_name.as_str() {
@@ -504,10 +577,51 @@ fn emit(b: &mut FunctionBuilder<'_>, op: &OpInstance, args: &[Value]) -> Result<
         "fcvt_from_uint" => ins.fcvt_from_uint(ty, arg(0)?),
         "fpromote" => ins.fpromote(ty, arg(0)?),
         "fdemote" => ins.fdemote(ty, arg(0)?),
-        "bitcast" => ins.bitcast(ty, MemFlagsData::new(), arg(0)?),
         "select" => ins.select(arg(0)?, arg(1)?, arg(2)?),
+        "iabs" => ins.iabs(arg(0)?),
+        "band_not" => ins.band_not(arg(0)?, arg(1)?),
+        "bitselect" => ins.bitselect(arg(0)?, arg(1)?, arg(2)?),
+        "smin" => ins.smin(arg(0)?, arg(1)?),
+        "umin" => ins.umin(arg(0)?, arg(1)?),
+        "smax" => ins.smax(arg(0)?, arg(1)?),
+        "umax" => ins.umax(arg(0)?, arg(1)?),
+        "sadd_sat" => ins.sadd_sat(arg(0)?, arg(1)?),
+        "uadd_sat" => ins.uadd_sat(arg(0)?, arg(1)?),
+        "ssub_sat" => ins.ssub_sat(arg(0)?, arg(1)?),
+        "usub_sat" => ins.usub_sat(arg(0)?, arg(1)?),
+        "avg_round" => ins.avg_round(arg(0)?, arg(1)?),
+        "sqmul_round_sat" => ins.sqmul_round_sat(arg(0)?, arg(1)?),
+        "iadd_pairwise" => ins.iadd_pairwise(arg(0)?, arg(1)?),
+        "vany_true" => ins.vany_true(arg(0)?),
+        "vall_true" => ins.vall_true(arg(0)?),
+        "vhigh_bits" => ins.vhigh_bits(ty, arg(0)?),
+        "splat" => ins.splat(ty, arg(0)?),
+        "swizzle" => ins.swizzle(arg(0)?, arg(1)?),
+        "snarrow" => ins.snarrow(arg(0)?, arg(1)?),
+        "unarrow" => ins.unarrow(arg(0)?, arg(1)?),
+        "uunarrow" => ins.uunarrow(arg(0)?, arg(1)?),
+        "swiden_low" => ins.swiden_low(arg(0)?),
+        "swiden_high" => ins.swiden_high(arg(0)?),
+        "uwiden_low" => ins.uwiden_low(arg(0)?),
+        "uwiden_high" => ins.uwiden_high(arg(0)?),
+        "fvdemote" => ins.fvdemote(arg(0)?),
+        "fvpromote_low" => ins.fvpromote_low(arg(0)?),
         other => return Err(format!("no Cranelift instruction for CLIF operator {other}")),
     })
+}
+
+/// Operand `i` of `op` as a value, a constant emitted where it is needed.
+fn value(
+    b: &mut FunctionBuilder<'_>,
+    op: &OpInstance,
+    operands: &[Operand],
+    i: usize,
+) -> Result<Value, String> {
+    match operands.get(i) {
+        Some(Operand { value: Some(v), .. }) => Ok(*v),
+        Some(Operand { konst: Some((ty, bits)), .. }) => Ok(constant(b, clif_type(*ty), *bits)),
+        _ => Err(format!("{} lacks operand {i}", op.name)),
+    }
 }
 
 /// The rule-language type of a Cranelift type.
@@ -519,22 +633,15 @@ fn rule_type(ty: ir::Type) -> Result<Type, String> {
         types::I64 => Type::I64,
         types::F32 => Type::F32,
         types::F64 => Type::F64,
+        // A Wasm-level v128 (every vector the skeleton makes is i8x16).
+        types::I8X16 => Type::V128,
+        types::I16X8 => Type::I16X8,
+        types::I32X4 => Type::I32X4,
+        types::I64X2 => Type::I64X2,
+        types::F32X4 => Type::F32X4,
+        types::F64X2 => Type::F64X2,
         other => return Err(format!("no rule-language type for {other}")),
     })
-}
-
-/// The bits a constant of `ty` has.
-fn ty_mask(ty: Type) -> u64 {
-    match ty {
-        Type::I8 => 0xff,
-        Type::I16 => 0xffff,
-        Type::I32 | Type::F32 => 0xffff_ffff,
-        Type::I64 | Type::F64 => u64::MAX,
-        // E-graph constants are scalars: no vector constant reaches here.
-        Type::V128 | Type::I8X16 | Type::I16X8 | Type::I32X4 | Type::I64X2 | Type::F32X4 | Type::F64X2 => {
-            u64::MAX
-        }
-    }
 }
 
 impl Lowering for RuleLowering {
@@ -594,11 +701,16 @@ impl Lowering for RuleLowering {
 }
 
 /// A constant leaf.
-fn constant(builder: &mut FunctionBuilder<'_>, ty: ir::Type, bits: u64) -> Value {
+fn constant(builder: &mut FunctionBuilder<'_>, ty: ir::Type, bits: u128) -> Value {
     match ty {
         types::F32 => builder.ins().f32const(ir::immediates::Ieee32::with_bits(bits as u32)),
-        types::F64 => builder.ins().f64const(ir::immediates::Ieee64::with_bits(bits)),
-        ty => builder.ins().iconst(ty, bits as i64),
+        types::F64 => builder.ins().f64const(ir::immediates::Ieee64::with_bits(bits as u64)),
+        ty if ty.is_vector() => {
+            let data = ir::ConstantData::from(&bits.to_le_bytes()[..]);
+            let handle = builder.func.dfg.constants.insert(data);
+            builder.ins().vconst(ty, handle)
+        }
+        ty => builder.ins().iconst(ty, bits as u64 as i64),
     }
 }
 

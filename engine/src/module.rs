@@ -11,9 +11,10 @@ use crate::module_info::{ConstExpr, EntityIndex, ModuleInfo, decode};
 use crate::runtime::memory::PAGE_SIZE;
 use crate::runtime::memory::image::MemoryImage;
 
-/// The WebAssembly features Plumb implements: 2.0 without SIMD.
+/// The WebAssembly features Plumb implements: 2.0 (SIMD included) and
+/// tail calls.
 pub(crate) fn features() -> WasmFeatures {
-    (WasmFeatures::WASM2 - WasmFeatures::SIMD) | WasmFeatures::TAIL_CALL
+    WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL
 }
 
 pub(crate) struct ModuleInner {

@@ -6,6 +6,8 @@ use std::rc::Rc;
 use cranelift_codegen::ir::{Type, Value};
 use wasmparser::Operator;
 
+mod simd;
+
 /// Most nodes a pure term may hold. An operator that would make a term
 /// larger gets its operands lowered first, where it stands (their leaves
 /// are defined there already), and becomes a term over their values. Every
@@ -21,8 +23,8 @@ pub(crate) const MAX_TERM_NODES: u32 = 128;
 pub(crate) enum PureExpr {
     /// A value computed by the skeleton (a leaf of the term).
     Value(Value, Type),
-    /// A constant: its type and bit pattern.
-    Const(Type, u64),
+    /// A constant: its type and bit pattern (all 128 bits for a vector).
+    Const(Type, u128),
     /// A Wasm operator (or trap condition) of the rule set, by instance
     /// name, applied to operands, with its result type and the number of
     /// nodes of the whole term (at most [`MAX_TERM_NODES`] when built by
@@ -196,6 +198,6 @@ pub(crate) fn pure_operator(op: &Operator<'_>) -> Option<&'static str> {
         O::F64Min => "f64.min",
         O::F64Max => "f64.max",
         O::F64Copysign => "f64.copysign",
-        _ => return None,
+        other => return simd::pure_operator(other),
     })
 }

@@ -42,8 +42,9 @@ pub const MAGIC: &[u8; 13] = b"\x7fPLUMB-CWASM\n";
 /// with the contract between code and runtime (the `VMLimits` libcall
 /// table's order and the libcalls' signatures): code compiled for one
 /// contract must not run against another. 2: libcalls return a status, and
-/// `table.get`/`set`/`size` are inline.
-pub const FORMAT: u32 = 2;
+/// `table.get`/`set`/`size` are inline. 3: `v128`, so argument, result and
+/// global slots are 16 bytes.
+pub const FORMAT: u32 = 3;
 
 /// What a precompiled module must match in the engine that loads it.
 fn fingerprint(engine: &Engine) -> (String, String, u32) {

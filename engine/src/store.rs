@@ -217,7 +217,7 @@ impl<T> Store<T> {
 
     /// Calls function `func` with argument slots in `values` (results
     /// replace them), letting host functions reach this store.
-    pub(crate) fn call_raw(&mut self, func: u32, values: &mut [u64]) -> Result<(), Trap> {
+    pub(crate) fn call_raw(&mut self, func: u32, values: &mut [u128]) -> Result<(), Trap> {
         self.enter(|inner| inner.call_raw(func, values))
     }
 }
@@ -313,7 +313,7 @@ impl StoreInner {
 
     /// Adds a table of type `ty` filled with `init`.
     pub fn add_table(&mut self, ty: TableType, init: Val) -> Result<Table> {
-        let init = self.raw_from_val(init, ty.element)?;
+        let init = self.ref_from_val(init)?;
         self.push_table(ty, init, false)
     }
 
@@ -384,16 +384,25 @@ impl StoreInner {
         Ok(Global { store: self.id, index: self.globals.len() as u32 - 1 })
     }
 
-    /// A value as an 8-byte slot.
-    pub fn raw_from_val(&self, value: Val, ty: ValType) -> Result<u64> {
+    /// A value as a 16-byte slot (the value in its low bytes).
+    pub fn raw_from_val(&self, value: Val, ty: ValType) -> Result<u128> {
         if value.ty() != ty {
             return Err(Error::Usage(format!("expected a value of type {ty}, got {}", value.ty())));
         }
         Ok(match value {
-            Val::I32(v) => u64::from(v as u32),
-            Val::I64(v) => v as u64,
-            Val::F32(v) => u64::from(v),
-            Val::F64(v) => v,
+            Val::I32(v) => u128::from(v as u32),
+            Val::I64(v) => u128::from(v as u64),
+            Val::F32(v) => u128::from(v),
+            Val::F64(v) => u128::from(v),
+            Val::V128(v) => v,
+            Val::FuncRef(_) | Val::ExternRef(_) => u128::from(self.ref_from_val(value)?),
+        })
+    }
+
+    /// A reference as the 8 bytes a table element or a reference slot
+    /// holds: the `VMFuncRef` address or the host id + 1, 0 for null.
+    pub fn ref_from_val(&self, value: Val) -> Result<u64> {
+        Ok(match value {
             Val::FuncRef(None) | Val::ExternRef(None) => 0,
             Val::FuncRef(Some(f)) => {
                 self.check(f.store)?;
@@ -401,26 +410,30 @@ impl StoreInner {
                 &data.vm as *const VMFuncRef as u64
             }
             Val::ExternRef(Some(id)) => u64::from(id) + 1,
+            other => {
+                return Err(Error::Usage(format!("expected a reference, got a value of type {}", other.ty())));
+            }
         })
     }
 
-    /// An 8-byte slot as a value of type `ty`.
-    pub fn val_from_raw(&self, raw: u64, ty: ValType) -> Val {
+    /// A 16-byte slot as a value of type `ty`.
+    pub fn val_from_raw(&self, raw: u128, ty: ValType) -> Val {
         match ty {
             ValType::I32 => Val::I32(raw as u32 as i32),
-            ValType::I64 => Val::I64(raw as i64),
+            ValType::I64 => Val::I64(raw as u64 as i64),
             ValType::F32 => Val::F32(raw as u32),
-            ValType::F64 => Val::F64(raw),
+            ValType::F64 => Val::F64(raw as u64),
+            ValType::V128 => Val::V128(raw),
             ValType::FuncRef => Val::FuncRef(
                 self.func_by_address.get(&(raw as usize)).map(|&index| Func { store: self.id, index }),
             ),
-            ValType::ExternRef => Val::ExternRef(raw.checked_sub(1).map(|id| id as u32)),
+            ValType::ExternRef => Val::ExternRef((raw as u64).checked_sub(1).map(|id| id as u32)),
         }
     }
 
     /// Calls function `index` with `values` holding the arguments; the
     /// results replace them. `values` has room for max(params, results).
-    pub fn call_raw(&mut self, index: u32, values: &mut [u64]) -> Result<(), Trap> {
+    pub fn call_raw(&mut self, index: u32, values: &mut [u128]) -> Result<(), Trap> {
         let func = self.funcs.get(index as usize).ok_or(Trap::host("unknown function"))?;
         if let Some(host) = &func.host {
             // Called by the host, not by an instance: no caller context.
@@ -440,7 +453,7 @@ impl StoreInner {
             // function's type, `code`/`vmctx` its entry point and context,
             // and `values` has a slot for every parameter and result.
             unsafe {
-                let entry: extern "C" fn(*const u8, *mut u8, *mut u64) = std::mem::transmute(entry);
+                let entry: extern "C" fn(*const u8, *mut u8, *mut u128) = std::mem::transmute(entry);
                 entry(code, vmctx, values.as_mut_ptr());
             }
         });
@@ -461,15 +474,16 @@ impl StoreInner {
     }
 
     /// Evaluates a constant expression of an instance being created.
-    fn eval_const(&self, instance: &InstanceData, expr: ConstExpr) -> Result<u64> {
+    fn eval_const(&self, instance: &InstanceData, expr: ConstExpr) -> Result<u128> {
         Ok(match expr {
-            ConstExpr::I32(v) => u64::from(v as u32),
-            ConstExpr::I64(v) => v as u64,
-            ConstExpr::F32(v) => u64::from(v),
-            ConstExpr::F64(v) => v,
+            ConstExpr::I32(v) => u128::from(v as u32),
+            ConstExpr::I64(v) => u128::from(v as u64),
+            ConstExpr::F32(v) => u128::from(v),
+            ConstExpr::F64(v) => u128::from(v),
+            ConstExpr::V128(v) => v,
             ConstExpr::RefNull => 0,
             ConstExpr::RefFunc(i) => {
-                *instance.funcs.get(i as usize).ok_or(Error::Link("bad ref.func".into()))? as u64
+                u128::from(*instance.funcs.get(i as usize).ok_or(Error::Link("bad ref.func".into()))? as u64)
             }
             ConstExpr::GlobalGet(i) => {
                 let cell = *instance.globals.get(i as usize).ok_or(Error::Link("bad global.get".into()))?;
@@ -616,7 +630,12 @@ impl StoreInner {
         let elems = info
             .elems
             .iter()
-            .map(|e| e.items.iter().map(|&item| self.eval_const(&instance, item)).collect::<Result<Vec<_>>>())
+            .map(|e| {
+                e.items
+                    .iter()
+                    .map(|&item| Ok(self.eval_const(&instance, item)? as u64))
+                    .collect::<Result<Vec<_>>>()
+            })
             .collect::<Result<Vec<_>>>()?;
         *instance.elems.borrow_mut() = elems;
         *instance.dropped_datas.borrow_mut() = vec![false; info.datas.len()];
@@ -634,7 +653,10 @@ impl StoreInner {
         // Segment initialisation in order; a trap leaves earlier writes.
         let offsets = |exprs: Vec<Option<ConstExpr>>| -> Result<Vec<Option<u64>>> {
             let instance = &self.instances[index as usize];
-            exprs.into_iter().map(|e| e.map(|e| self.eval_const(instance, e)).transpose()).collect()
+            exprs
+                .into_iter()
+                .map(|e| e.map(|e| Ok(self.eval_const(instance, e)? as u64)).transpose())
+                .collect()
         };
         let elem_offsets = offsets(info.elems.iter().map(|e| e.active.map(|a| a.1)).collect())?;
         let data_offsets = offsets(info.datas.iter().map(|d| d.active).collect())?;
@@ -680,7 +702,7 @@ impl StoreInner {
         }
         if let Some(start) = info.start {
             let func = self.func_of(index, start)?;
-            let mut values = [0u64; 1];
+            let mut values = [0u128; 1];
             self.call_raw(func.index, &mut values)?;
         }
         Ok(handle)

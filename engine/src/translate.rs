@@ -33,6 +33,7 @@ use crate::vm;
 use plumb_rules::mutant;
 
 mod instrument;
+mod simd;
 
 /// What a libcall returns (see `runtime::libcalls`).
 #[derive(Clone, Copy)]
@@ -676,6 +677,9 @@ impl<'a> FuncTranslator<'a> {
         if let Some(name) = pure_operator(op) {
             return self.pure(name);
         }
+        if let Some(result) = self.simd_operator(op) {
+            return result;
+        }
         match *op {
             Operator::Nop => {}
             Operator::Unreachable => {
@@ -905,12 +909,18 @@ impl<'a> FuncTranslator<'a> {
                 let index = self.builder.ins().iconst(types::I32, i64::from(elem_index));
                 self.libcall(Libcall::ElemDrop, &[index], &[types::I32], LibcallRet::Nothing);
             }
-            Operator::I32Const { value } => self.push_pure(PureExpr::Const(types::I32, value as u32 as u64)),
-            Operator::I64Const { value } => self.push_pure(PureExpr::Const(types::I64, value as u64)),
-            Operator::F32Const { value } => {
-                self.push_pure(PureExpr::Const(types::F32, u64::from(value.bits())))
+            Operator::I32Const { value } => {
+                self.push_pure(PureExpr::Const(types::I32, u128::from(value as u32)))
             }
-            Operator::F64Const { value } => self.push_pure(PureExpr::Const(types::F64, value.bits())),
+            Operator::I64Const { value } => {
+                self.push_pure(PureExpr::Const(types::I64, u128::from(value as u64)))
+            }
+            Operator::F32Const { value } => {
+                self.push_pure(PureExpr::Const(types::F32, u128::from(value.bits())))
+            }
+            Operator::F64Const { value } => {
+                self.push_pure(PureExpr::Const(types::F64, u128::from(value.bits())))
+            }
             Operator::RefNull { .. } => {
                 let null = self.builder.ins().iconst(types::I64, 0);
                 self.push(null);
@@ -984,13 +994,19 @@ impl<'a> FuncTranslator<'a> {
             match dfg.insts[inst] {
                 ir::InstructionData::UnaryImm { opcode: ir::Opcode::Iconst, imm } => {
                     let mask = if ty.bits() >= 64 { u64::MAX } else { (1u64 << ty.bits()) - 1 };
-                    return PureExpr::Const(ty, imm.bits() as u64 & mask);
+                    return PureExpr::Const(ty, u128::from(imm.bits() as u64 & mask));
                 }
                 ir::InstructionData::UnaryIeee32 { opcode: ir::Opcode::F32const, imm } => {
-                    return PureExpr::Const(ty, u64::from(imm.bits()));
+                    return PureExpr::Const(ty, u128::from(imm.bits()));
                 }
                 ir::InstructionData::UnaryIeee64 { opcode: ir::Opcode::F64const, imm } => {
-                    return PureExpr::Const(ty, imm.bits());
+                    return PureExpr::Const(ty, u128::from(imm.bits()));
+                }
+                ir::InstructionData::UnaryConst { opcode: ir::Opcode::Vconst, constant_handle } => {
+                    let bytes = dfg.constants.get(constant_handle).as_slice();
+                    if let Ok(bytes) = <[u8; 16]>::try_from(bytes) {
+                        return PureExpr::Const(ty, u128::from_le_bytes(bytes));
+                    }
                 }
                 _ => {}
             }
@@ -1117,5 +1133,9 @@ fn zero(builder: &mut FunctionBuilder<'_>, t: ValType) -> Value {
         ValType::I64 | ValType::FuncRef | ValType::ExternRef => builder.ins().iconst(types::I64, 0),
         ValType::F32 => builder.ins().f32const(0.0),
         ValType::F64 => builder.ins().f64const(0.0),
+        ValType::V128 => {
+            let zero = builder.func.dfg.constants.insert(ir::ConstantData::from(&[0u8; 16][..]));
+            builder.ins().vconst(types::I8X16, zero)
+        }
     }
 }

@@ -4,7 +4,7 @@ use std::fmt;
 
 use cranelift_codegen::ir::types;
 
-/// A value type (without SIMD's `v128`).
+/// A value type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ValType {
     /// 32-bit integer.
@@ -15,6 +15,8 @@ pub enum ValType {
     F32,
     /// 64-bit float.
     F64,
+    /// 128-bit vector (SIMD).
+    V128,
     /// Nullable function reference.
     FuncRef,
     /// Nullable host reference.
@@ -30,6 +32,8 @@ impl ValType {
             ValType::I64 | ValType::FuncRef | ValType::ExternRef => types::I64,
             ValType::F32 => types::F32,
             ValType::F64 => types::F64,
+            // As in Wasmtime: lane-typed vectors are bitcasts of it.
+            ValType::V128 => types::I8X16,
         }
     }
 
@@ -39,6 +43,7 @@ impl ValType {
             wasmparser::ValType::I64 => ValType::I64,
             wasmparser::ValType::F32 => ValType::F32,
             wasmparser::ValType::F64 => ValType::F64,
+            wasmparser::ValType::V128 => ValType::V128,
             wasmparser::ValType::FUNCREF => ValType::FuncRef,
             wasmparser::ValType::EXTERNREF => ValType::ExternRef,
             _ => return None,
@@ -53,6 +58,7 @@ impl fmt::Display for ValType {
             ValType::I64 => "i64",
             ValType::F32 => "f32",
             ValType::F64 => "f64",
+            ValType::V128 => "v128",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
         })

@@ -15,6 +15,8 @@ pub enum Val {
     F32(u32),
     /// An `f64`, as IEEE-754 bits.
     F64(u64),
+    /// A `v128`, lane 0 in the lowest bits (Wasm's little-endian order).
+    V128(u128),
     /// A function reference; `None` is null.
     FuncRef(Option<Func>),
     /// A host reference, identified by a number the host chose; `None` is null.
@@ -29,6 +31,7 @@ impl Val {
             Val::I64(_) => ValType::I64,
             Val::F32(_) => ValType::F32,
             Val::F64(_) => ValType::F64,
+            Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FuncRef,
             Val::ExternRef(_) => ValType::ExternRef,
         }
@@ -54,6 +57,11 @@ impl Val {
         if let Val::F64(v) = self { Some(f64::from_bits(*v)) } else { None }
     }
 
+    /// The `v128`, if that is what this is.
+    pub fn v128(&self) -> Option<u128> {
+        if let Val::V128(v) = self { Some(*v) } else { None }
+    }
+
     /// The zero (or null) value of a type.
     pub fn default_for(ty: ValType) -> Val {
         match ty {
@@ -61,6 +69,7 @@ impl Val {
             ValType::I64 => Val::I64(0),
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
+            ValType::V128 => Val::V128(0),
             ValType::FuncRef => Val::FuncRef(None),
             ValType::ExternRef => Val::ExternRef(None),
         }
@@ -88,5 +97,11 @@ impl From<f32> for Val {
 impl From<f64> for Val {
     fn from(v: f64) -> Val {
         Val::F64(v.to_bits())
+    }
+}
+
+impl From<u128> for Val {
+    fn from(v: u128) -> Val {
+        Val::V128(v)
     }
 }

@@ -29,6 +29,11 @@ pub mod funcref {
     pub const TYPE_ID: i32 = 16;
 }
 
+/// Bytes per value in the argument/result arrays of entry and host
+/// trampolines (`u128` slots): room for a `v128`, smaller values in the
+/// low bytes.
+pub(crate) const VALUE_SLOT: usize = 16;
+
 /// A table as generated code sees it. Elements are 8 bytes: a
 /// `*const VMFuncRef` for `funcref` tables and `externref id + 1` for
 /// `externref` tables; 0 is null in both.
@@ -91,8 +96,8 @@ pub struct VMContext {
     pub memory: *mut crate::runtime::memory::VMMemory,
     /// Memory 0's base (never moves: memories reserve their whole range).
     pub memory_base: *mut u8,
-    /// Pointers to the 8-byte cells of the global index space.
-    pub globals: *const *mut u64,
+    /// Pointers to the 16-byte cells of the global index space.
+    pub globals: *const *mut u128,
     /// Pointers to the functions of the function index space.
     pub funcs: *const *const VMFuncRef,
     /// Pointers to the tables of the table index space.

@@ -538,7 +538,7 @@ impl TermGen<'_, '_> {
         }
         if self.u.ratio(1, 3)? {
             let bits = bits(self.u, ty)?;
-            return Ok(self.expr.add(Node::Const { ty, bits: bits & ty.mask() }));
+            return Ok(self.expr.add(Node::Const { ty, bits: u128::from(bits & ty.mask()) }));
         }
         // An input: reuse one of this type sometimes, so that terms like
         // `x - x` arise.

@@ -60,12 +60,12 @@ pub enum Node {
         /// Its type.
         ty: Type,
     },
-    /// A constant: `iconst`, `f32const` or `f64const` by its type.
+    /// A constant: `iconst`, `f32const`, `f64const` or `vconst` by its type.
     Const {
         /// Its type.
         ty: Type,
-        /// Its bits, masked to the type's width.
-        bits: u64,
+        /// Its bits, masked to the type's width (all 128 for a vector).
+        bits: u128,
     },
 }
 
@@ -95,7 +95,7 @@ impl Node {
 }
 
 impl Language for Node {
-    type Discriminant = (u8, u32, u64, Option<Type>);
+    type Discriminant = (u8, u32, u128, Option<Type>);
 
     fn discriminant(&self) -> Self::Discriminant {
         match self {
@@ -140,7 +140,7 @@ pub struct ClassData {
     /// The type of every node in the class (`None` only for a malformed node).
     pub ty: Option<Type>,
     /// The class's value, if it is a known constant.
-    pub konst: Option<u64>,
+    pub konst: Option<u128>,
 }
 
 /// Constant folding of every operator through the evaluator: a class whose
@@ -168,15 +168,15 @@ impl Analysis<Node> for ConstFold {
             Node::Const { bits, .. } => Some(*bits),
             Node::Arg { .. } => None,
             Node::Op { op, args, .. } => {
-                let vals: Option<Vec<u64>> = args.iter().map(|a| egraph[*a].data.konst).collect();
+                let vals: Option<Vec<u128>> = args.iter().map(|a| egraph[*a].data.konst).collect();
                 if crate::mutant::active("const-fold-shift-unmasked")
                     && let (Some(inst), Some([_, count])) = (rules.op(*op), vals.as_deref())
                     && (inst.decl_name == "ishl" || inst.name.ends_with(".shl"))
-                    && *count >= u64::from(inst.result.bits())
+                    && *count >= u128::from(inst.result.bits())
                 {
                     return ClassData { ty, konst: Some(0) };
                 }
-                vals.and_then(|v| rules.eval(*op, &v).ok())
+                vals.and_then(|v| rules.eval_wide(*op, &v).ok())
             }
         };
         ClassData { ty, konst }
@@ -291,10 +291,8 @@ fn pattern(rules: &RuleSet, t: &Term, ast: &mut PatternAst<Node>) -> Option<Id> 
     Some(match t {
         Term::Var(i) => ast.add(ENodeOrVar::Var(var(*i))),
         Term::Const { value: Sem::Var { index, .. }, .. } => ast.add(ENodeOrVar::Var(var(*index))),
-        // E-graph constants are scalars (a `u64`); a rule with a vector
-        // constant has no rewrite yet.
         Term::Const { ty, value: Sem::Const { bits, .. } } => {
-            ast.add(ENodeOrVar::ENode(Node::Const { ty: *ty, bits: u64::try_from(*bits).ok()? }))
+            ast.add(ENodeOrVar::ENode(Node::Const { ty: *ty, bits: *bits & ty.wide_mask() }))
         }
         Term::Const { .. } => return None,
         Term::Op { op, args } => {
@@ -323,7 +321,7 @@ impl RuleApplier {
         Some(match t {
             Term::Var(i) => *subst.get(var(*i))?,
             Term::Const { ty, value } => {
-                let bits = u64::try_from(eval_sem(value, env).ok()?).ok()?;
+                let bits = eval_sem(value, env).ok()? & ty.wide_mask();
                 egraph.add(Node::Const { ty: *ty, bits })
             }
             Term::Op { op, args } => {
@@ -350,7 +348,7 @@ impl Applier<Node, ConstFold> for RuleApplier {
             if v.is_const {
                 let Some(class) = subst.get(var(i)) else { return vec![] };
                 match egraph[*class].data.konst {
-                    Some(k) => env[i] = u128::from(k),
+                    Some(k) => env[i] = k,
                     None => return vec![],
                 }
             }
@@ -375,13 +373,13 @@ impl Applier<Node, ConstFold> for RuleApplier {
 /// `inputs[i]`, through the evaluator (so a trap condition that holds is an
 /// error). For tests and fuzzers: an extracted term must evaluate like the
 /// term it was extracted for.
-pub fn eval_expr(rules: &RuleSet, expr: &RecExpr<Node>, inputs: &[u64]) -> Result<u64, crate::EvalError> {
-    let mut values: Vec<u64> = Vec::with_capacity(expr.len());
+pub fn eval_expr(rules: &RuleSet, expr: &RecExpr<Node>, inputs: &[u128]) -> Result<u128, crate::EvalError> {
+    let mut values: Vec<u128> = Vec::with_capacity(expr.len());
     for node in expr.as_ref() {
         let v = match node {
             Node::Arg { index, ty } => inputs
                 .get(*index as usize)
-                .map(|v| v & ty.mask())
+                .map(|v| v & ty.wide_mask())
                 .ok_or(crate::EvalError::UnboundVariable(*index as usize))?,
             Node::Const { bits, .. } => *bits,
             Node::Op { op, args, .. } => {
@@ -393,8 +391,8 @@ pub fn eval_expr(rules: &RuleSet, expr: &RecExpr<Node>, inputs: &[u64]) -> Resul
                             .copied()
                             .ok_or(crate::EvalError::UnboundVariable(usize::from(*a)))
                     })
-                    .collect::<Result<Vec<u64>, _>>()?;
-                rules.eval(*op, &vals)?
+                    .collect::<Result<Vec<u128>, _>>()?;
+                rules.eval_wide(*op, &vals)?
             }
         };
         values.push(v);

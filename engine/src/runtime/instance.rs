@@ -9,9 +9,9 @@ use crate::types::{FuncType, GlobalType, TableType};
 use crate::vm::{VMContext, VMFuncRef, VMLimits, VMTable};
 
 /// A host function as the runtime calls it: the caller's context (null when
-/// the host calls it) and the arguments and results as 8-byte slots in one
+/// the host calls it) and the arguments and results as 16-byte slots in one
 /// array.
-pub(crate) type HostCall = Box<dyn Fn(*mut VMContext, &mut [u64]) -> Result<(), crate::Trap> + Send>;
+pub(crate) type HostCall = Box<dyn Fn(*mut VMContext, &mut [u128]) -> Result<(), crate::Trap> + Send>;
 
 /// What a host function's `VMFuncRef::vmctx` points to.
 pub(crate) struct HostFunc {
@@ -78,7 +78,8 @@ pub(crate) const MAX_TABLE_ELEMENTS: u64 = 10_000_000;
 #[repr(C)]
 #[derive(Debug)]
 pub(crate) struct GlobalData {
-    pub cell: u64,
+    /// 16 bytes, so that a `v128` fits; smaller values in its low bytes.
+    pub cell: u128,
     pub ty: GlobalType,
 }
 
@@ -89,7 +90,7 @@ pub(crate) struct InstanceData {
     /// Its store's objects (for libcalls that grow memories and tables).
     pub store: *mut crate::store::StoreInner,
     pub vmctx: VMContext,
-    pub globals: Vec<*mut u64>,
+    pub globals: Vec<*mut u128>,
     pub funcs: Vec<*const VMFuncRef>,
     pub tables: Vec<*mut VMTable>,
     pub table_data: Vec<*mut TableData>,

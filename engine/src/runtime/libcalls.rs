@@ -290,7 +290,7 @@ pub(crate) extern "C" fn elem_drop(vmctx: *mut VMContext, segment: u32) {
 /// Returns 0, or [`FAILED`] after a host error (left in [`RAISED`]): the
 /// trampoline then traps itself, so that the trap has the Wasm backtrace of
 /// its callers.
-pub(crate) extern "C" fn host_call(func: *mut HostFunc, caller: *mut VMContext, values: *mut u64) -> u32 {
+pub(crate) extern "C" fn host_call(func: *mut HostFunc, caller: *mut VMContext, values: *mut u128) -> u32 {
     let outcome = {
         // SAFETY: `func` is the `HostFunc` this trampoline was made for, and
         // `values` has room for max(params, results) slots.

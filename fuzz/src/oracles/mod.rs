@@ -84,12 +84,6 @@ fn load_rules() -> Result<RuleSet, String> {
     RuleSet::load(&[(name.as_str(), text.as_str())]).map_err(|e| e.to_string())
 }
 
-/// What the engine says of a `v128` value or type: it has no SIMD yet (the
-/// generators leave SIMD out, so no fuzz input meets this).
-fn no_v128() -> plumb::Error {
-    plumb::Error::Unsupported { message: "v128 is not supported by the engine yet".into(), offset: 0 }
-}
-
 /// An interpreter value as an engine value (function references become
 /// null: the host cannot name the module's functions).
 pub fn to_engine(value: &Value) -> plumb::Result<Val> {
@@ -100,7 +94,7 @@ pub fn to_engine(value: &Value) -> plumb::Result<Val> {
         Value::F64(v) => Val::F64(v),
         Value::FuncRef(_) => Val::FuncRef(None),
         Value::ExternRef(v) => Val::ExternRef(v),
-        Value::V128(_) => return Err(no_v128()),
+        Value::V128(v) => Val::V128(v),
     })
 }
 
@@ -113,6 +107,7 @@ pub fn from_engine(value: &Val) -> Value {
         Val::I64(v) => Value::I64(v),
         Val::F32(v) => Value::F32(v),
         Val::F64(v) => Value::F64(v),
+        Val::V128(v) => Value::V128(v),
         Val::FuncRef(f) => Value::FuncRef(f.map(|_| 0)),
         Val::ExternRef(v) => Value::ExternRef(v),
     }
@@ -127,7 +122,7 @@ pub fn engine_type(ty: ValType) -> plumb::Result<plumb::ValType> {
         ValType::F64 => plumb::ValType::F64,
         ValType::FuncRef => plumb::ValType::FuncRef,
         ValType::ExternRef => plumb::ValType::ExternRef,
-        ValType::V128 => return Err(no_v128()),
+        ValType::V128 => plumb::ValType::V128,
     })
 }
 
@@ -138,6 +133,7 @@ pub fn oracle_type(ty: plumb::ValType) -> ValType {
         plumb::ValType::I64 => ValType::I64,
         plumb::ValType::F32 => ValType::F32,
         plumb::ValType::F64 => ValType::F64,
+        plumb::ValType::V128 => ValType::V128,
         plumb::ValType::FuncRef => ValType::FuncRef,
         plumb::ValType::ExternRef => ValType::ExternRef,
     }

@@ -36,7 +36,7 @@ pub fn eval(rules: &RuleSet, expr: &RecExpr<Node>, args: &[u64]) -> Result<u64, 
                 args.get(*index as usize).copied().ok_or(EvalError::UnboundVariable(*index as usize))?
                     & ty.mask()
             }
-            Node::Const { ty, bits } => bits & ty.mask(),
+            Node::Const { ty, bits } => *bits as u64 & ty.mask(),
             Node::Op { op, args: operands, .. } => {
                 let vals = operands
                     .iter()
@@ -104,7 +104,7 @@ fn node_value(
 ) -> Option<u64> {
     match node {
         Node::Arg { index, ty } => args.get(*index as usize).map(|a| a & ty.mask()),
-        Node::Const { ty, bits } => Some(bits & ty.mask()),
+        Node::Const { ty, bits } => Some(*bits as u64 & ty.mask()),
         Node::Op { op, args: operands, .. } => {
             let vals =
                 operands.iter().map(|c| known.get(&egraph.find(*c)).copied()).collect::<Option<Vec<_>>>()?;
