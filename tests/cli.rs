@@ -16,6 +16,36 @@ fn run_prints_the_results_of_the_invoked_export() {
 }
 
 #[test]
+fn run_parses_and_prints_v128_arguments_and_results() {
+    let dir = std::env::temp_dir().join(format!("plumb-cli-v128-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let module = dir.join("v128.wat");
+    std::fs::write(
+        &module,
+        r#"(module (func (export "add") (param v128 v128) (result v128) (i32x4.add (local.get 0) (local.get 1)))
+                   (func (export "fmax") (param v128) (result f32)
+                     (f32x4.extract_lane 2 (f32x4.max (local.get 0) (f32x4.splat (f32.const 0))))))"#,
+    )
+    .expect("written");
+    let path = module.to_str().expect("utf-8");
+    // Lanes, lane 0 first; a negative lane is its two's complement.
+    let out = plumb(&["run", path, "--invoke", "add", "i32x4:1,2,3,-1", "i32x4:0x10,0x20,0x30,1"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(stdout(&out), "0x00000000000000330000002200000011\n");
+    // A 128-bit integer, hex or decimal.
+    let out = plumb(&["run", path, "--invoke", "add", "0xffffffff", "1"]);
+    assert_eq!(stdout(&out), "0x00000000000000000000000000000000\n");
+    let out = plumb(&["run", path, "--invoke", "fmax", "f32x4:-1,2,-3.5,4"]);
+    assert_eq!(stdout(&out), "0\n");
+    let out = plumb(&["run", path, "--invoke", "add", "i32x4:1,2,3", "0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("i32x4 has 4 lanes, 3 given"), "{out:?}");
+    let out = plumb(&["run", path, "--invoke", "add", "i8x16:256,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0", "0"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not fit in a 8-bit lane"), "{out:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn run_exits_with_1_and_the_trap_message_on_a_trap() {
     let out = plumb(&["run", "examples/fib.wat", "--invoke", "div", "1", "0"]);
     assert_eq!(out.status.code(), Some(1));

@@ -500,6 +500,16 @@ fn emit(b: &mut FunctionBuilder<'_>, op: &OpInstance, operands: &[Operand]) -> R
             if from == ty {
                 return Ok(a);
             }
+            // A bitcast of a bitcast back to the first type is that value
+            // (rule `vector_bitcast_round_trip`): the skeleton's vectors are
+            // `i8x16` bitcasts of what a load gave, which a term cannot see.
+            if let ir::ValueDef::Result(inst, _) = b.func.dfg.value_def(a)
+                && let ir::InstructionData::LoadNoOffset { opcode: ir::Opcode::Bitcast, arg, .. } =
+                    b.func.dfg.insts[inst]
+                && b.func.dfg.value_type(arg) == ty
+            {
+                return Ok(arg);
+            }
             // Cranelift wants a lane order for vector bitcasts: Wasm's lanes
             // are numbered little-endian.
             let flags = if from.is_vector() {
