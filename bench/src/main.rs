@@ -15,8 +15,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use runtimes::{Output, Program, Runtime, Sample};
 
-/// Programs that need features Plumb lacks.
-const SKIPPED: &[&str] = &["blake3-simd/benchmark.wasm"];
+/// Programs that need features Plumb lacks (none since SIMD, 2026-12-02).
+const SKIPPED: &[&str] = &[];
 
 const HELP: &str = "\
 plumb-bench: Plumb, wasmtime (default and pooling + copy-on-write) and wasmi on
