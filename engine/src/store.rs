@@ -411,7 +411,10 @@ impl StoreInner {
             }
             Val::ExternRef(Some(id)) => u64::from(id) + 1,
             other => {
-                return Err(Error::Usage(format!("expected a reference, got a value of type {}", other.ty())));
+                return Err(Error::Usage(format!(
+                    "expected a reference, got a value of type {}",
+                    other.ty()
+                )));
             }
         })
     }

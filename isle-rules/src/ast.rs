@@ -512,6 +512,10 @@ pub enum ConstCtor {
     F32const,
     /// `f64const`: an `f64` given by its bits.
     F64const,
+    /// `vconst`: a 128-bit vector of any vector type, given by its bits
+    /// (lane 0 lowest), so `(vconst 0)` and `(vconst -1)` are all zeros
+    /// and all ones.
+    Vconst,
 }
 
 impl ConstCtor {
@@ -521,6 +525,7 @@ impl ConstCtor {
             ConstCtor::Iconst => "iconst",
             ConstCtor::F32const => "f32const",
             ConstCtor::F64const => "f64const",
+            ConstCtor::Vconst => "vconst",
         }
     }
 }

@@ -347,9 +347,8 @@ impl Parser<'_> {
             None => digits.parse::<i128>(),
         }
         .map_err(|_| self.err(pos, format!("bad integer literal `{s}`")))?;
-        if v > i128::from(u64::MAX) {
-            return Err(self.err(pos, format!("integer literal `{s}` does not fit in 64 bits")));
-        }
+        // Up to 127 bits (vector constants); the type checker then checks
+        // that the literal fits its type's width.
         Ok(if neg { -v } else { v })
     }
 
@@ -403,6 +402,7 @@ impl Parser<'_> {
                     "iconst" => Some(ConstCtor::Iconst),
                     "f32const" => Some(ConstCtor::F32const),
                     "f64const" => Some(ConstCtor::F64const),
+                    "vconst" => Some(ConstCtor::Vconst),
                     _ => None,
                 };
                 if let Some(ctor) = ctor {
