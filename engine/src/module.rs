@@ -7,14 +7,14 @@ use wasmparser::{Validator, WasmFeatures};
 use crate::compile::{CompiledCode, compile_module};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::module_info::{ConstExpr, EntityIndex, ModuleInfo, decode};
+use crate::module_info::{EntityIndex, ModuleInfo, decode};
 use crate::runtime::memory::PAGE_SIZE;
 use crate::runtime::memory::image::MemoryImage;
 
 /// The WebAssembly features Plumb implements: 2.0 (SIMD included) and
 /// tail calls.
 pub(crate) fn features() -> WasmFeatures {
-    WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL
+    WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL | WasmFeatures::EXTENDED_CONST
 }
 
 pub(crate) struct ModuleInner {
@@ -129,12 +129,11 @@ impl Module {
             let initial = info.memories.first()?.min.checked_mul(PAGE_SIZE)?;
             let mut segments = Vec::new();
             for data in &info.datas {
-                match data.active {
+                match &data.active {
                     None => {}
-                    Some(ConstExpr::I32(offset)) => {
-                        segments.push((u64::from(offset as u32), &data.bytes[..]))
-                    }
-                    Some(_) => return None,
+                    // A data offset is an i32; one that reads a global is
+                    // known only at instantiation.
+                    Some(offset) => segments.push((u64::from(offset.constant()? as u32), &data.bytes[..])),
                 }
             }
             MemoryImage::new(initial, segments.into_iter()).ok().flatten().map(Arc::new)

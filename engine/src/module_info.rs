@@ -9,9 +9,9 @@ use wasmparser::{
 use crate::error::{Error, Result};
 use crate::types::{FuncType, GlobalType, Limits, TableType, ValType};
 
-/// A constant expression of WebAssembly 2.0 (one instruction).
+/// One instruction of a constant expression.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum ConstExpr {
+pub(crate) enum ConstOp {
     I32(i32),
     I64(i64),
     F32(u32),
@@ -20,6 +20,71 @@ pub(crate) enum ConstExpr {
     RefNull,
     RefFunc(u32),
     GlobalGet(u32),
+    /// Extended constant expressions (WebAssembly 3.0): wrapping
+    /// arithmetic on the two values on top of the stack.
+    I32Add,
+    I32Sub,
+    I32Mul,
+    I64Add,
+    I64Sub,
+    I64Mul,
+}
+
+/// A constant expression: its instructions (before the `end`), run as a
+/// stack program. WebAssembly 2.0 allows one instruction; 3.0's extended
+/// constants add `i32`/`i64` `add`, `sub` and `mul`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ConstExpr(pub Box<[ConstOp]>);
+
+impl ConstExpr {
+    /// The expression of the single instruction `op`.
+    pub(crate) fn single(op: ConstOp) -> ConstExpr {
+        ConstExpr(Box::new([op]))
+    }
+
+    /// Runs the expression, `global(i)` giving the bits of global `i` and
+    /// `func(i)` the funcref value of function `i`; `None` if either gives
+    /// `None` or the program is malformed (the validator rules that out).
+    pub(crate) fn eval(
+        &self,
+        mut global: impl FnMut(u32) -> Option<u128>,
+        mut func: impl FnMut(u32) -> Option<u128>,
+    ) -> Option<u128> {
+        let mut stack: Vec<u128> = Vec::with_capacity(2);
+        for op in &self.0 {
+            let value = match *op {
+                ConstOp::I32(v) => u128::from(v as u32),
+                ConstOp::I64(v) => u128::from(v as u64),
+                ConstOp::F32(v) => u128::from(v),
+                ConstOp::F64(v) => u128::from(v),
+                ConstOp::V128(v) => v,
+                ConstOp::RefNull => 0,
+                ConstOp::RefFunc(i) => func(i)?,
+                ConstOp::GlobalGet(i) => global(i)?,
+                arith => {
+                    let b = stack.pop()?;
+                    let a = stack.pop()?;
+                    let (a32, b32, a64, b64) = (a as u32, b as u32, a as u64, b as u64);
+                    match arith {
+                        ConstOp::I32Add => u128::from(a32.wrapping_add(b32)),
+                        ConstOp::I32Sub => u128::from(a32.wrapping_sub(b32)),
+                        ConstOp::I32Mul => u128::from(a32.wrapping_mul(b32)),
+                        ConstOp::I64Add => u128::from(a64.wrapping_add(b64)),
+                        ConstOp::I64Sub => u128::from(a64.wrapping_sub(b64)),
+                        _ => u128::from(a64.wrapping_mul(b64)),
+                    }
+                }
+            };
+            stack.push(value);
+        }
+        (stack.len() == 1).then(|| stack[0])
+    }
+
+    /// The value, if it depends on nothing of an instance (no `global.get`,
+    /// no `ref.func`): what a memory image can be laid out with.
+    pub(crate) fn constant(&self) -> Option<u128> {
+        self.eval(|_| None, |_| None)
+    }
 }
 
 /// What an import or export refers to, by kind and index.
@@ -106,23 +171,29 @@ fn global_type(ty: wasmparser::GlobalType, offset: u64) -> Result<GlobalType> {
 
 fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
     let mut reader = expr.get_operators_reader();
-    let offset = reader.original_position();
-    let op = reader.read()?;
-    let value = match op {
-        Operator::I32Const { value } => ConstExpr::I32(value),
-        Operator::I64Const { value } => ConstExpr::I64(value),
-        Operator::F32Const { value } => ConstExpr::F32(value.bits()),
-        Operator::F64Const { value } => ConstExpr::F64(value.bits()),
-        Operator::V128Const { value } => ConstExpr::V128(value.i128() as u128),
-        Operator::RefNull { .. } => ConstExpr::RefNull,
-        Operator::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
-        Operator::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
-        other => return Err(unsupported(format!("constant expression {other:?}"), offset)),
-    };
-    match reader.read()? {
-        Operator::End => Ok(value),
-        _ => Err(unsupported("extended constant expressions", offset)),
+    let mut ops = Vec::new();
+    loop {
+        let offset = reader.original_position();
+        ops.push(match reader.read()? {
+            Operator::End => break,
+            Operator::I32Const { value } => ConstOp::I32(value),
+            Operator::I64Const { value } => ConstOp::I64(value),
+            Operator::F32Const { value } => ConstOp::F32(value.bits()),
+            Operator::F64Const { value } => ConstOp::F64(value.bits()),
+            Operator::V128Const { value } => ConstOp::V128(value.i128() as u128),
+            Operator::RefNull { .. } => ConstOp::RefNull,
+            Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
+            Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+            Operator::I32Add => ConstOp::I32Add,
+            Operator::I32Sub => ConstOp::I32Sub,
+            Operator::I32Mul => ConstOp::I32Mul,
+            Operator::I64Add => ConstOp::I64Add,
+            Operator::I64Sub => ConstOp::I64Sub,
+            Operator::I64Mul => ConstOp::I64Mul,
+            other => return Err(unsupported(format!("constant expression {other:?}"), offset)),
+        });
     }
+    Ok(ConstExpr(ops.into_boxed_slice()))
 }
 
 /// Decodes `bytes` (already validated) into its info and its function
@@ -229,7 +300,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(ModuleInfo, Vec<FunctionBody<'_>>)
                     let items = match elem.items {
                         ElementItems::Functions(indices) => indices
                             .into_iter()
-                            .map(|i| Ok(ConstExpr::RefFunc(i?)))
+                            .map(|i| Ok(ConstExpr::single(ConstOp::RefFunc(i?))))
                             .collect::<Result<Vec<_>>>()?,
                         ElementItems::Expressions(_, exprs) => {
                             exprs.into_iter().map(|e| const_expr(&e?)).collect::<Result<Vec<_>>>()?

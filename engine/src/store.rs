@@ -477,23 +477,13 @@ impl StoreInner {
     }
 
     /// Evaluates a constant expression of an instance being created.
-    fn eval_const(&self, instance: &InstanceData, expr: ConstExpr) -> Result<u128> {
-        Ok(match expr {
-            ConstExpr::I32(v) => u128::from(v as u32),
-            ConstExpr::I64(v) => u128::from(v as u64),
-            ConstExpr::F32(v) => u128::from(v),
-            ConstExpr::F64(v) => u128::from(v),
-            ConstExpr::V128(v) => v,
-            ConstExpr::RefNull => 0,
-            ConstExpr::RefFunc(i) => {
-                u128::from(*instance.funcs.get(i as usize).ok_or(Error::Link("bad ref.func".into()))? as u64)
-            }
-            ConstExpr::GlobalGet(i) => {
-                let cell = *instance.globals.get(i as usize).ok_or(Error::Link("bad global.get".into()))?;
-                // SAFETY: global cells live in this store.
-                unsafe { *cell }
-            }
-        })
+    fn eval_const(&self, instance: &InstanceData, expr: &ConstExpr) -> Result<u128> {
+        expr.eval(
+            // SAFETY: global cells live in this store.
+            |i| instance.globals.get(i as usize).map(|&cell| unsafe { *cell }),
+            |i| instance.funcs.get(i as usize).map(|&f| u128::from(f as u64)),
+        )
+        .ok_or_else(|| Error::Link("a constant expression names a missing global or function".into()))
     }
 
     /// Checks that `provided` satisfies import `index` of `module`.
@@ -624,7 +614,7 @@ impl StoreInner {
             instance.memory = Some(&mut *self.memories[memory.index as usize]);
         }
         for (ty, init) in info.globals[info.imported_globals..].iter().zip(&info.global_inits) {
-            let cell = self.eval_const(&instance, *init)?;
+            let cell = self.eval_const(&instance, init)?;
             self.globals.push(Box::new(GlobalData { cell, ty: *ty }));
             let global = self.globals.last_mut().ok_or(Error::Link("global".into()))?;
             instance.globals.push(&mut global.cell);
@@ -636,7 +626,7 @@ impl StoreInner {
             .map(|e| {
                 e.items
                     .iter()
-                    .map(|&item| Ok(self.eval_const(&instance, item)? as u64))
+                    .map(|item| Ok(self.eval_const(&instance, item)? as u64))
                     .collect::<Result<Vec<_>>>()
             })
             .collect::<Result<Vec<_>>>()?;
@@ -658,16 +648,17 @@ impl StoreInner {
             let instance = &self.instances[index as usize];
             exprs
                 .into_iter()
-                .map(|e| e.map(|e| Ok(self.eval_const(instance, e)? as u64)).transpose())
+                .map(|e| e.map(|e| Ok(self.eval_const(instance, &e)? as u64)).transpose())
                 .collect()
         };
-        let elem_offsets = offsets(info.elems.iter().map(|e| e.active.map(|a| a.1)).collect())?;
-        let data_offsets = offsets(info.datas.iter().map(|d| d.active).collect())?;
+        let elem_offsets =
+            offsets(info.elems.iter().map(|e| e.active.as_ref().map(|a| a.1.clone())).collect())?;
+        let data_offsets = offsets(info.datas.iter().map(|d| d.active.clone()).collect())?;
         let instance = &mut *self.instances[index as usize];
         for (i, segment) in info.elems.iter().enumerate() {
-            if let (Some((table, _)), Some(offset)) = (segment.active, elem_offsets[i]) {
+            if let (Some((table, _)), Some(offset)) = (&segment.active, elem_offsets[i]) {
                 let n = segment.items.len() as u32;
-                if let Err(code) = table_init_impl(instance, table, i as u32, offset as u32, 0, n) {
+                if let Err(code) = table_init_impl(instance, *table, i as u32, offset as u32, 0, n) {
                     // The data segments are not applied: a memory from the
                     // pool that came with this module's image loses it.
                     if info.imported_memories == 0

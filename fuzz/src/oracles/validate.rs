@@ -1,6 +1,6 @@
 //! Decoding and validation of arbitrary bytes: Plumb accepts exactly what
-//! wasmparser accepts with the same features (WebAssembly 2.0 without
-//! SIMD), and whatever it accepts it also compiles. Neither step may
+//! wasmparser accepts with the same features (WebAssembly 2.0, SIMD
+//! included, plus 3.0's tail calls and extended constants), and whatever it accepts it also compiles. Neither step may
 //! panic; that the bytes may also be text is part of the API
 //! (`Module::validate` takes `.wat` too), so text goes through `wat` first
 //! on the reference side as well.
@@ -12,7 +12,7 @@ use super::engine;
 
 /// Checks one input.
 pub fn check(bytes: &[u8]) {
-    let features = WasmFeatures::WASM2 - WasmFeatures::SIMD;
+    let features = WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL | WasmFeatures::EXTENDED_CONST;
     let expected = match wat::parse_bytes(bytes) {
         Ok(binary) => Validator::new_with_features(features)
             .validate_all(&binary)

@@ -13,6 +13,7 @@ use wasmparser::{
 };
 
 use super::code::{FuncBody, Instr};
+use super::numerics::BinOp;
 use super::translate::translate_body;
 use crate::values::{FuncType, GlobalType, Limits, TableType, ValType, Value};
 
@@ -38,10 +39,11 @@ impl From<BinaryReaderError> for ModuleError {
     }
 }
 
-/// The features of WebAssembly 2.0 that this interpreter implements: all of
-/// them, fixed-width SIMD included.
+/// The features this interpreter implements: all of WebAssembly 2.0,
+/// fixed-width SIMD included, and of 3.0 tail calls and extended constant
+/// expressions.
 pub fn features() -> WasmFeatures {
-    WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL
+    WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL | WasmFeatures::EXTENDED_CONST
 }
 
 /// What an import or export refers to.
@@ -262,6 +264,13 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, ModuleError
             )?),
             Operator::RefFunc { function_index } => Instr::RefFunc(function_index),
             Operator::GlobalGet { global_index } => Instr::GlobalGet(global_index),
+            // Extended constant expressions (WebAssembly 3.0).
+            Operator::I32Add => Instr::Binary(BinOp::I32Add),
+            Operator::I32Sub => Instr::Binary(BinOp::I32Sub),
+            Operator::I32Mul => Instr::Binary(BinOp::I32Mul),
+            Operator::I64Add => Instr::Binary(BinOp::I64Add),
+            Operator::I64Sub => Instr::Binary(BinOp::I64Sub),
+            Operator::I64Mul => Instr::Binary(BinOp::I64Mul),
             other => {
                 return Err(ModuleError::new(format!("unsupported constant instruction {other:?}"), offset));
             }

@@ -282,16 +282,23 @@ impl Store {
 
     /// Evaluates a constant expression in the context of `instance`.
     fn eval_const(&self, instance: &ModuleInst, expr: &ConstExpr) -> Result<Value, Trap> {
-        let mut stack = Vec::new();
+        let mut stack: Vec<Value> = Vec::new();
         for instr in expr {
-            stack.push(match *instr {
+            let value = match *instr {
+                // Extended constants: spec §4.4.1 (i32/i64 add, sub, mul).
+                Instr::Binary(op) => {
+                    let b = stack.pop().ok_or(TrapCode::InvariantViolated)?;
+                    let a = stack.pop().ok_or(TrapCode::InvariantViolated)?;
+                    super::numerics::eval_binop(op, a, b).map_err(Trap::from)?
+                }
                 Instr::Const(v) => v,
                 Instr::RefNull(ValType::FuncRef) => Value::FuncRef(None),
                 Instr::RefNull(_) => Value::ExternRef(None),
                 Instr::RefFunc(i) => Value::FuncRef(Some(*at(&instance.funcs, i)?)),
                 Instr::GlobalGet(i) => at(&self.globals, *at(&instance.globals, i)?)?.value,
                 _ => return Err(TrapCode::InvariantViolated.into()),
-            });
+            };
+            stack.push(value);
         }
         stack.pop().ok_or(TrapCode::InvariantViolated.into())
     }
