@@ -845,9 +845,8 @@ impl Infer<'_> {
                     ConstCtor::Iconst => self.fresh(mask_of(TypeClass::AnyInt)),
                     ConstCtor::F32const => Ty::Known(Type::F32),
                     ConstCtor::F64const => Ty::Known(Type::F64),
-                    ConstCtor::Vconst => {
-                        self.fresh(Type::ALL.iter().filter(|t| t.is_vector()).fold(0, |m, t| m | 1 << t.index()))
-                    }
+                    ConstCtor::Vconst => self
+                        .fresh(Type::ALL.iter().filter(|t| t.is_vector()).fold(0, |m, t| m | 1 << t.index())),
                 };
                 match value {
                     SemExpr::Var { name, pos } => {
