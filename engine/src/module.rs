@@ -11,10 +11,10 @@ use crate::module_info::{EntityIndex, ModuleInfo, decode};
 use crate::runtime::memory::PAGE_SIZE;
 use crate::runtime::memory::image::MemoryImage;
 
-/// The WebAssembly features Plumb implements: 2.0 (SIMD included) and
-/// tail calls.
+/// The WebAssembly features Plumb implements: 2.0 (SIMD included), and of
+/// 3.0 tail calls, extended constants and relaxed SIMD.
 pub(crate) fn features() -> WasmFeatures {
-    WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL | WasmFeatures::EXTENDED_CONST
+    WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL | WasmFeatures::EXTENDED_CONST | WasmFeatures::RELAXED_SIMD
 }
 
 pub(crate) struct ModuleInner {

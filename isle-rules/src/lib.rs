@@ -65,6 +65,7 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("lower/traps.isle", include_str!("../lower/traps.isle")),
     ("lower/simd_int.isle", include_str!("../lower/simd_int.isle")),
     ("lower/simd_float.isle", include_str!("../lower/simd_float.isle")),
+    ("lower/simd_relaxed.isle", include_str!("../lower/simd_relaxed.isle")),
     ("opt/algebra.isle", include_str!("../opt/algebra.isle")),
     ("opt/strength.isle", include_str!("../opt/strength.isle")),
     ("opt/bitops.isle", include_str!("../opt/bitops.isle")),

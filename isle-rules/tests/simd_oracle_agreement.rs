@@ -232,6 +232,12 @@ fn all_cases() -> Vec<Case> {
         for (name, op) in [("pmin", PMin), ("pmax", PMax)] {
             v.push(float(name, FloatBinary(s, op), true));
         }
+        // Relaxed SIMD (Wasm 3.0): Plumb's choices. madd/nmadd canonicalise
+        // their NaN lanes, so they agree bit for bit.
+        v.push(float("relaxed_min", FloatBinary(s, Min), false));
+        v.push(float("relaxed_max", FloatBinary(s, Max), false));
+        v.push(float("relaxed_madd", RelaxedMadd { shape: s, negate: false }, true));
+        v.push(float("relaxed_nmadd", RelaxedMadd { shape: s, negate: true }, true));
         use FRelOp::*;
         for (name, op) in [("eq", Eq), ("ne", Ne), ("lt", Lt), ("gt", Gt), ("le", Le), ("ge", Ge)] {
             v.push(float(name, FloatCompare(s, op), true));
@@ -265,6 +271,20 @@ fn all_cases() -> Vec<Case> {
         nan_lanes: Some(64),
     };
     v.extend([demote, promote]);
+    // The other relaxed SIMD instructions (Wasm 3.0), each as Plumb computes it.
+    v.push(case("i8x16.relaxed_swizzle", Swizzle, 8));
+    for (sx, signed) in [("s", true), ("u", false)] {
+        let trunc = Conversion::TruncSatF32x4 { signed };
+        v.push(case(format!("i32x4.relaxed_trunc_f32x4_{sx}"), Convert(trunc), 32));
+        let zero = Conversion::TruncSatF64x2Zero { signed };
+        v.push(case(format!("i32x4.relaxed_trunc_f64x2_{sx}_zero"), Convert(zero), 64));
+    }
+    for (_, n) in ISHAPES {
+        v.push(case(format!("{n}.relaxed_laneselect"), Bitselect, 8));
+    }
+    v.push(case("i16x8.relaxed_q15mulr_s", IntBinary(IShape::I16x8, IBinOp::Q15MulrSatS), 16));
+    v.push(case("i16x8.relaxed_dot_i8x16_i7x16_s", RelaxedDot, 8));
+    v.push(case("i32x4.relaxed_dot_i8x16_i7x16_add_s", RelaxedDotAdd, 8));
     v
 }
 
@@ -524,7 +544,11 @@ fn evaluator_agrees_with_the_interpreter_on_every_simd_operator() {
         .collect();
     let missing: Vec<&String> = declared.difference(&covered).collect();
     assert!(missing.is_empty(), "SIMD operators the test does not cover: {missing:?}");
-    assert_eq!(covered.len(), 213, "the Wasm 2.0 SIMD operators but loads, stores, v128.const and select");
+    assert_eq!(
+        covered.len(),
+        233,
+        "the Wasm 2.0 SIMD operators but loads, stores, v128.const and select, and the 20 relaxed ones"
+    );
     assert!(cases > 200_000, "only {cases} cases ran");
 }
 

@@ -1,5 +1,5 @@
 //! The rule-set names of the pure SIMD operators (fixed-width SIMD of
-//! WebAssembly 2.0). Lane-index and shuffle immediates are operands of the
+//! WebAssembly 2.0, and 3.0's relaxed SIMD). Lane-index and shuffle immediates are operands of the
 //! rule-set operators; the translator pushes them as constants
 //! (`translate/simd.rs`), so those operators are not in this table.
 
@@ -206,7 +206,28 @@ pub(crate) fn pure_operator(op: &Operator<'_>) -> Option<&'static str> {
         O::V128Bitselect => "v128.bitselect",
         O::V128Not => "v128.not",
         O::V128Or => "v128.or",
-        O::V128Xor => "v128.xor",
+        O::V128Xor => "v128.xor", // Relaxed SIMD (Wasm 3.0): Plumb's one choice of result for each is
+        // its semantics in simd_ops.isle.
+        O::I8x16RelaxedSwizzle => "i8x16.relaxed_swizzle",
+        O::I32x4RelaxedTruncF32x4S => "i32x4.relaxed_trunc_f32x4_s",
+        O::I32x4RelaxedTruncF32x4U => "i32x4.relaxed_trunc_f32x4_u",
+        O::I32x4RelaxedTruncF64x2SZero => "i32x4.relaxed_trunc_f64x2_s_zero",
+        O::I32x4RelaxedTruncF64x2UZero => "i32x4.relaxed_trunc_f64x2_u_zero",
+        O::F32x4RelaxedMadd => "f32x4.relaxed_madd",
+        O::F32x4RelaxedNmadd => "f32x4.relaxed_nmadd",
+        O::F64x2RelaxedMadd => "f64x2.relaxed_madd",
+        O::F64x2RelaxedNmadd => "f64x2.relaxed_nmadd",
+        O::I8x16RelaxedLaneselect => "i8x16.relaxed_laneselect",
+        O::I16x8RelaxedLaneselect => "i16x8.relaxed_laneselect",
+        O::I32x4RelaxedLaneselect => "i32x4.relaxed_laneselect",
+        O::I64x2RelaxedLaneselect => "i64x2.relaxed_laneselect",
+        O::F32x4RelaxedMin => "f32x4.relaxed_min",
+        O::F32x4RelaxedMax => "f32x4.relaxed_max",
+        O::F64x2RelaxedMin => "f64x2.relaxed_min",
+        O::F64x2RelaxedMax => "f64x2.relaxed_max",
+        O::I16x8RelaxedQ15mulrS => "i16x8.relaxed_q15mulr_s",
+        O::I16x8RelaxedDotI8x16I7x16S => "i16x8.relaxed_dot_i8x16_i7x16_s",
+        O::I32x4RelaxedDotI8x16I7x16AddS => "i32x4.relaxed_dot_i8x16_i7x16_add_s",
         _ => return None,
     })
 }

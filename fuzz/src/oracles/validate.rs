@@ -12,7 +12,10 @@ use super::engine;
 
 /// Checks one input.
 pub fn check(bytes: &[u8]) {
-    let features = WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL | WasmFeatures::EXTENDED_CONST;
+    let features = WasmFeatures::WASM2
+        | WasmFeatures::TAIL_CALL
+        | WasmFeatures::EXTENDED_CONST
+        | WasmFeatures::RELAXED_SIMD;
     let expected = match wat::parse_bytes(bytes) {
         Ok(binary) => Validator::new_with_features(features)
             .validate_all(&binary)

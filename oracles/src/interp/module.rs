@@ -43,7 +43,7 @@ impl From<BinaryReaderError> for ModuleError {
 /// fixed-width SIMD included, and of 3.0 tail calls and extended constant
 /// expressions.
 pub fn features() -> WasmFeatures {
-    WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL | WasmFeatures::EXTENDED_CONST
+    WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL | WasmFeatures::EXTENDED_CONST | WasmFeatures::RELAXED_SIMD
 }
 
 /// What an import or export refers to.

@@ -238,6 +238,22 @@ pub(super) fn dot(a: u128, b: u128) -> u128 {
     from_lanes(32, |i| (product(2 * i) + product(2 * i + 1)) as u64)
 }
 
+/// `i16x8.relaxed_dot_i8x16_i7x16_s` as Plumb computes it: lane `i` is
+/// `a[2i]*b[2i] + a[2i+1]*b[2i+1]`, every byte signed, modulo 2¹⁶.
+pub(super) fn relaxed_dot(a: u128, b: u128) -> u128 {
+    let product = |j| signed(lane(a, 8, j), 8) * signed(lane(b, 8, j), 8);
+    from_lanes(16, |i| (product(2 * i) + product(2 * i + 1)) as u64)
+}
+
+/// `i32x4.relaxed_dot_i8x16_i7x16_add_s` as Plumb computes it: lane `i`
+/// is the two 16-bit sums of `relaxed_dot` for bytes `4i..4i+4`,
+/// sign-extended and added, plus `c[i]`, modulo 2³².
+pub(super) fn relaxed_dot_add(a: u128, b: u128, c: u128) -> u128 {
+    let dot = relaxed_dot(a, b);
+    let sum16 = |j| signed(lane(dot, 16, j), 16);
+    from_lanes(32, |i| (sum16(2 * i) + sum16(2 * i + 1) + signed(lane(c, 32, i), 32)) as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -241,6 +241,23 @@ pub enum VectorOp {
     FloatCompare(FShape, FRelOp),
     /// The conversions between integer and float shapes: spec §4.4.3 `vcvtop`.
     Convert(Conversion),
+    /// `fshape.relaxed_madd`/`relaxed_nmadd` (relaxed SIMD, Wasm 3.0):
+    /// `a * b + c`, with `a` negated for `nmadd`. Plumb's choice among the
+    /// allowed results: unfused, the product rounded before the sum, and
+    /// every NaN lane the positive canonical NaN.
+    RelaxedMadd {
+        /// The lane shape.
+        shape: FShape,
+        /// `nmadd`: `-a * b + c`.
+        negate: bool,
+    },
+    /// `i16x8.relaxed_dot_i8x16_i7x16_s`: the sum of the products of each
+    /// pair of adjacent byte lanes. Plumb's choice: both operands signed,
+    /// the sum modulo 2¹⁶.
+    RelaxedDot,
+    /// `i32x4.relaxed_dot_i8x16_i7x16_add_s`: `RelaxedDot`'s 16-bit sums,
+    /// sign-extended and added in adjacent pairs, plus `c`, modulo 2³².
+    RelaxedDotAdd,
 }
 
 impl VectorOp {
@@ -252,8 +269,8 @@ impl VectorOp {
             Extend { .. } | ExtAddPairwise { .. } | FloatUnary(..) | Convert(_) => 1,
             And | AndNot | Or | Xor | Shuffle(_) | Swizzle | ReplaceLane { .. } | IntBinary(..) => 2,
             IntCompare(..) | Shift(..) | Narrow { .. } | ExtMul { .. } | Dot => 2,
-            FloatBinary(..) | FloatCompare(..) => 2,
-            Bitselect => 3,
+            FloatBinary(..) | FloatCompare(..) | RelaxedDot => 2,
+            Bitselect | RelaxedMadd { .. } | RelaxedDotAdd => 3,
         }
     }
 }
@@ -359,6 +376,27 @@ pub fn eval_vector(op: VectorOp, operands: &[Value]) -> Result<Value, TrapCode> 
             v128(from_lanes(bits, |i| all_ones_if(op.holds(shape, lane(a, bits, i), lane(b, bits, i)))))
         }
         (Convert(conversion), &[V128(a)]) => v128(conversion.apply(a)),
+        (RelaxedMadd { shape, negate }, &[V128(a), V128(b), V128(c)]) => {
+            let bits = shape.bits();
+            // The canonical NaN, the exponent field and the mantissa field.
+            let (canonical, exponent, mantissa): (u64, u64, u64) = match shape {
+                FShape::F32x4 => (0x7fc0_0000, 0x7f80_0000, 0x007f_ffff),
+                FShape::F64x2 => (0x7ff8_0000_0000_0000, 0x7ff0_0000_0000_0000, 0x000f_ffff_ffff_ffff),
+            };
+            v128(from_lanes(bits, |i| {
+                let product = FBinOp::Mul.lane(shape, lane(a, bits, i), lane(b, bits, i));
+                // nmadd: c - a*b, which is -a*b + c exactly.
+                let r = if negate {
+                    FBinOp::Sub.lane(shape, lane(c, bits, i), product)
+                } else {
+                    FBinOp::Add.lane(shape, product, lane(c, bits, i))
+                };
+                let nan = r & exponent == exponent && r & mantissa != 0;
+                if nan { canonical } else { r }
+            }))
+        }
+        (RelaxedDot, &[V128(a), V128(b)]) => v128(integer::relaxed_dot(a, b)),
+        (RelaxedDotAdd, &[V128(a), V128(b), V128(c)]) => v128(integer::relaxed_dot_add(a, b, c)),
         _ => Err(TrapCode::InvariantViolated),
     }
 }

@@ -239,6 +239,28 @@ pub(crate) fn vector_instr(op: &Operator<'_>) -> Option<Instr> {
         O::I32x4ExtAddPairwiseI16x8S => ExtAddPairwise { to: I32x4, signed: true },
         O::I32x4ExtAddPairwiseI16x8U => ExtAddPairwise { to: I32x4, signed: false },
         O::I32x4DotI16x8S => Dot,
+        // Relaxed SIMD (Wasm 3.0): Plumb's one choice of result for each,
+        // the same as the deterministic instruction where there is one.
+        O::I8x16RelaxedSwizzle => Swizzle,
+        O::I32x4RelaxedTruncF32x4S => Convert(Conversion::TruncSatF32x4 { signed: true }),
+        O::I32x4RelaxedTruncF32x4U => Convert(Conversion::TruncSatF32x4 { signed: false }),
+        O::I32x4RelaxedTruncF64x2SZero => Convert(Conversion::TruncSatF64x2Zero { signed: true }),
+        O::I32x4RelaxedTruncF64x2UZero => Convert(Conversion::TruncSatF64x2Zero { signed: false }),
+        O::F32x4RelaxedMadd => RelaxedMadd { shape: F32x4, negate: false },
+        O::F32x4RelaxedNmadd => RelaxedMadd { shape: F32x4, negate: true },
+        O::F64x2RelaxedMadd => RelaxedMadd { shape: F64x2, negate: false },
+        O::F64x2RelaxedNmadd => RelaxedMadd { shape: F64x2, negate: true },
+        O::I8x16RelaxedLaneselect
+        | O::I16x8RelaxedLaneselect
+        | O::I32x4RelaxedLaneselect
+        | O::I64x2RelaxedLaneselect => Bitselect,
+        O::F32x4RelaxedMin => FloatBinary(F32x4, FBinOp::Min),
+        O::F32x4RelaxedMax => FloatBinary(F32x4, FBinOp::Max),
+        O::F64x2RelaxedMin => FloatBinary(F64x2, FBinOp::Min),
+        O::F64x2RelaxedMax => FloatBinary(F64x2, FBinOp::Max),
+        O::I16x8RelaxedQ15mulrS => IntBinary(I16x8, IBinOp::Q15MulrSatS),
+        O::I16x8RelaxedDotI8x16I7x16S => RelaxedDot,
+        O::I32x4RelaxedDotI8x16I7x16AddS => RelaxedDotAdd,
 
         O::F32x4Ceil => FloatUnary(F32x4, FUnOp::Ceil),
         O::F32x4Floor => FloatUnary(F32x4, FUnOp::Floor),
