@@ -1,9 +1,10 @@
 //! Decoding and validation of arbitrary bytes: Plumb accepts exactly what
 //! wasmparser accepts with the same features (WebAssembly 2.0, SIMD
 //! included, plus 3.0's tail calls, extended constants and relaxed SIMD),
-//! and whatever it accepts it also compiles. Neither step may panic; that the bytes may also be text is part of the API
-//! (`Module::validate` takes `.wat` too), so text goes through `wat` first
-//! on the reference side as well.
+//! and whatever it accepts it also compiles. Neither step may panic;
+//! that the bytes may also be text is part of the API (`Module::validate`
+//! takes `.wat` too), so text goes through `wat` first on the reference
+//! side as well.
 
 use plumb::Module;
 use wasmparser::{Validator, WasmFeatures};
