@@ -6,6 +6,7 @@
 //!   command, or calls one export, with the JIT.
 //! - `plumb explain FILE [--func N]` shows the rules that fired and the CLIF produced.
 //! - `plumb compile FILE [-o OUT]` compiles a module ahead of time (`.cwasm`).
+//! - `plumb check FILE` checks that each function's machine code stays in its sandbox.
 
 mod verify_cmd;
 
@@ -44,6 +45,8 @@ enum Command {
     Explain(plumb_cli::explain_cmd::ExplainArgs),
     /// Compile a module ahead of time to a `.cwasm` file that `plumb run` loads without compiling.
     Compile(plumb_cli::compile_cmd::CompileArgs),
+    /// Check that every function's machine code stays in its sandbox (x86-64), one verdict per function.
+    Check(plumb_cli::check_cmd::CheckArgs),
 }
 
 /// An execution engine.
@@ -99,6 +102,14 @@ fn main() -> ExitCode {
             Err(e) => {
                 eprintln!("error: {e:#}");
                 ExitCode::FAILURE
+            }
+        },
+        Command::Check(args) => match plumb_cli::check_cmd::run(&args, &mut std::io::stdout()) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
             }
         },
         Command::Explain(args) => match plumb_cli::explain_cmd::run(&args) {

@@ -155,3 +155,19 @@ fn a_module_compiled_ahead_of_time_runs_from_its_cwasm_file() {
     let out = plumb(&["run", "--fuel", "100", out_path, "--invoke", "fib", "50"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("all fuel consumed"), "{out:?}");
 }
+
+#[test]
+fn check_prints_a_verdict_per_function_and_exits_0_when_all_stay_in_the_sandbox() {
+    let out = plumb(&["check", "examples/fib.wat"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[..lines.len() - 1].iter().all(|l| l.starts_with("ok   func ")), "{text}");
+    assert!(lines.last().is_some_and(|l| l.ends_with("functions in the sandbox")), "{text}");
+}
+
+#[test]
+fn check_exits_2_on_a_module_that_does_not_compile() {
+    let out = plumb(&["check", "Cargo.toml"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}

@@ -116,3 +116,23 @@ fn the_slow_and_skipped_lists_name_real_programs() {
         assert!(Path::new(&*shared_dir()).join("bench/sightglass").join(skipped).exists(), "{skipped}");
     }
 }
+
+/// Zero false positives of the machine-code checker on real programs:
+/// every function of every Sightglass program (the slow ones included:
+/// this only compiles them) is accepted by `plumb::check`.
+#[test]
+fn every_function_of_every_sightglass_program_passes_the_machine_code_check() {
+    let engine = plumb::Engine::default();
+    let mut refused = Vec::new();
+    let mut functions = 0;
+    for program in programs() {
+        let bytes = std::fs::read(shared_dir().join("bench/sightglass").join(&program)).expect("readable");
+        let verdicts =
+            plumb::check::check_module(&engine, &bytes).unwrap_or_else(|e| panic!("{program}: {e}"));
+        functions += verdicts.len();
+        refused
+            .extend(verdicts.into_iter().filter_map(|v| v.verdict.err().map(|e| format!("{program}: {e}"))));
+    }
+    assert!(functions > 1000, "expected the programs' functions, checked {functions}");
+    assert!(refused.is_empty(), "{} refused:\n{}", refused.len(), refused.join("\n"));
+}

@@ -6,11 +6,18 @@
 use plumb_cli::engine_backend::EngineBackend;
 use plumb_oracles::suite::{listed_scripts, run_scripts, simd_scripts, skip_list, spec_scripts};
 
+/// The engine the suites run on: every module's machine code is checked
+/// (`Config::check_machine_code`), so a false positive of the checker
+/// fails the suite.
+fn checked_engine() -> plumb::Engine {
+    plumb::Engine::new(plumb::Config::new().check_machine_code(true)).expect("an engine")
+}
+
 #[test]
 fn every_wasm_2_0_script_passes_on_the_jit() {
     let files = spec_scripts("wasm-2.0").expect("the spec test suite is at ../shared/spec-testsuite");
     assert!(files.len() >= 90, "expected the 90 non-SIMD scripts, found {}", files.len());
-    let engine = plumb::Engine::default();
+    let engine = checked_engine();
     let outcome =
         run_scripts(&files, &skip_list(include_str!("spec-jit-skip.txt")), || EngineBackend::new(&engine));
     assert!(outcome.total > 25_000, "the suite should hold over 25k assertions, ran {}", outcome.total);
@@ -35,7 +42,7 @@ fn every_wasm_2_0_simd_script_passes_on_the_jit() {
 fn the_wasm_3_0_scripts_of_implemented_features_pass_on_the_jit() {
     let list = include_str!("../oracles/tests/spec-3.0-passing.txt");
     let files = listed_scripts("wasm-3.0", list).expect("the listed scripts");
-    let engine = plumb::Engine::default();
+    let engine = checked_engine();
     let outcome = run_scripts(&files, &[], || EngineBackend::new(&engine));
     assert!(
         outcome.total > 0 && outcome.files == files.len(),

@@ -11,6 +11,7 @@ use cranelift_codegen::{Context, FinalizedRelocTarget, control::ControlPlane};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use wasmparser::FunctionBody;
 
+use crate::check::ModuleFacts;
 use crate::engine::Instrumentation;
 use crate::error::{Error, Result};
 use crate::midend::{Lowering, LoweringLog};
@@ -152,7 +153,9 @@ fn if_depth(body: &FunctionBody<'_>, func: u32) -> Result<usize> {
 
 /// Translates and compiles defined function `index` with the first of
 /// `isas`, or the second (single-pass allocation) when its `if`s nest
-/// [`SINGLE_PASS_IF_DEPTH`] deep or more.
+/// [`SINGLE_PASS_IF_DEPTH`] deep or more; with `check`, checks its
+/// machine code.
+#[allow(clippy::too_many_arguments)] // one more than the lint's 7: the checker's facts
 fn compile_wasm_function(
     isas: [&OwnedTargetIsa; 2],
     info: &ModuleInfo,
@@ -161,10 +164,57 @@ fn compile_wasm_function(
     body: &FunctionBody<'_>,
     builder_ctx: &mut FunctionBuilderContext,
     instrumentation: Instrumentation,
+    check: Option<&ModuleFacts<'_>>,
 ) -> Result<Compiled> {
     let isa = isas[usize::from(if_depth(body, index)? >= SINGLE_PASS_IF_DEPTH)];
     let (func, _) = translate_function(isa, info, lowering, index, body, builder_ctx, instrumentation)?;
-    compile_function(isa, func, index)
+    let compiled = compile_function(isa, func, index)?;
+    if let Some(facts) = check {
+        facts.check(index, &compiled.code, &compiled.direct_calls())?;
+    }
+    Ok(compiled)
+}
+
+impl Compiled {
+    /// Its direct calls as (relocation offset, callee), for the checker.
+    fn direct_calls(&self) -> Vec<(u32, u32)> {
+        self.calls.iter().map(|c| (c.offset, c.callee)).collect()
+    }
+}
+
+/// A function's index, code length and checker verdict.
+pub(crate) type FunctionCheck = (u32, usize, std::result::Result<(), crate::check::Violation>);
+
+/// Compiles every defined function of a module and checks its machine
+/// code, one verdict per function (`plumb check`): (index, code length,
+/// verdict).
+pub(crate) fn check_functions(
+    isas: [&OwnedTargetIsa; 2],
+    info: &ModuleInfo,
+    bodies: &[FunctionBody<'_>],
+    lowering: &dyn Lowering,
+    instrumentation: Instrumentation,
+) -> Result<Vec<FunctionCheck>> {
+    let facts = ModuleFacts::new(info);
+    let mut builder_ctx = FunctionBuilderContext::new();
+    let first = info.imported_funcs as u32;
+    let mut verdicts = Vec::new();
+    for (i, body) in bodies.iter().enumerate() {
+        let index = first + i as u32;
+        let compiled = compile_wasm_function(
+            isas,
+            info,
+            lowering,
+            index,
+            body,
+            &mut builder_ctx,
+            instrumentation,
+            None,
+        )?;
+        let verdict = facts.check(index, &compiled.code, &compiled.direct_calls());
+        verdicts.push((index, compiled.code.len(), verdict));
+    }
+    Ok(verdicts)
 }
 
 /// The trampoline the host enters a function of type `ty` through:
@@ -328,6 +378,8 @@ pub(crate) fn compile_module(
     instrumentation: Instrumentation,
 ) -> Result<CompiledCode> {
     let first = info.imported_funcs as u32;
+    let facts = instrumentation.check_machine_code.then(|| ModuleFacts::new(info));
+    let facts = facts.as_ref();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(bodies.len().max(1));
     let chunk = bodies.len().div_ceil(threads).max(1);
     let funcs: Vec<Result<Compiled>> = std::thread::scope(|scope| {
@@ -349,6 +401,7 @@ pub(crate) fn compile_module(
                                 body,
                                 &mut builder_ctx,
                                 instrumentation,
+                                facts,
                             )
                         })
                         .collect::<Vec<_>>()

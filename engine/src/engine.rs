@@ -134,6 +134,9 @@ pub(crate) struct Instrumentation {
     /// Epoch checks at function entries and loop headers
     /// ([`Config::epoch_interruption`]).
     pub epochs: bool,
+    /// Every compiled function's machine code is checked
+    /// ([`Config::check_machine_code`]); changes no code.
+    pub check_machine_code: bool,
 }
 
 impl Default for Config {
@@ -153,6 +156,21 @@ impl Config {
     /// rules; guest stacks up to 512 KiB.
     pub fn new() -> Config {
         Config::default()
+    }
+
+    /// Whether every compiled function's machine code is checked to stay in
+    /// its sandbox (`crate::check`, a VeriWasm-style abstract interpreter
+    /// over the x86-64 code Cranelift emitted) before the module is
+    /// accepted. A function that breaks a property makes compilation fail
+    /// with [`Error::MachineCode`], naming the function, the instruction's
+    /// offset, the instruction and the property. It checks isolation, not
+    /// functional correctness. Off by default. On hosts other than x86-64
+    /// the checker does not apply and [`Engine::new`] refuses a `Config`
+    /// that asks for it. Modules loaded with `Module::deserialize` are not
+    /// checked again.
+    pub fn check_machine_code(&mut self, enable: bool) -> &mut Config {
+        self.instrumentation.check_machine_code = enable;
+        self
     }
 
     /// Whether Cranelift's optimiser runs after Plumb's rules. Off, every
@@ -280,8 +298,12 @@ impl Engine {
     /// process refuses one of the handlers, as AddressSanitizer does under
     /// ClusterFuzz's options, or the slots' address space cannot be
     /// reserved, and with [`Error::Usage`] when Cranelift does
-    /// not support the host.
+    /// not support the host or the `Config` asks for the machine-code
+    /// check on a host other than x86-64.
     pub fn new(config: &Config) -> Result<Engine> {
+        if config.instrumentation.check_machine_code && !crate::check::SUPPORTED {
+            return Err(Error::Usage(crate::check::UNSUPPORTED.into()));
+        }
         let mut flags = settings::builder();
         let set = |flags: &mut settings::Builder, name: &str, value: &str| {
             flags.set(name, value).map_err(|e| Error::Usage(format!("cranelift setting {name}: {e}")))

@@ -32,6 +32,10 @@ pub enum Error {
         /// What failed.
         message: String,
     },
+    /// A compiled function's machine code breaks a sandbox property
+    /// ([`crate::Config::check_machine_code`]).
+    #[error("machine-code check: {0}")]
+    MachineCode(#[from] crate::check::Violation),
     /// Imports are missing or of the wrong type.
     #[error("unlinkable: {0}")]
     Link(String),

@@ -44,6 +44,7 @@
 //! libcalls.
 
 mod caller;
+pub mod check;
 mod compile;
 mod context;
 mod engine;

@@ -165,6 +165,30 @@ impl Module {
     }
 }
 
+/// Compiles `bytes` and checks each defined function's machine code
+/// ([`crate::check::check_module`]).
+pub(crate) fn check_functions(engine: &Engine, bytes: &[u8]) -> Result<Vec<crate::check::FunctionVerdict>> {
+    let bytes = binary(bytes)?;
+    Validator::new_with_features(features()).validate_all(&bytes)?;
+    let (info, bodies) = decode(&bytes)?;
+    let verdicts = crate::compile::check_functions(
+        [&engine.inner.isa, &engine.inner.single_pass_isa],
+        &info,
+        &bodies,
+        engine.lowering(),
+        engine.inner.config.instrumentation,
+    )?;
+    Ok(verdicts
+        .into_iter()
+        .map(|(func, code_len, verdict)| crate::check::FunctionVerdict {
+            func,
+            name: info.func_names.get(&func).cloned(),
+            code_len,
+            verdict,
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,11 +22,27 @@ use plumb_oracles::interp::numerics;
 use plumb_oracles::{ValType, Value};
 use plumb_rules::RuleSet;
 
+/// The settings every target's engine starts from: the machine-code
+/// checker is on (`Config::check_machine_code`), so a function it refuses
+/// fails the target like any other compile error, and every module the
+/// fuzzers produce is a false-positive test of the checker.
+/// `PLUMB_FUZZ_MACHINE_CHECK=0` turns it off, to see what the differential
+/// oracles alone find (the mutants table of `fuzz/README.md`).
+pub fn base_config() -> plumb::Config {
+    let mut config = plumb::Config::new();
+    let off = std::env::var("PLUMB_FUZZ_MACHINE_CHECK").is_ok_and(|v| v == "0");
+    config.check_machine_code(!off && cfg!(target_arch = "x86_64"));
+    config
+}
+
 /// The engine every target compiles with: building one loads the rule set,
 /// so it is built once per process.
 pub fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(Engine::default)
+    ENGINE.get_or_init(|| match Engine::new(&base_config()) {
+        Ok(engine) => engine,
+        Err(e) => panic!("no engine: {e}"),
+    })
 }
 
 /// An engine with every embedding control on (fuel and epoch checks),
@@ -34,7 +50,7 @@ pub fn engine() -> &'static Engine {
 pub fn controlled_engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
-        let mut config = plumb::Config::new();
+        let mut config = base_config();
         config.consume_fuel(true).epoch_interruption(true);
         match Engine::new(&config) {
             Ok(engine) => engine,
@@ -48,7 +64,7 @@ pub fn controlled_engine() -> &'static Engine {
 pub fn fuel_engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
-        let mut config = plumb::Config::new();
+        let mut config = base_config();
         config.consume_fuel(true);
         match Engine::new(&config) {
             Ok(engine) => engine,

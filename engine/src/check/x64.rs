@@ -1,0 +1,822 @@
+//! The x86-64 analysis of [`super::check_function`]: decoding with
+//! `iced-x86`, a worklist over the control-flow graph (discovered while it
+//! is walked, so jump tables and constant pools inside the code are never
+//! decoded as instructions), and one abstract value per general-purpose
+//! register and per 8-byte stack slot.
+//!
+//! Everything unknown is refused: an instruction with an implicit memory
+//! access it does not model, a stack-pointer change it cannot follow, a
+//! branch it cannot resolve.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use iced_x86::{
+    ConditionCode, Decoder, DecoderOptions, FlowControl, Formatter, Instruction, InstructionInfoFactory,
+    IntelFormatter, Mnemonic, OpAccess, OpKind, Register,
+};
+
+use super::{FuncFacts, Property, Violation};
+use crate::runtime::libcalls::LIBCALL_COUNT;
+use crate::types::ValType;
+use crate::vm;
+
+/// Bytes a linear memory reserves from its base (index space and guard).
+const RESERVATION: u64 = 8 << 30;
+
+/// How far below the checked depth the frame may still grow (a leaf
+/// function's pushes before or without a stack-limit check). The runtime
+/// keeps 64 KiB of the thread's stack below the limit
+/// (`runtime::stack::HOST_STACK_RESERVE`), so this stays far inside it.
+const STACK_SLACK: i64 = 256;
+
+/// Widening: a block whose entry state changed this many times has its
+/// changing values widened, so that the walk terminates.
+const WIDEN_AFTER: u32 = 4;
+
+/// Upper bound on instructions walked, as a multiple of the code's length
+/// in bytes: a function that needs more is refused rather than checked
+/// forever (none comes close).
+const WORK_PER_BYTE: usize = 64;
+
+/// What a register or stack slot is known to hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Val {
+    Unknown,
+    /// Exactly this.
+    Const(u64),
+    /// An integer at most this (unsigned).
+    Bounded(u64),
+    /// The callee's `VMContext`.
+    VmCtx,
+    /// A field of the `VMContext`.
+    VmField(VmField),
+    /// Linear memory 0's base plus at most this.
+    HeapAddr(u64),
+    /// The cell of a global.
+    GlobalCell,
+    /// The `VMFuncRef` of function `n` (from `VMContext::funcs`).
+    FuncRef(u32),
+    /// Code of function `n` reached through its `VMFuncRef`, or of a
+    /// libcall (from `VMLimits::libcalls`).
+    FuncCode(u32),
+    LibcallCode,
+    /// The `VMTable` of table `n`, and its fields.
+    TableRec(u32),
+    TableElems(u32),
+    TableLen(u32),
+    /// An index below table `n`'s length, times `scale`.
+    TableIdx(u32, u8),
+    /// The address of an element of table `n`.
+    TableSlot(u32),
+    /// A table element (a `*const VMFuncRef` or null) read by the
+    /// instruction at this offset; its type id, its code.
+    Elem(u32),
+    ElemType(u32),
+    ElemCode(u32),
+    /// The engine-wide id of type `n`, read from `VMContext::type_ids`.
+    TypeId(u32),
+    /// `VMLimits::stack_limit`, plus a constant.
+    StackLimit(u64),
+    /// `VMLimits::epoch`.
+    EpochPtr,
+    /// The entry stack pointer plus this.
+    Stack(i64),
+    /// The return address pushed by the caller.
+    RetAddr,
+    /// A callee-saved register's value at entry.
+    Entry(u8),
+    /// The return area the caller passed (implicit `sret`).
+    ReturnArea,
+    /// An address inside the function's own code, or a read of a
+    /// jump-table entry (`table`, `entries`), or the sum of the two.
+    CodeAddr(u64),
+    JtEntry(u64, u64),
+    JtTarget(u64, u64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum VmField {
+    Memory,
+    HeapBase,
+    Globals,
+    Funcs,
+    Tables,
+    TypeIds,
+    Limits,
+}
+
+impl Val {
+    /// The unsigned upper bound of an integer value.
+    fn bound(self) -> Option<u64> {
+        match self {
+            Val::Const(c) | Val::Bounded(c) => Some(c),
+            // Below a table's length, which is below 2^32 (tables of
+            // Wasm 2.0 have 32-bit indices; the runtime keeps `VMTable::len`
+            // within the table's maximum).
+            Val::TableIdx(_, s) => Some(u64::from(u32::MAX) * u64::from(s)),
+            _ => None,
+        }
+    }
+
+    fn join(self, other: Val, widen: bool) -> Val {
+        if self == other {
+            return self;
+        }
+        match (self.bound(), other.bound()) {
+            (Some(a), Some(b)) => {
+                let m = a.max(b);
+                if !widen {
+                    Val::Bounded(m)
+                } else if m <= u64::from(u32::MAX) {
+                    Val::Bounded(u64::from(u32::MAX))
+                } else {
+                    Val::Unknown
+                }
+            }
+            _ => match (self, other) {
+                (Val::HeapAddr(a), Val::HeapAddr(b)) if !widen => Val::HeapAddr(a.max(b)),
+                (Val::TableIdx(t, s), Val::TableIdx(u, r)) if t == u && s == r => self,
+                _ => Val::Unknown,
+            },
+        }
+    }
+}
+
+/// The operands of the last comparison, for refining on a branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Flags {
+    /// The registers compared (None once overwritten, or for an immediate
+    /// or memory operand), and their values then.
+    regs: [Option<u8>; 2],
+    vals: [Val; 2],
+    /// Width of the comparison in bits.
+    bits: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct State {
+    regs: [Val; 16],
+    /// 8-byte slots by offset from the entry stack pointer.
+    slots: BTreeMap<i64, Val>,
+    flags: Option<Flags>,
+    /// Table elements whose type id compared equal to that of a type.
+    checked: BTreeMap<u32, u32>,
+    /// Bytes below the entry stack pointer proven above the stack limit.
+    stack_ok: Option<i64>,
+    /// Tables whose length was proven greater than a constant.
+    table_min: BTreeMap<u32, u64>,
+}
+
+const RSP: u8 = 4;
+const RBP: u8 = 5;
+/// rbx, rbp, r12–r15: preserved by every calling convention used here.
+const CALLEE_SAVED: [u8; 6] = [3, 5, 12, 13, 14, 15];
+/// The System V / Cranelift `tail` integer argument registers, in order.
+const INT_ARGS: [u8; 6] = [7, 6, 2, 1, 8, 9];
+/// Float arguments in xmm0–xmm7.
+const FLOAT_ARGS: usize = 8;
+
+fn gpr(r: Register) -> Option<u8> {
+    let full = r.full_register();
+    if full.is_gpr64() { Some((full as u32 - Register::RAX as u32) as u8) } else { None }
+}
+
+impl State {
+    fn join(&self, other: &State, widen: bool) -> State {
+        let mut regs = self.regs;
+        for (r, o) in regs.iter_mut().zip(other.regs.iter()) {
+            *r = r.join(*o, widen);
+        }
+        let slots = self
+            .slots
+            .iter()
+            .filter_map(|(k, v)| other.slots.get(k).map(|o| (*k, v.join(*o, widen))))
+            .filter(|(_, v)| *v != Val::Unknown)
+            .collect();
+        State {
+            regs,
+            slots,
+            flags: if self.flags == other.flags { self.flags.clone() } else { None },
+            checked: self
+                .checked
+                .iter()
+                .filter(|(k, v)| other.checked.get(k) == Some(v))
+                .map(|(k, v)| (*k, *v))
+                .collect(),
+            stack_ok: match (self.stack_ok, other.stack_ok) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                _ => None,
+            },
+            table_min: self
+                .table_min
+                .iter()
+                .filter_map(|(t, n)| other.table_min.get(t).map(|m| (*t, (*n).min(*m))))
+                .collect(),
+        }
+    }
+
+    fn set(&mut self, r: u8, v: Val) {
+        self.regs[r as usize] = v;
+        if let Some(f) = &mut self.flags {
+            for reg in &mut f.regs {
+                if *reg == Some(r) {
+                    *reg = None;
+                }
+            }
+        }
+    }
+
+    fn rsp(&self) -> Option<i64> {
+        match self.regs[RSP as usize] {
+            Val::Stack(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// Forgets the slots that `[lo, hi)` overlaps.
+    fn clobber(&mut self, lo: i64, hi: i64) {
+        let doomed: Vec<i64> = self.slots.range(lo - 7..hi).map(|(k, _)| *k).collect();
+        for k in doomed {
+            self.slots.remove(&k);
+        }
+    }
+}
+
+/// A condition that holds on one edge of a conditional branch, over the
+/// operands `a`, `b` of the last `cmp a, b`.
+#[derive(Debug, Clone, Copy)]
+enum Pred {
+    Below,
+    BelowEq,
+    AboveEq,
+    Above,
+    Eq,
+    Ne,
+}
+
+fn pred(cc: ConditionCode, taken: bool) -> Option<Pred> {
+    use ConditionCode as C;
+    let (p, n) = match cc {
+        C::b => (Some(Pred::Below), Some(Pred::AboveEq)),
+        C::ae => (Some(Pred::AboveEq), Some(Pred::Below)),
+        C::be => (Some(Pred::BelowEq), Some(Pred::Above)),
+        C::a => (Some(Pred::Above), Some(Pred::BelowEq)),
+        C::e => (Some(Pred::Eq), Some(Pred::Ne)),
+        C::ne => (Some(Pred::Ne), Some(Pred::Eq)),
+        _ => (None, None),
+    };
+    if taken { p } else { n }
+}
+
+/// Where a memory operand points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// A stack slot, by offset from the entry stack pointer.
+    Stack(i64),
+    /// A linear memory, at most this far past its base (before the size).
+    Heap(u64),
+    /// A field of a runtime record: its base value and offset.
+    Field(Val, i64),
+    /// Table `n`'s element at a checked index.
+    TableElem(u32),
+    /// The function's own code (constant pool), at this offset.
+    Code(u64),
+    /// Entries of a jump table: start, how many 4-byte entries.
+    JumpTable(u64, u64),
+    /// Anything else.
+    Unknown,
+}
+
+struct Checker<'a> {
+    code: &'a [u8],
+    facts: &'a FuncFacts<'a>,
+    /// Bytes of stack arguments the function receives above its return
+    /// address.
+    incoming: i64,
+    /// Whether the caller passes a return area (more results than
+    /// registers).
+    return_area: Option<u8>,
+    /// Direct-call relocations: rel32 field offset to callee.
+    direct: BTreeMap<u32, u32>,
+    /// Decoded instructions by offset.
+    decoded: HashMap<u64, Instruction>,
+    info: InstructionInfoFactory,
+}
+
+type Step = Result<(), (Property, String)>;
+
+/// Checks one function. See the module documentation.
+pub(super) fn check(code: &[u8], facts: &FuncFacts<'_>) -> Result<(), Violation> {
+    let (_, _, return_area) = abi(facts.params, facts.results);
+    let mut checker = Checker {
+        code,
+        facts,
+        incoming: i64::from(stack_arg_bytes(facts.params, facts.results)),
+        return_area,
+        direct: facts.direct_calls.iter().copied().collect(),
+        decoded: HashMap::new(),
+        info: InstructionInfoFactory::new(),
+    };
+    checker.run()
+}
+
+/// Bytes of stack arguments of a function with these Wasm types.
+pub(super) fn stack_arg_bytes(params: &[ValType], results: &[ValType]) -> u32 {
+    let (ints, floats, _) = abi(params, results);
+    // Cranelift keeps the argument area 16-byte aligned.
+    (8 * (ints.saturating_sub(INT_ARGS.len()) + floats.saturating_sub(FLOAT_ARGS))).next_multiple_of(16)
+        as u32
+}
+
+/// Bytes of the return area a function with these results writes: the
+/// results past the registers, 8 bytes each.
+pub(super) fn return_area_bytes(results: &[ValType]) -> u32 {
+    let floats = results.iter().filter(|t| matches!(t, ValType::F32 | ValType::F64)).count();
+    let ints = results.len() - floats;
+    (8 * (ints.saturating_sub(RET_INT_REGS) + floats.saturating_sub(RET_FLOAT_REGS))) as u32
+}
+
+/// Integer and float arguments of the Cranelift signature (two contexts
+/// first), and the register of the implicit return area, if any.
+fn abi(params: &[ValType], results: &[ValType]) -> (usize, usize, Option<u8>) {
+    let is_float = |t: &&ValType| matches!(t, ValType::F32 | ValType::F64);
+    let floats = params.iter().filter(is_float).count();
+    let mut ints = 2 + params.len() - floats;
+    // Cranelift's x64 `tail` convention returns up to 8 integer and 8
+    // float values in registers; past that, the results go to a return
+    // area whose address comes first, before the callee context.
+    let result_floats = results.iter().filter(is_float).count();
+    let result_ints = results.len() - result_floats;
+    let return_area = if result_ints > RET_INT_REGS || result_floats > RET_FLOAT_REGS {
+        ints += 1;
+        Some(INT_ARGS[0])
+    } else {
+        None
+    };
+    (ints, floats, return_area)
+}
+
+const RET_INT_REGS: usize = 8;
+const RET_FLOAT_REGS: usize = 8;
+
+impl Checker<'_> {
+    fn run(&mut self) -> Result<(), Violation> {
+        let mut entry = State {
+            regs: [Val::Unknown; 16],
+            slots: BTreeMap::new(),
+            flags: None,
+            checked: BTreeMap::new(),
+            stack_ok: None,
+            table_min: BTreeMap::new(),
+        };
+        for r in CALLEE_SAVED {
+            entry.regs[r as usize] = Val::Entry(r);
+        }
+        match self.return_area {
+            Some(r) => {
+                entry.regs[r as usize] = Val::ReturnArea;
+                entry.regs[INT_ARGS[1] as usize] = Val::VmCtx;
+            }
+            None => entry.regs[INT_ARGS[0] as usize] = Val::VmCtx,
+        }
+        entry.regs[RSP as usize] = Val::Stack(0);
+        entry.slots.insert(0, Val::RetAddr);
+
+        // Entry states of the blocks found so far, with how often each changed.
+        let mut blocks: BTreeMap<u64, (State, u32)> = BTreeMap::new();
+        blocks.insert(0, (entry, 0));
+        let mut work: Vec<u64> = vec![0];
+        let mut budget = self.code.len().saturating_mul(WORK_PER_BYTE).max(1024);
+        while let Some(start) = work.pop() {
+            let Some((state, _)) = blocks.get(&start) else { continue };
+            let mut state = state.clone();
+            let mut at = start;
+            loop {
+                budget = budget.saturating_sub(1);
+                if budget == 0 {
+                    return Err(self.violation(
+                        at,
+                        Property::Unsupported,
+                        "the walk did not converge".into(),
+                    ));
+                }
+                let ins = self.decode(at)?;
+                let mut succs = Vec::new();
+                self.step(&ins, &mut state, &mut succs).map_err(|(p, d)| self.violation(at, p, d))?;
+                let next = ins.next_ip();
+                let falls_through = succs.iter().any(|(t, _)| *t == next) && succs.len() == 1;
+                if falls_through && !blocks.contains_key(&next) {
+                    // Straight-line code: keep walking.
+                    state = succs.pop().map(|(_, s)| s).unwrap_or(state);
+                    at = next;
+                    continue;
+                }
+                for (target, s) in succs {
+                    if target >= self.code.len() as u64 {
+                        return Err(self.violation(
+                            at,
+                            Property::JumpTarget,
+                            format!("target {target:#x} is past the function's {} bytes", self.code.len()),
+                        ));
+                    }
+                    match blocks.get_mut(&target) {
+                        None => {
+                            blocks.insert(target, (s, 0));
+                            work.push(target);
+                        }
+                        Some((old, changes)) => {
+                            if old.rsp() != s.rsp() {
+                                return Err(self.violation(
+                                    at,
+                                    Property::StackBalance,
+                                    format!(
+                                        "paths meet at {target:#x} with stack pointers {:?} and {:?}",
+                                        old.regs[RSP as usize], s.regs[RSP as usize]
+                                    ),
+                                ));
+                            }
+                            let joined = old.join(&s, *changes >= WIDEN_AFTER);
+                            if joined != *old {
+                                *old = joined;
+                                *changes += 1;
+                                work.push(target);
+                            }
+                        }
+                    }
+                }
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn decode(&mut self, at: u64) -> Result<Instruction, Violation> {
+        if let Some(ins) = self.decoded.get(&at) {
+            return Ok(*ins);
+        }
+        let bytes = self.code.get(at as usize..).unwrap_or(&[]);
+        let mut decoder = Decoder::with_ip(64, bytes, at, DecoderOptions::NONE);
+        let mut ins = Instruction::default();
+        decoder.decode_out(&mut ins);
+        if ins.is_invalid() || bytes.is_empty() {
+            return Err(Violation {
+                func: self.facts.func,
+                offset: at as u32,
+                instruction: format!("{:02x?}", &bytes[..bytes.len().min(15)]),
+                property: Property::Unsupported,
+                detail: "bytes that do not decode".into(),
+            });
+        }
+        self.decoded.insert(at, ins);
+        Ok(ins)
+    }
+
+    fn violation(&self, at: u64, property: Property, detail: String) -> Violation {
+        let mut instruction = String::new();
+        if let Some(ins) = self.decoded.get(&at) {
+            IntelFormatter::new().format(ins, &mut instruction);
+        }
+        Violation { func: self.facts.func, offset: at as u32, instruction, property, detail }
+    }
+
+    /// The value of register `r` as read at width `bits`.
+    fn reg_value(st: &State, r: Register) -> Val {
+        let Some(g) = gpr(r) else { return Val::Unknown };
+        let v = st.regs[g as usize];
+        match r.size() {
+            8 => v,
+            4 => match v.bound() {
+                Some(b) => Val::Bounded(b.min(u64::from(u32::MAX))).exact_if(v),
+                None => Val::Bounded(u64::from(u32::MAX)),
+            },
+            2 => Val::Bounded(0xffff),
+            _ => Val::Bounded(0xff),
+        }
+    }
+
+    /// Where the explicit memory operand of `ins` points.
+    fn place(&self, ins: &Instruction, st: &State) -> Place {
+        let disp = ins.memory_displacement64() as i64;
+        if ins.is_ip_rel_memory_operand() {
+            return Place::Code(ins.ip_rel_memory_address());
+        }
+        if ins.memory_segment() == Register::FS || ins.memory_segment() == Register::GS {
+            return Place::Unknown;
+        }
+        let base = match ins.memory_base() {
+            Register::None => None,
+            r => match gpr(r) {
+                Some(g) if r.is_gpr64() => Some(st.regs[g as usize]),
+                _ => return Place::Unknown,
+            },
+        };
+        let index = match ins.memory_index() {
+            Register::None => None,
+            r => match gpr(r) {
+                Some(g) if r.is_gpr64() => Some((st.regs[g as usize], ins.memory_index_scale())),
+                _ => return Place::Unknown,
+            },
+        };
+        match (base, index) {
+            (Some(Val::Stack(d)), None) => Place::Stack(d + disp),
+            (Some(Val::VmField(VmField::HeapBase)), None) if disp >= 0 => Place::Heap(disp as u64),
+            (Some(Val::TableElems(t)), None)
+                if disp >= 0
+                    && disp % 8 == 0
+                    && st.table_min.get(&t).is_some_and(|&n| (disp as u64) / 8 < n) =>
+            {
+                Place::TableElem(t)
+            }
+            (Some(Val::HeapAddr(m)), None) if disp >= 0 => {
+                m.checked_add(disp as u64).map_or(Place::Unknown, Place::Heap)
+            }
+            (Some(Val::VmField(VmField::HeapBase)), Some((i, 1)))
+            | (Some(i), Some((Val::VmField(VmField::HeapBase), 1)))
+                if disp >= 0 =>
+            {
+                match i.bound().and_then(|b| b.checked_add(disp as u64)) {
+                    Some(m) => Place::Heap(m),
+                    None => Place::Unknown,
+                }
+            }
+            (Some(Val::HeapAddr(m)), Some((i, 1))) | (Some(i), Some((Val::HeapAddr(m), 1))) if disp >= 0 => {
+                match i.bound().and_then(|b| b.checked_add(m)).and_then(|b| b.checked_add(disp as u64)) {
+                    Some(m) => Place::Heap(m),
+                    None => Place::Unknown,
+                }
+            }
+            (Some(Val::TableElems(t)), Some((Val::TableIdx(u, 1), 8)))
+            | (Some(Val::TableElems(t)), Some((Val::TableIdx(u, 8), 1)))
+            | (Some(Val::TableIdx(u, 8)), Some((Val::TableElems(t), 1)))
+                if t == u && disp == 0 =>
+            {
+                Place::TableElem(t)
+            }
+            (Some(Val::TableSlot(t)), None) if disp == 0 => Place::TableElem(t),
+            // A constant index checked against the table's length.
+            (Some(Val::TableElems(t)), Some((Val::Const(k), s))) => {
+                let off = k.checked_mul(u64::from(s)).and_then(|o| o.checked_add_signed(disp));
+                match (off, st.table_min.get(&t)) {
+                    (Some(o), Some(&n)) if o % 8 == 0 && o / 8 < n => Place::TableElem(t),
+                    _ => Place::Unknown,
+                }
+            }
+            (Some(Val::CodeAddr(x)), Some((i, 4))) if disp == 0 => match i.bound() {
+                Some(b) => Place::JumpTable(x, b + 1),
+                None => Place::Unknown,
+            },
+            (Some(b), None) => Place::Field(b, disp),
+            _ => Place::Unknown,
+        }
+    }
+
+    /// Checks an access of `size` bytes at `place`; returns what a load
+    /// of 8 bytes there yields.
+    fn access(
+        &self,
+        place: Place,
+        size: u64,
+        write: bool,
+        at: u64,
+        st: &State,
+    ) -> Result<Val, (Property, String)> {
+        let deny = |what: String| Err((Property::MemoryAccess, what));
+        let f = self.facts;
+        let in_array = |off: i64, count: u32| {
+            off >= 0 && off % 8 == 0 && (off as u64) < 8 * u64::from(count) && size <= 8
+        };
+        match place {
+            Place::Stack(o) => {
+                let rsp = st.rsp().unwrap_or(0);
+                let end = o + size as i64;
+                if o < rsp {
+                    return deny(format!("stack offset {o} below the stack pointer {rsp}"));
+                }
+                if o < 8 && end > 0 && write {
+                    // The return address: only a frame shuffle for a tail
+                    // call may move it, and only to another slot.
+                    return Ok(Val::Unknown);
+                }
+                if end > 8 + self.incoming && o >= 0 {
+                    return deny(format!(
+                        "stack offset {o}+{size} past the {} bytes of incoming arguments",
+                        self.incoming
+                    ));
+                }
+                Ok(if size == 8 { st.slots.get(&o).copied().unwrap_or(Val::Unknown) } else { Val::Unknown })
+            }
+            Place::Heap(m) => match m.checked_add(size) {
+                // The first byte inside the reservation is enough: its last
+                // 4 GiB are never accessible, so an access that would
+                // cross its end faults on its first bytes.
+                Some(_) if m < RESERVATION && size <= 16 => Ok(Val::Unknown),
+                _ => deny(format!(
+                    "linear memory base + up to {m:#x} is past the {RESERVATION:#x}-byte reservation"
+                )),
+            },
+            Place::TableElem(t) if size <= 8 => Ok(Val::Elem(at as u32)).map(|v| {
+                if write {
+                    Val::Unknown
+                } else {
+                    let _ = t;
+                    v
+                }
+            }),
+            Place::Code(x) if !write && x.checked_add(size).is_some_and(|e| e <= self.code.len() as u64) => {
+                // A constant-pool entry: code never changes, so its value is known.
+                let bytes = self.code.get(x as usize..(x + size) as usize).unwrap_or(&[]);
+                Ok(match <[u8; 8]>::try_from(bytes) {
+                    Ok(b) => Val::Const(u64::from_le_bytes(b)),
+                    Err(_) => Val::Unknown,
+                })
+            }
+            Place::JumpTable(x, n) if !write && size == 4 => {
+                match n.checked_mul(4).and_then(|l| l.checked_add(x)) {
+                    Some(end) if end <= self.code.len() as u64 => Ok(Val::JtEntry(x, n)),
+                    _ => deny(format!("jump table at {x:#x} of {n} entries passes the function's end")),
+                }
+            }
+            Place::Field(base, off) => {
+                let field = match (base, off) {
+                    (Val::VmCtx, o) if !write && size == 8 => match o {
+                        o if o == i64::from(vm::vmctx::MEMORY) => Some(Val::VmField(VmField::Memory)),
+                        o if o == i64::from(vm::vmctx::MEMORY_BASE) => Some(Val::VmField(VmField::HeapBase)),
+                        o if o == i64::from(vm::vmctx::GLOBALS) => Some(Val::VmField(VmField::Globals)),
+                        o if o == i64::from(vm::vmctx::FUNCS) => Some(Val::VmField(VmField::Funcs)),
+                        o if o == i64::from(vm::vmctx::TABLES) => Some(Val::VmField(VmField::Tables)),
+                        o if o == i64::from(vm::vmctx::TYPE_IDS) => Some(Val::VmField(VmField::TypeIds)),
+                        o if o == i64::from(vm::vmctx::LIMITS) => Some(Val::VmField(VmField::Limits)),
+                        _ => None,
+                    },
+                    (Val::VmField(VmField::Memory), o)
+                        if !write && size == 8 && (o == 0 || o == i64::from(vm::MEMORY_LEN)) =>
+                    {
+                        Some(Val::Unknown)
+                    }
+                    (Val::VmField(VmField::Globals), o) if !write && in_array(o, f.globals) => {
+                        Some(Val::GlobalCell)
+                    }
+                    (Val::GlobalCell, o) if o == 0 && size <= 16 => Some(Val::Unknown),
+                    (Val::VmField(VmField::Funcs), o) if !write && in_array(o, f.funcs) => {
+                        Some(Val::FuncRef((o / 8) as u32))
+                    }
+                    (Val::FuncRef(n), o) if !write && size == 8 => match o {
+                        o if o == i64::from(vm::funcref::CODE) => Some(Val::FuncCode(n)),
+                        o if o == i64::from(vm::funcref::VMCTX) || o == i64::from(vm::funcref::TYPE_ID) => {
+                            Some(Val::Unknown)
+                        }
+                        _ => None,
+                    },
+                    (Val::VmField(VmField::Tables), o) if !write && in_array(o, f.tables) => {
+                        Some(Val::TableRec((o / 8) as u32))
+                    }
+                    (Val::TableRec(t), o) if !write && size == 8 => match o {
+                        o if o == i64::from(vm::table::ELEMS) => Some(Val::TableElems(t)),
+                        o if o == i64::from(vm::table::LEN) => Some(Val::TableLen(t)),
+                        _ => None,
+                    },
+                    (Val::Elem(id), o) if !write && size == 8 => match o {
+                        o if o == i64::from(vm::funcref::CODE) => Some(Val::ElemCode(id)),
+                        o if o == i64::from(vm::funcref::VMCTX) => Some(Val::Unknown),
+                        o if o == i64::from(vm::funcref::TYPE_ID) => Some(Val::ElemType(id)),
+                        _ => None,
+                    },
+                    (Val::VmField(VmField::TypeIds), o) if !write && in_array(o, f.types) => {
+                        Some(Val::TypeId((o / 8) as u32))
+                    }
+                    (Val::VmField(VmField::Limits), o) if size == 8 => match o {
+                        o if o == i64::from(vm::limits::STACK_LIMIT) && !write => Some(Val::StackLimit(0)),
+                        o if o == i64::from(vm::limits::FUEL) => Some(Val::Unknown),
+                        o if o == i64::from(vm::limits::EPOCH_DEADLINE) && !write => Some(Val::Unknown),
+                        o if o == i64::from(vm::limits::EPOCH) && !write => Some(Val::EpochPtr),
+                        o if !write
+                            && o >= i64::from(vm::limits::LIBCALLS)
+                            && o < i64::from(vm::limits::LIBCALLS) + 8 * LIBCALL_COUNT as i64
+                            && o % 8 == 0 =>
+                        {
+                            Some(Val::LibcallCode)
+                        }
+                        _ => None,
+                    },
+                    (Val::EpochPtr, 0) if !write && size == 8 => Some(Val::Unknown),
+                    (Val::ReturnArea, o)
+                        if o >= 0
+                            && (o as u64).saturating_add(size) <= u64::from(return_area_bytes(f.results)) =>
+                    {
+                        Some(Val::Unknown)
+                    }
+                    _ => None,
+                };
+                match field {
+                    Some(v) => Ok(v),
+                    None => deny(format!(
+                        "{} of {size} bytes at {base:?} + {off:#x}",
+                        if write { "store" } else { "load" }
+                    )),
+                }
+            }
+            _ => deny(format!("{} of {size} bytes at {place:?}", if write { "store" } else { "load" })),
+        }
+    }
+}
+
+impl Val {
+    /// `Const` stays exact when narrowing keeps it.
+    fn exact_if(self, original: Val) -> Val {
+        match (self, original) {
+            (Val::Bounded(b), Val::Const(c)) if b == c => Val::Const(c),
+            _ => self,
+        }
+    }
+}
+
+mod step;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Checks `code` as a function taking one `i32` (in edx).
+    fn verdict(code: &[u8]) -> Result<(), (Property, u32)> {
+        let facts = FuncFacts {
+            func: 7,
+            params: &[ValType::I32],
+            results: &[],
+            direct_calls: &[],
+            func_abi: &[],
+            type_abi: &[],
+            globals: 0,
+            funcs: 0,
+            tables: 0,
+            types: 0,
+        };
+        check(code, &facts).map_err(|v| (v.property, v.offset))
+    }
+
+    const PROLOGUE: [u8; 4] = [0x55, 0x48, 0x89, 0xe5]; // push rbp; mov rbp, rsp
+    const EPILOGUE: [u8; 2] = [0x5d, 0xc3]; // pop rbp; ret
+    const HEAP_BASE: [u8; 4] = [0x48, 0x8b, 0x47, 0x08]; // mov rax, [rdi + 8]
+    const LOAD: [u8; 3] = [0x8b, 0x0c, 0x10]; // mov ecx, [rax + rdx]
+
+    fn function(body: &[&[u8]]) -> Vec<u8> {
+        let mut code = PROLOGUE.to_vec();
+        for part in body {
+            code.extend_from_slice(part);
+        }
+        code.extend_from_slice(&EPILOGUE);
+        code
+    }
+
+    #[test]
+    fn a_load_at_the_heap_base_plus_a_zero_extended_index_is_accepted() {
+        let zext = [0x89, 0xd2]; // mov edx, edx
+        assert_eq!(verdict(&function(&[&HEAP_BASE, &zext, &LOAD])), Ok(()));
+    }
+
+    #[test]
+    fn a_sign_extended_heap_index_is_refused_at_the_access() {
+        let sext = [0x48, 0x63, 0xd2]; // movsxd rdx, edx
+        assert_eq!(verdict(&function(&[&HEAP_BASE, &sext, &LOAD])), Err((Property::MemoryAccess, 11)));
+    }
+
+    #[test]
+    fn an_index_whose_upper_half_is_unknown_is_refused() {
+        // edx's register holds a 64-bit argument never zero-extended.
+        let code = function(&[&HEAP_BASE, &LOAD]);
+        assert_eq!(verdict(&code), Err((Property::MemoryAccess, 8)));
+    }
+
+    #[test]
+    fn returning_with_the_frame_pointer_still_pushed_is_refused() {
+        assert_eq!(verdict(&[0x55, 0xc3]), Err((Property::StackBalance, 1)));
+    }
+
+    #[test]
+    fn a_libcall_before_the_stack_limit_check_is_refused() {
+        // mov rax, [rdi + 48]; mov rax, [rax + 32]; call rax
+        let call = [0x48, 0x8b, 0x47, 0x30, 0x48, 0x8b, 0x40, 0x20, 0xff, 0xd0];
+        assert_eq!(verdict(&function(&[&call])), Err((Property::StackLimit, 12)));
+    }
+
+    #[test]
+    fn a_libcall_after_the_stack_limit_check_is_accepted() {
+        // mov r10, [rdi + 48]; mov r10, [r10]; add r10, 16; cmp r10, rsp; ja to the ud2 after the epilogue
+        let check =
+            [0x4c, 0x8b, 0x57, 0x30, 0x4d, 0x8b, 0x12, 0x49, 0x83, 0xc2, 0x10, 0x49, 0x39, 0xe2, 0x77, 0x0c];
+        let call = [0x48, 0x8b, 0x47, 0x30, 0x48, 0x8b, 0x40, 0x20, 0xff, 0xd0];
+        let mut code = function(&[&check, &call]);
+        code.extend_from_slice(&[0x0f, 0x0b]); // the trap the `ja` goes to
+        assert_eq!(verdict(&code), Ok(()));
+    }
+
+    #[test]
+    fn a_jump_out_of_the_function_is_refused() {
+        assert_eq!(verdict(&[0xe9, 0x00, 0x10, 0x00, 0x00]), Err((Property::JumpTarget, 0)));
+    }
+
+    #[test]
+    fn bytes_that_do_not_decode_are_refused_not_a_panic() {
+        assert!(matches!(verdict(&[0x0f]), Err((Property::Unsupported, 0))));
+        assert!(matches!(verdict(&[]), Err((Property::Unsupported, 0))));
+    }
+}
