@@ -28,7 +28,7 @@ fn every_wasm_2_0_script_passes_on_the_jit() {
 fn every_wasm_2_0_simd_script_passes_on_the_jit() {
     let files = simd_scripts("wasm-2.0").expect("the spec test suite is at ../shared/spec-testsuite");
     assert!(files.len() >= 57, "expected the 57 SIMD scripts, found {}", files.len());
-    let engine = plumb::Engine::default();
+    let engine = checked_engine();
     let outcome = run_scripts(&files, &[], || EngineBackend::new(&engine));
     eprintln!(
         "SIMD scripts on the JIT: {} run, {}/{} assertions passed",

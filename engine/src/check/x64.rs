@@ -281,6 +281,9 @@ enum Place {
     TableElem(u32),
     /// The function's own code (constant pool), at this offset.
     Code(u64),
+    /// Somewhere from the first to the second offset of the function's
+    /// own code (a constant table indexed by a bounded integer).
+    CodeRange(u64, u64),
     /// Entries of a jump table: start, how many 4-byte entries.
     JumpTable(u64, u64),
     /// Anything else.
@@ -565,6 +568,17 @@ impl Checker<'_> {
                 Some(b) => Place::JumpTable(x, b + 1),
                 None => Place::Unknown,
             },
+            // A table of constants in the constant pool (SIMD shift masks).
+            (Some(Val::CodeAddr(x)), Some((i, s))) if disp >= 0 => {
+                match i
+                    .bound()
+                    .and_then(|b| b.checked_mul(u64::from(s)))
+                    .and_then(|o| o.checked_add(x + disp as u64))
+                {
+                    Some(last) => Place::CodeRange(x + disp as u64, last),
+                    None => Place::Unknown,
+                }
+            }
             (Some(b), None) => Place::Field(b, disp),
             _ => Place::Unknown,
         }
@@ -629,6 +643,11 @@ impl Checker<'_> {
                     Ok(b) => Val::Const(u64::from_le_bytes(b)),
                     Err(_) => Val::Unknown,
                 })
+            }
+            Place::CodeRange(_, last)
+                if !write && last.checked_add(size).is_some_and(|e| e <= self.code.len() as u64) =>
+            {
+                Ok(Val::Unknown)
             }
             Place::JumpTable(x, n) if !write && size == 4 => {
                 match n.checked_mul(4).and_then(|l| l.checked_add(x)) {
