@@ -35,6 +35,11 @@ code_mutants=(
   "rounding-keeps-signalling-nan op_specs differential"
   "fuel-drop-costs-one differential"
   "const-fold-shift-unmasked rules differential"
+  "heap-index-sign-extended differential"
+  "heap-offset-in-signed-displacement differential"
+  "stack-limit-check-dropped differential"
+  "call-indirect-type-check-dropped differential"
+  "table-bound-off-by-one differential"
 )
 
 selected=("$@")

@@ -231,7 +231,9 @@ impl<'a> FuncTranslator<'a> {
             global_type: types::I64,
             flags: trusted,
         });
-        builder.func.stack_limit = Some(stack_limit);
+        if !mutant::active("stack-limit-check-dropped") {
+            builder.func.stack_limit = Some(stack_limit);
+        }
 
         let mut locals = Vec::new();
         for (i, &t) in ty.params().iter().enumerate() {
@@ -578,7 +580,12 @@ impl<'a> FuncTranslator<'a> {
         let table = self.table_record(table);
         let len = self.builder.ins().load(types::I64, flags, table, vm::table::LEN);
         let index = self.builder.ins().uextend(types::I64, index);
-        let out_of_bounds = self.builder.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
+        let cc = if mutant::active("table-bound-off-by-one") {
+            IntCC::UnsignedGreaterThan
+        } else {
+            IntCC::UnsignedGreaterThanOrEqual
+        };
+        let out_of_bounds = self.builder.ins().icmp(cc, index, len);
         self.builder.ins().trapnz(out_of_bounds, user_trap::code(code));
         let elems = self.builder.ins().load(types::I64, flags, table, vm::table::ELEMS);
         let offset = self.builder.ins().ishl_imm_u(index, 3);
@@ -597,10 +604,15 @@ impl<'a> FuncTranslator<'a> {
     fn heap_address(&mut self, offset: u64) -> TResult<(Value, i32)> {
         let addr = self.pop_value()?;
         let base = self.vmctx_load(vm::vmctx::MEMORY_BASE);
-        let addr = self.builder.ins().uextend(types::I64, addr);
+        let addr = if mutant::active("heap-index-sign-extended") {
+            self.builder.ins().sextend(types::I64, addr)
+        } else {
+            self.builder.ins().uextend(types::I64, addr)
+        };
         let mut address = self.builder.ins().iadd(base, addr);
         let offset = match i32::try_from(offset) {
             Ok(o) => o,
+            Err(_) if mutant::active("heap-offset-in-signed-displacement") => offset as i32,
             Err(_) => {
                 let offset = self.builder.ins().iconst(types::I64, offset as i64);
                 address = self.builder.ins().iadd(address, offset);
@@ -1043,8 +1055,10 @@ impl<'a> FuncTranslator<'a> {
         let type_ids = self.vmctx_load(vm::vmctx::TYPE_IDS);
         let expected =
             self.builder.ins().load(types::I64, flags.with_readonly(), type_ids, (type_index * 8) as i32);
-        let mismatch = self.builder.ins().icmp(IntCC::NotEqual, actual, expected);
-        self.builder.ins().trapnz(mismatch, user_trap::code(user_trap::BAD_SIGNATURE));
+        if !mutant::active("call-indirect-type-check-dropped") {
+            let mismatch = self.builder.ins().icmp(IntCC::NotEqual, actual, expected);
+            self.builder.ins().trapnz(mismatch, user_trap::code(user_trap::BAD_SIGNATURE));
+        }
         func_ref
     }
 

@@ -41,6 +41,28 @@ pub const MUTANTS: &[(&str, &str)] = &[
         "constant folding: a shift left by at least the width folds to 0 instead of shifting by the count \
          modulo the width",
     ),
+    (
+        "heap-index-sign-extended",
+        "backend: a heap access sign-extends its 32-bit index instead of zero-extending it (the \
+         CVE-2023-26489 pattern): an index of 2^31 or more reaches below the memory's base",
+    ),
+    (
+        "heap-offset-in-signed-displacement",
+        "backend: a memarg offset of 2^31 or more is folded into the access's signed 32-bit \
+         displacement, so the access lands below the memory's base",
+    ),
+    (
+        "stack-limit-check-dropped",
+        "backend: functions are compiled without the stack-limit check in their prologue",
+    ),
+    (
+        "call-indirect-type-check-dropped",
+        "backend: call_indirect calls the table element without comparing its type id",
+    ),
+    (
+        "table-bound-off-by-one",
+        "backend: the table bounds check of call_indirect/table.get/table.set lets index == length through",
+    ),
 ];
 
 /// Whether mutant `name` is switched on (`PLUMB_MUTANT=name`). An unknown
