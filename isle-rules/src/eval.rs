@@ -16,6 +16,7 @@
 
 use crate::ast::{Prim, TrapCode};
 use crate::check::{OpInstId, OpInstance, Sem};
+use crate::nan::Allowed;
 use crate::types::{FloatFormat, SemType, wide_mask, width_mask};
 
 /// Why an evaluation produced no value.
@@ -275,6 +276,46 @@ pub fn eval_sem(sem: &Sem, env: &[u128]) -> Result<u128, EvalError> {
             apply(*prim, imms, &vals, arg_ty, *ty)
         }
     }
+}
+
+/// Evaluates a term as [`eval_sem`] does, with the set of bit patterns Wasm
+/// allows its result ([`crate::nan`]): variable `i` has the set `env[i]`,
+/// and each primitive's operands are taken at the bits computed for them.
+pub fn eval_allowed(sem: &Sem, env: &[Allowed]) -> Result<Allowed, EvalError> {
+    match sem {
+        Sem::Var { index, ty } => {
+            let a = env.get(*index).ok_or(EvalError::UnboundVariable(*index))?;
+            Ok(Allowed { bits: a.bits & wide_mask(width(*ty)), ..*a })
+        }
+        Sem::Const { bits, .. } => Ok(Allowed::exact(*bits)),
+        Sem::App { prim, imms, args, ty } => {
+            let sets = args.iter().map(|a| eval_allowed(a, env)).collect::<Result<Vec<Allowed>, _>>()?;
+            let vals: Vec<u128> = sets.iter().map(|a| a.bits).collect();
+            let arg_ty = args.first().map(Sem::ty).unwrap_or(*ty);
+            let bits = apply(*prim, imms, &vals, arg_ty, *ty)?;
+            let SemType::Float(fmt) = ty else { return Ok(Allowed::exact(bits)) };
+            let operands: Vec<(Option<FloatFormat>, Allowed)> = args
+                .iter()
+                .zip(sets)
+                .map(|(a, set)| (if let SemType::Float(f) = a.ty() { Some(f) } else { None }, set))
+                .collect();
+            Ok(Allowed::of(*prim, *fmt, bits, &operands))
+        }
+    }
+}
+
+/// [`eval_op`] with the sets of [`eval_allowed`]: the trap conditions on
+/// the operands' bits, then the set of the result.
+pub fn eval_op_allowed(ops: &[OpInstance], id: OpInstId, args: &[Allowed]) -> Result<Allowed, EvalError> {
+    let op = ops.get(id.index()).ok_or_else(|| EvalError::UnknownOperator(format!("#{}", id.0)))?;
+    let bits: Vec<u128> = args.iter().map(|a| a.bits).collect();
+    // The traps and the arity, exactly as `eval_op` checks them.
+    let value = eval_op(ops, id, &bits)?;
+    let args: Vec<Allowed> =
+        args.iter().zip(&op.operands).map(|(a, t)| Allowed { bits: a.bits & t.wide_mask(), ..*a }).collect();
+    let set = eval_allowed(&op.semantics, &args)?;
+    debug_assert_eq!(set.bits, value);
+    Ok(set)
 }
 
 fn apply(prim: Prim, imms: &[u32], v: &[u128], arg_ty: SemType, ty: SemType) -> Result<u128, EvalError> {

@@ -42,6 +42,7 @@ pub mod egraph;
 pub mod error;
 pub mod eval;
 pub mod mutant;
+pub mod nan;
 pub mod parse;
 pub mod sexpr;
 pub mod types;
@@ -184,6 +185,41 @@ impl RuleSet {
                 let vals = args.iter().map(|a| self.eval_term(a, env)).collect::<Result<Vec<_>, _>>()?;
                 self.eval_wide(*op, &vals)
             }
+        }
+    }
+
+    /// [`RuleSet::eval_wide`] with the set of bit patterns Wasm allows the
+    /// result ([`nan`]), the operands given as such sets.
+    pub fn eval_allowed(&self, op: OpInstId, args: &[nan::Allowed]) -> Result<nan::Allowed, EvalError> {
+        eval::eval_op_allowed(&self.ops, op, args)
+    }
+
+    /// [`RuleSet::eval_term`] with the set of bit patterns Wasm allows the
+    /// result ([`nan`]); a float variable stands for exactly its bits.
+    pub fn eval_term_allowed(&self, term: &Term, env: &[u128]) -> Result<nan::Allowed, EvalError> {
+        match term {
+            Term::Var(i) => {
+                env.get(*i).map(|&b| nan::Allowed::exact(b)).ok_or(EvalError::UnboundVariable(*i))
+            }
+            Term::Const { ty, value } => {
+                let env: Vec<nan::Allowed> = env.iter().map(|&b| nan::Allowed::exact(b)).collect();
+                let set = eval::eval_allowed(value, &env)?;
+                Ok(nan::Allowed { bits: set.bits & ty.wide_mask(), ..set })
+            }
+            Term::Op { op, args } => {
+                let sets =
+                    args.iter().map(|a| self.eval_term_allowed(a, env)).collect::<Result<Vec<_>, _>>()?;
+                self.eval_allowed(*op, &sets)
+            }
+        }
+    }
+
+    /// Whether `rhs`, a result of type `ty`, is one Wasm allows where the
+    /// left side's result is `lhs`: equal bits, or for floats in `lhs`'s set.
+    pub fn refines(ty: Type, lhs: &nan::Allowed, rhs: u128) -> bool {
+        match ty.sem() {
+            SemType::Float(fmt) => lhs.contains(fmt, rhs),
+            _ => lhs.bits == rhs,
         }
     }
 

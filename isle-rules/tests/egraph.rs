@@ -62,6 +62,58 @@ fn without_lowering_rules_nothing_can_be_extracted() {
     assert_eq!(extract_lowered(&runner.egraph, &rules, runner.roots[0]), None);
 }
 
+#[test]
+fn constant_folding_gives_only_nans_wasm_allows() {
+    use plumb_rules::nan::{Allowed, is_canonical_nan};
+    let rules = Arc::new(RuleSet::builtin().expect("loads"));
+    let fold = |name: &str, a: u64, b: u64| {
+        let op = rules.op_by_name(name).expect("declared");
+        let mut e = RecExpr::default();
+        let a = e.add(Node::Const { ty: Type::F64, bits: a.into() });
+        let b = e.add(Node::Const { ty: Type::F64, bits: b.into() });
+        binop(&rules, &mut e, name, a, b);
+        let runner: Runner<Node, ConstFold> = Runner::new(ConstFold::new(&rules)).with_expr(&e).run(&[]);
+        let folded = runner.egraph[runner.roots[0]].data.konst.expect("folded");
+        let args = [Allowed::exact(a_bits(&e, 0)), Allowed::exact(a_bits(&e, 1))];
+        let allowed = rules.eval_allowed(op, &args).expect("evaluates");
+        (folded, allowed)
+    };
+    // inf - inf has no NaN operand: its NaN must be canonical.
+    let inf = f64::INFINITY.to_bits();
+    let (nan, _) = fold("f64.sub", inf, inf);
+    assert!(is_canonical_nan(plumb_rules::FloatFormat::F64, nan), "inf - inf folded to {nan:#x}");
+    let edges = [
+        0,
+        1 << 63,
+        1.0f64.to_bits(),
+        inf,
+        (-f64::INFINITY).to_bits(),
+        0x7ff8_0000_0000_0000, // canonical NaNs
+        0xfff8_0000_0000_0000,
+        0x7ff0_0000_0000_0001, // signalling
+        0x7ffc_0000_0000_00ab, // quiet with a payload
+    ];
+    for name in ["f64.add", "f64.sub", "f64.mul", "f64.div", "f64.min", "f64.max", "f64.copysign"] {
+        for &a in &edges {
+            for &b in &edges {
+                let (folded, allowed) = fold(name, a, b);
+                assert!(
+                    RuleSet::refines(Type::F64, &allowed, folded),
+                    "{name} {a:#x} {b:#x} folded to {folded:#x}, Wasm allows {allowed:x?}"
+                );
+            }
+        }
+    }
+}
+
+/// The bits of constant node `i` of `e`.
+fn a_bits(e: &RecExpr<Node>, i: usize) -> u128 {
+    match &e.as_ref()[i] {
+        Node::Const { bits, .. } => *bits,
+        other => panic!("node {i} is {other:?}, not a constant"),
+    }
+}
+
 /// The width of the float lanes of a result of type `ty` of operator
 /// `name` (a scalar float is one lane; a `v128` has its operator's shape),
 /// or `None` for integer results.

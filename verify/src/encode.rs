@@ -16,7 +16,7 @@
 
 use plumb_rules::ast::Prim;
 use plumb_rules::{OpInstId, OpInstance, RuleInstance, Sem, SemType, Term as RuleTerm};
-use z3::ast::{BV, Bool};
+use z3::ast::Bool;
 
 use crate::smt::{EncodeError, Encoder, Term, bv_lit};
 
@@ -54,12 +54,6 @@ impl<'r> RuleEncoder<'r> {
     /// [`RuleInstance::vars`] order.
     pub fn vars(&self) -> &[Term] {
         &self.vars
-    }
-
-    /// How many NaN-producing primitive applications have been encoded so
-    /// far (see [`Encoder::nan_sources`]).
-    pub fn nan_sources(&self) -> usize {
-        self.smt.nan_sources()
     }
 
     /// A side condition: a boolean over the rule's variables.
@@ -222,34 +216,14 @@ fn check_type(prim: Prim, value: &Term, ty: SemType) -> Result<(), EncodeError> 
     }
 }
 
-/// Whether two values agree: bit for bit, or for floats when not
-/// `bit_exact`, also when both are NaN (whatever their payloads) as long as
-/// the right one is quiet where the left one is.
-pub fn agree(lhs: &Term, rhs: &Term, bit_exact: bool) -> Result<Bool, EncodeError> {
+/// Whether the right side's value `rhs` is one Wasm allows the left side's
+/// `lhs`: the same bits for bit vectors and booleans, and for floats a
+/// pattern in the left side's set ([`crate::smt::Nans`]).
+pub fn refines(lhs: &Term, rhs: &Term) -> Result<Bool, EncodeError> {
     match (lhs, rhs) {
         (Term::Bv(a), Term::Bv(b)) if a.get_size() == b.get_size() => Ok(a.eq(b)),
         (Term::Bool(a), Term::Bool(b)) => Ok(a.eq(b)),
-        (Term::Float(fa, a), Term::Float(fb, b)) if fa == fb => {
-            if bit_exact {
-                return Ok(a.eq(b));
-            }
-            // Both NaN, and not a signalling NaN on the right where the left
-            // gives a quiet one: Wasm's arithmetic operators return quiet
-            // ("arithmetic") NaNs, so `x * 1.0 => x` is wrong for a
-            // signalling `x` even though both results are NaN.
-            let quiet_bit = |bits: &BV| bits.extract(fa.significand_bits() - 2, fa.significand_bits() - 2);
-            let keeps_quiet = Bool::or(&[quiet_bit(a).eq(bv_lit(0, 1)), quiet_bit(b).eq(bv_lit(1, 1))]);
-            let both_nan = Bool::and(&[is_nan_bits(*fa, a), is_nan_bits(*fb, b), keeps_quiet]);
-            Ok(Bool::or(&[a.eq(b), both_nan]))
-        }
+        (Term::Float(fa, a, nans), Term::Float(fb, b, _)) if fa == fb => Ok(nans.contains(*fa, a, b)),
         _ => Err(mismatch(format!("the sides have types {} and {}", lhs.ty(), rhs.ty()))),
     }
-}
-
-/// Whether float bits are a NaN: all-ones exponent, non-zero fraction.
-fn is_nan_bits(fmt: plumb_rules::FloatFormat, bits: &BV) -> Bool {
-    let frac = fmt.significand_bits() - 1;
-    let exponent = bits.extract(fmt.bits() - 2, frac);
-    let fraction = bits.extract(frac - 1, 0);
-    Bool::and(&[exponent.eq(bv_lit(u64::MAX, fmt.exponent_bits())), fraction.eq(bv_lit(0, frac)).not()])
 }

@@ -7,24 +7,31 @@
 //! 1. `C ∧ defined(L)` must be satisfiable, else the rule never fires and
 //!    proves nothing ([`Verdict::NeverFires`]).
 //! 2. `C ∧ defined(L) ∧ ¬(defined(R) ∧ L ≈ R)` must be unsatisfiable
-//!    ([`Verdict::Proved`]); a model is a [`Counterexample`]. `≈` is
-//!    equality, except that two float NaNs agree whatever their bits when
-//!    the left side can produce a NaN of unspecified bits itself (Wasm's
-//!    NaN nondeterminism) — provided the right one is quiet where the left
-//!    one is, since Wasm's arithmetic never returns a signalling NaN. A left side built only of bit-exact operations
-//!    (`fneg`, `fabs`, `fcopysign`, reinterpretations, `select`, integer
-//!    arithmetic) has one result, and the right side must match its bits.
+//!    ([`Verdict::Proved`]); a model is a [`Counterexample`]. `R ≈ L` is
+//!    equality for integers, and for floats Wasm's NaN refinement
+//!    ([`plumb_rules::nan`]): the right side's bits are in the set of
+//!    patterns Wasm allows the left side, built operator by operator
+//!    ([`crate::smt::Nans`]) — bits passed through by `select` and
+//!    reinterpretations exactly, a sign fixed by `fneg`/`fabs`/`fcopysign`
+//!    exactly, a NaN from arithmetic canonical when every NaN operand is,
+//!    else any quiet NaN. The right side's own NaNs are free variables:
+//!    whatever NaN it picks must be allowed. (Where the left side's NaN
+//!    bits flow on into integer operations, through `fbits`, the set is
+//!    not tracked further: those bits are a free variable shared with a
+//!    structurally identical term of the right side, which can only make
+//!    the query stricter.)
 //!
 //! `unknown` (including the per-query timeout) is never read as a proof.
 
 use std::fmt;
 use std::time::{Duration, Instant};
 
+use plumb_rules::nan::{Allowed, NanClass};
 use plumb_rules::{OpInstance, RuleInstance, Type};
 use z3::ast::{Ast, BV, Bool};
 use z3::{Model, Params, SatResult, Solver};
 
-use crate::encode::{Encoded, RuleEncoder, agree};
+use crate::encode::{Encoded, RuleEncoder, refines};
 use crate::smt::{EncodeError, Term};
 
 /// How the verifier runs.
@@ -84,9 +91,20 @@ pub struct Counterexample {
     /// The right side's value, or `None` where it traps (or leaves its
     /// domain) although the left side does not.
     pub rhs: Option<Value>,
-    /// Whether float results were compared bit for bit (the left side is
-    /// built of bit-exact operations only) rather than "equal or both NaN".
-    pub bit_exact: bool,
+    /// Whether Wasm lets the left side's sign be either at these inputs
+    /// (see [`Counterexample::allowed`]).
+    pub lhs_sign_free: bool,
+    /// What Wasm lets the left side's other bits be at these inputs.
+    pub lhs_nans: NanClass,
+}
+
+impl Counterexample {
+    /// The patterns Wasm allows the left side at these inputs (for a float;
+    /// exactly [`Counterexample::lhs`] otherwise); the right side's value is
+    /// not among them.
+    pub fn allowed(&self) -> Allowed {
+        Allowed { bits: self.lhs.bits, sign_free: self.lhs_sign_free, class: self.lhs_nans }
+    }
 }
 
 impl fmt::Display for Counterexample {
@@ -94,10 +112,26 @@ impl fmt::Display for Counterexample {
         let inputs: Vec<String> = self.inputs.iter().map(|(n, v)| format!("{n} = {v}")).collect();
         write!(f, "{}; lhs = {}, rhs = ", inputs.join(", "), self.lhs)?;
         match &self.rhs {
-            Some(v) if self.bit_exact && v.ty.is_float() => write!(f, "{v} (compared bit for bit)"),
-            Some(v) => write!(f, "{v}"),
+            Some(v) => {
+                write!(f, "{v}")?;
+                if v.ty.is_float() {
+                    write!(f, ", where the left side allows {}", describe(&self.allowed()))?;
+                }
+                Ok(())
+            }
             None => f.write_str("traps (undefined where the left side is defined)"),
         }
+    }
+}
+
+/// The set of patterns `allowed` in words.
+fn describe(allowed: &Allowed) -> String {
+    let sign = if allowed.sign_free { "either sign" } else { "its sign" };
+    match allowed.class {
+        NanClass::Exact if !allowed.sign_free => "its bits only".to_owned(),
+        NanClass::Exact => "its bits with either sign".to_owned(),
+        NanClass::Canonical => format!("a canonical NaN of {sign}"),
+        NanClass::Arithmetic => format!("a quiet NaN of {sign}"),
     }
 }
 
@@ -252,9 +286,7 @@ fn query(ops: &[OpInstance], instance: &RuleInstance, options: &Options) -> Resu
         conds.push(defined);
     }
     let conds = Bool::and(&conds);
-    let before_lhs = enc.nan_sources();
     let lhs = enc.term(&instance.lhs)?;
-    let lhs_is_deterministic = enc.nan_sources() == before_lhs;
     let rhs = enc.term(&instance.rhs)?;
     let want = instance.ty.sem();
     if lhs.value.ty() != want || rhs.value.ty() != want {
@@ -279,8 +311,7 @@ fn query(ops: &[OpInstance], instance: &RuleInstance, options: &Options) -> Resu
     }
 
     // 2. Do the sides agree wherever it fires?
-    let refutation =
-        Bool::and(&[rhs.defined.clone(), agree(&lhs.value, &rhs.value, lhs_is_deterministic)?]).not();
+    let refutation = Bool::and(&[rhs.defined.clone(), refines(&lhs.value, &rhs.value)?]).not();
     let consts: Vec<BV> = instance
         .vars
         .iter()
@@ -312,7 +343,7 @@ fn query(ops: &[OpInstance], instance: &RuleInstance, options: &Options) -> Resu
             SatResult::Unknown => return Ok(deadline.unknown(&s)),
             SatResult::Sat => {
                 let model = s.get_model().ok_or_else(|| Verdict::Unknown("Z3 found no model".to_owned()))?;
-                let cex = counterexample(&model, instance, &enc, &lhs, &rhs, lhs_is_deterministic)?;
+                let cex = counterexample(&model, instance, &enc, &lhs, &rhs)?;
                 return Ok(Verdict::Counterexample(cex));
             }
         }
@@ -327,7 +358,6 @@ fn counterexample(
     enc: &RuleEncoder<'_>,
     lhs: &Encoded,
     rhs: &Encoded,
-    bit_exact: bool,
 ) -> Result<Counterexample, Verdict> {
     let value_of = |term: &Term, ty: Type| -> Result<Value, Verdict> {
         let bits = term
@@ -342,10 +372,26 @@ fn counterexample(
         inputs.push((var.name.clone(), value_of(term, var.ty)?));
     }
     let rhs_defined = model.eval(&rhs.defined, true).and_then(|b| b.as_bool()).unwrap_or(false);
+    let lhs_value = value_of(&lhs.value, instance.ty)?;
+    let holds = |b: &Bool| model.eval(b, true).and_then(|b| b.as_bool()).unwrap_or(false);
+    let (lhs_sign_free, lhs_nans) = match &lhs.value {
+        Term::Float(_, _, nans) => (
+            holds(&nans.sign_free),
+            if holds(&nans.canonical) {
+                NanClass::Canonical
+            } else if holds(&nans.arithmetic) {
+                NanClass::Arithmetic
+            } else {
+                NanClass::Exact
+            },
+        ),
+        _ => (false, NanClass::Exact),
+    };
     Ok(Counterexample {
         inputs,
-        lhs: value_of(&lhs.value, instance.ty)?,
+        lhs: lhs_value,
         rhs: if rhs_defined { Some(value_of(&rhs.value, instance.ty)?) } else { None },
-        bit_exact,
+        lhs_sign_free,
+        lhs_nans,
     })
 }

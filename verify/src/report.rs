@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use plumb_rules::Type;
+use plumb_rules::nan::NanClass;
 
 use crate::prove::{Counterexample, Value, Verdict};
 
@@ -155,11 +156,16 @@ fn counterexample_json(cex: &Counterexample) -> String {
         .collect();
     let rhs = cex.rhs.as_ref().map_or_else(|| "null".to_owned(), value_json);
     format!(
-        "{{\"inputs\":[{}],\"lhs\":{},\"rhs\":{},\"bit_exact\":{}}}",
+        "{{\"inputs\":[{}],\"lhs\":{},\"rhs\":{},\"allowed\":{{\"sign_free\":{},\"nans\":{}}}}}",
         inputs.join(","),
         value_json(&cex.lhs),
         rhs,
-        cex.bit_exact
+        cex.lhs_sign_free,
+        json_str(match cex.lhs_nans {
+            NanClass::Exact => "exact",
+            NanClass::Canonical => "canonical",
+            NanClass::Arithmetic => "arithmetic",
+        })
     )
 }
 
@@ -221,7 +227,8 @@ mod tests {
             inputs: vec![("x".to_owned(), Value { ty: Type::I32, bits: 0x20 })],
             lhs: Value { ty: Type::I32, bits: 1 },
             rhs: None,
-            bit_exact: false,
+            lhs_sign_free: false,
+            lhs_nans: NanClass::Exact,
         };
         let report = Report {
             results: vec![result("q\"uote", Verdict::Counterexample(cex))],
@@ -231,6 +238,7 @@ mod tests {
         assert!(json.contains("\"rule\":\"q\\\"uote\""), "{json}");
         assert!(json.contains("\"inputs\":[{\"name\":\"x\",\"type\":\"i32\",\"bits\":\"0x20\"}]"), "{json}");
         assert!(json.contains("\"rhs\":null"), "{json}");
+        assert!(json.contains("\"allowed\":{\"sign_free\":false,\"nans\":\"exact\"}"), "{json}");
         assert!(
             json.ends_with("\"proved\":0,\"total\":1,\"failed\":1,\"unknown\":0,\"time_ms\":5}"),
             "{json}"

@@ -54,8 +54,9 @@ fn power_of_two_bits(fmt: FloatFormat, exp: u32) -> u64 {
 pub enum Term {
     /// A bit vector.
     Bv(BV),
-    /// A float of the given format, as its IEEE-754 bits.
-    Float(FloatFormat, BV),
+    /// A float of the given format: one of the IEEE-754 bit patterns it may
+    /// have, and the set of them Wasm allows.
+    Float(FloatFormat, BV, Nans),
     /// A boolean.
     Bool(Bool),
 }
@@ -65,7 +66,7 @@ impl Term {
     pub fn ty(&self) -> SemType {
         match self {
             Term::Bv(bv) => SemType::Bv(bv.get_size()),
-            Term::Float(fmt, _) => SemType::Float(*fmt),
+            Term::Float(fmt, _, _) => SemType::Float(*fmt),
             Term::Bool(_) => SemType::Bool,
         }
     }
@@ -76,7 +77,7 @@ impl Term {
     pub fn var(name: &str, ty: SemType) -> Term {
         match ty {
             SemType::Bv(w) => Term::Bv(BV::new_const(name, w)),
-            SemType::Float(fmt) => Term::Float(fmt, BV::new_const(name, fmt.bits())),
+            SemType::Float(fmt) => Term::Float(fmt, BV::new_const(name, fmt.bits()), Nans::exact()),
             SemType::Bool => Term::Bool(Bool::new_const(name)),
         }
     }
@@ -86,7 +87,7 @@ impl Term {
     pub fn literal(bits: u128, ty: SemType) -> Option<Term> {
         match ty {
             SemType::Bv(w) => Some(Term::Bv(bv_lit_wide(bits, w))),
-            SemType::Float(fmt) => Some(Term::Float(fmt, bv_lit_wide(bits, fmt.bits()))),
+            SemType::Float(fmt) => Some(Term::Float(fmt, bv_lit_wide(bits, fmt.bits()), Nans::exact())),
             SemType::Bool => None,
         }
     }
@@ -94,10 +95,85 @@ impl Term {
     /// The bits of a bit-vector or float term.
     pub fn bits(&self) -> Option<&BV> {
         match self {
-            Term::Bv(bv) | Term::Float(_, bv) => Some(bv),
+            Term::Bv(bv) | Term::Float(_, bv, _) => Some(bv),
             Term::Bool(_) => None,
         }
     }
+}
+
+/// The set of bit patterns Wasm allows a float term
+/// ([`plumb_rules::nan::Allowed`], here as Z3 booleans over the inputs):
+/// the term's bits, with the sign free or not, and the other bits exact,
+/// those of any canonical NaN, or those of any arithmetic NaN.
+#[derive(Debug, Clone)]
+pub struct Nans {
+    /// Whether the sign bit may be either.
+    pub sign_free: Bool,
+    /// Whether the other bits may be those of any canonical NaN (and only those).
+    pub canonical: Bool,
+    /// Whether the other bits may be those of any arithmetic NaN (and only those).
+    pub arithmetic: Bool,
+}
+
+impl Nans {
+    /// Exactly the term's bits.
+    pub fn exact() -> Nans {
+        Nans {
+            sign_free: Bool::from_bool(false),
+            canonical: Bool::from_bool(false),
+            arithmetic: Bool::from_bool(false),
+        }
+    }
+
+    /// Whether `bits` are in the set of a float term of format `fmt` with
+    /// bits `own` (see [`plumb_rules::nan::Allowed::contains`]).
+    pub fn contains(&self, fmt: FloatFormat, own: &BV, bits: &BV) -> Bool {
+        let top = fmt.bits() - 1;
+        let sign_ok = Bool::or(&[self.sign_free.clone(), bits.extract(top, top).eq(own.extract(top, top))]);
+        let rest = bits.extract(top - 1, 0);
+        let rest_ok = self.canonical.ite(
+            &rest.eq(bv_lit(canonical_rest(fmt), top)),
+            &self.arithmetic.ite(&is_arithmetic_nan(fmt, bits), &rest.eq(own.extract(top - 1, 0))),
+        );
+        Bool::and(&[sign_ok, rest_ok])
+    }
+
+    /// Whether a NaN that is not canonical is in the set of a float term
+    /// with bits `own`.
+    fn may_be_non_canonical_nan(&self, fmt: FloatFormat, own: &BV) -> Bool {
+        let top = fmt.bits() - 1;
+        let canonical = own.extract(top - 1, 0).eq(bv_lit(canonical_rest(fmt), top));
+        Bool::or(&[self.arithmetic.clone(), Bool::and(&[is_nan_bits(fmt, own), canonical.not()])])
+    }
+
+    fn ite(c: &Bool, x: &Nans, y: &Nans) -> Nans {
+        Nans {
+            sign_free: c.ite(&x.sign_free, &y.sign_free),
+            canonical: c.ite(&x.canonical, &y.canonical),
+            arithmetic: c.ite(&x.arithmetic, &y.arithmetic),
+        }
+    }
+}
+
+/// The bits below the sign of a canonical NaN: exponent all ones, quiet bit.
+fn canonical_rest(fmt: FloatFormat) -> u64 {
+    let frac = fraction_bits(fmt);
+    (((1u64 << fmt.exponent_bits()) - 1) << frac) | (1u64 << (frac - 1))
+}
+
+/// Whether float bits are a NaN: all-ones exponent, non-zero fraction.
+pub fn is_nan_bits(fmt: FloatFormat, bits: &BV) -> Bool {
+    let frac = fraction_bits(fmt);
+    let exponent = bits.extract(fmt.bits() - 2, frac);
+    let fraction = bits.extract(frac - 1, 0);
+    Bool::and(&[exponent.eq(bv_lit(u64::MAX, fmt.exponent_bits())), fraction.eq(bv_lit(0, frac)).not()])
+}
+
+/// Whether float bits are an arithmetic (quiet) NaN: all-ones exponent,
+/// quiet bit set.
+fn is_arithmetic_nan(fmt: FloatFormat, bits: &BV) -> Bool {
+    let frac = fraction_bits(fmt);
+    bits.extract(fmt.bits() - 2, frac - 1).eq(bv_lit(u64::MAX, fmt.exponent_bits() + 1))
 }
 
 /// A primitive applied to operands it is not defined on.
@@ -181,8 +257,16 @@ fn want_bv2<'t>(prim: &str, a: &'t Term, b: &'t Term) -> Result<(&'t BV, &'t BV)
 /// `x` if it is a float: its format and bits.
 fn want_float<'t>(prim: &str, x: &'t Term) -> Result<(FloatFormat, &'t BV), EncodeError> {
     match x {
-        Term::Float(fmt, bits) => Ok((*fmt, bits)),
+        Term::Float(fmt, bits, _) => Ok((*fmt, bits)),
         other => err(prim, format!("expects a float, got {}", other.ty())),
+    }
+}
+
+/// The set of patterns of a float operand.
+fn nans_of(x: &Term) -> Nans {
+    match x {
+        Term::Float(_, _, nans) => nans.clone(),
+        _ => Nans::exact(),
     }
 }
 
@@ -264,7 +348,6 @@ fn sign_mask(fmt: FloatFormat) -> BV {
 #[derive(Debug, Default)]
 pub struct Encoder {
     nan_payloads: HashMap<(String, FloatFormat, Vec<BV>), BV>,
-    nan_sources: usize,
 }
 
 impl Encoder {
@@ -273,18 +356,17 @@ impl Encoder {
         Encoder::default()
     }
 
-    /// How many applications of NaN-producing primitives (arithmetic,
-    /// rounding, `fmin_wasm`/`fmax_wasm`, `to_fp`) have been encoded: a term
-    /// encoded with none has a deterministic value, NaN bits included.
-    pub fn nan_sources(&self) -> usize {
-        self.nan_sources
-    }
-
     /// The bits of a NaN produced by primitive `prim` from `operands`: a
     /// quiet NaN whose sign and payload are a free variable, one per
-    /// primitive, format and (structurally identical) operands.
-    fn nan_bits(&mut self, prim: &str, fmt: FloatFormat, operands: &[&Term]) -> Result<BV, EncodeError> {
-        self.nan_sources += 1;
+    /// primitive, format and (structurally identical) operands, with the
+    /// payload below the quiet bit 0 unless `non_canonical`.
+    fn nan_bits(
+        &mut self,
+        prim: &str,
+        fmt: FloatFormat,
+        operands: &[&Term],
+        non_canonical: &Bool,
+    ) -> Result<BV, EncodeError> {
         // The payload gives the sign and the fraction bits below the quiet bit.
         let payload_width = fraction_bits(fmt);
         let key: Vec<BV> = operands.iter().filter_map(|t| t.bits().cloned()).collect();
@@ -297,12 +379,12 @@ impl Encoder {
         let sign = r.extract(payload_width - 1, payload_width - 1);
         let exponent = bv_lit(u64::MAX, fmt.exponent_bits());
         let quiet = bv_lit(1, 1);
-        let rest = r.extract(payload_width - 2, 0);
+        let rest = non_canonical.ite(&r.extract(payload_width - 2, 0), &bv_lit(0, payload_width - 1));
         Ok(sign.concat(&exponent).concat(&quiet).concat(&rest))
     }
 
-    /// The bits of the arithmetic result `value` of `prim` on `operands`:
-    /// its IEEE encoding when it is not NaN, else [`Encoder::nan_bits`].
+    /// The arithmetic result `value` of `prim` on `operands`: its IEEE
+    /// encoding when it is not NaN, else [`Encoder::nan_bits`].
     fn float_result(
         &mut self,
         prim: &str,
@@ -310,8 +392,35 @@ impl Encoder {
         operands: &[&Term],
         value: &Float,
     ) -> Result<Term, EncodeError> {
-        let nan = self.nan_bits(prim, fmt, operands)?;
-        Ok(Term::Float(fmt, value.is_nan().ite(&nan, &value.to_ieee_bv())))
+        self.nan_or(prim, fmt, operands, &value.is_nan(), &value.to_ieee_bv())
+    }
+
+    /// The result of arithmetic primitive `prim` on `operands`: a NaN where
+    /// `is_nan` holds (canonical unless an operand may be a non-canonical
+    /// NaN; sign and, if not canonical, payload free), else `number`.
+    fn nan_or(
+        &mut self,
+        prim: &str,
+        fmt: FloatFormat,
+        operands: &[&Term],
+        is_nan: &Bool,
+        number: &BV,
+    ) -> Result<Term, EncodeError> {
+        let non_canonical: Vec<Bool> = operands
+            .iter()
+            .filter_map(|t| match t {
+                Term::Float(f, bits, nans) => Some(nans.may_be_non_canonical_nan(*f, bits)),
+                _ => None,
+            })
+            .collect();
+        let non_canonical = Bool::or(&non_canonical);
+        let nan = self.nan_bits(prim, fmt, operands, &non_canonical)?;
+        let nans = Nans {
+            sign_free: is_nan.clone(),
+            canonical: Bool::and(&[is_nan.clone(), non_canonical.not()]),
+            arithmetic: Bool::and(&[is_nan.clone(), non_canonical]),
+        };
+        Ok(Term::Float(fmt, is_nan.ite(&nan, number), nans))
     }
 
     /// Applies `prim` to its immediates and operands. Immediates are numbers
@@ -481,13 +590,20 @@ impl Encoder {
                 arity(0, 1)?;
                 let (fmt, a) = want_float(name, &args[0])?;
                 let mask = sign_mask(fmt);
-                Ok(Term::Float(fmt, if prim == Prim::FAbs { a.bvand(mask.bvnot()) } else { a.bvxor(&mask) }))
+                let mut nans = nans_of(&args[0]);
+                if prim == Prim::FAbs {
+                    nans.sign_free = Bool::from_bool(false);
+                    Ok(Term::Float(fmt, a.bvand(mask.bvnot()), nans))
+                } else {
+                    Ok(Term::Float(fmt, a.bvxor(&mask), nans))
+                }
             }
             Prim::FCopysign => {
                 arity(0, 2)?;
                 let (fmt, a, b) = want_float2(name, &args[0], &args[1])?;
                 let mask = sign_mask(fmt);
-                Ok(Term::Float(fmt, a.bvand(mask.bvnot()).bvor(b.bvand(&mask))))
+                let nans = Nans { sign_free: nans_of(&args[1]).sign_free, ..nans_of(&args[0]) };
+                Ok(Term::Float(fmt, a.bvand(mask.bvnot()).bvor(b.bvand(&mask)), nans))
             }
             Prim::FMinWasm | Prim::FMaxWasm => {
                 arity(0, 2)?;
@@ -504,8 +620,7 @@ impl Encoder {
                 let number = both_zero.ite(&zeros, &ordered.ite(a, b));
                 // A NaN operand makes the result NaN.
                 let either_nan = Bool::or(&[x.is_nan(), y.is_nan()]);
-                let nan = self.nan_bits(name, fmt, &[&args[0], &args[1]])?;
-                Ok(Term::Float(fmt, either_nan.ite(&nan, &number)))
+                self.nan_or(name, fmt, &[&args[0], &args[1]], &either_nan, &number)
             }
             Prim::FEq => cmp_fp(|a, b| a.eq_fpa(b)),
             Prim::FLt => cmp_fp(|a, b| a.lt(b)),
@@ -533,7 +648,7 @@ impl Encoder {
                 let to = format_of(name, imms[0])?;
                 let a = want_bv(name, &args[0])?;
                 // Never NaN, so its encoding is exact.
-                Ok(Term::Float(to, fp_of_int(to, a, prim == Prim::SbvToFp)?.to_ieee_bv()))
+                Ok(Term::Float(to, fp_of_int(to, a, prim == Prim::SbvToFp)?.to_ieee_bv(), Nans::exact()))
             }
             Prim::FpToSbv | Prim::FpToUbv => {
                 arity(1, 1)?;
@@ -565,7 +680,7 @@ impl Encoder {
                 if a.get_size() != to.bits() {
                     return err(name, format!("a bv{} is not the bits of an {}", a.get_size(), to.ty()));
                 }
-                Ok(Term::Float(to, a.clone()))
+                Ok(Term::Float(to, a.clone(), Nans::exact()))
             }
             Prim::Bitcast => err(name, "is resolved by instantiation and has no encoding of its own"),
         }
@@ -608,7 +723,9 @@ fn int_width(prim: &str, w: u32) -> Result<u32, EncodeError> {
 fn ite(prim: &str, c: &Bool, x: &Term, y: &Term) -> Result<Term, EncodeError> {
     match (x, y) {
         (Term::Bv(a), Term::Bv(b)) if a.get_size() == b.get_size() => Ok(Term::Bv(c.ite(a, b))),
-        (Term::Float(fa, a), Term::Float(fb, b)) if fa == fb => Ok(Term::Float(*fa, c.ite(a, b))),
+        (Term::Float(fa, a, na), Term::Float(fb, b, nb)) if fa == fb => {
+            Ok(Term::Float(*fa, c.ite(a, b), Nans::ite(c, na, nb)))
+        }
         (Term::Bool(a), Term::Bool(b)) => Ok(Term::Bool(c.ite(a, b))),
         _ => err(prim, format!("branches of types {} and {}", x.ty(), y.ty())),
     }
@@ -885,10 +1002,10 @@ mod tests {
         Term::Bv(bv_lit(v, w))
     }
     fn f32t(v: f32) -> Term {
-        Term::Float(FloatFormat::F32, bv_lit(u64::from(v.to_bits()), 32))
+        Term::Float(FloatFormat::F32, bv_lit(u64::from(v.to_bits()), 32), Nans::exact())
     }
     fn f64t(v: f64) -> Term {
-        Term::Float(FloatFormat::F64, bv_lit(v.to_bits(), 64))
+        Term::Float(FloatFormat::F64, bv_lit(v.to_bits(), 64), Nans::exact())
     }
 
     fn prim(name: &str) -> Prim {

@@ -2,7 +2,7 @@
 //! compiler bug, are rejected — with a counterexample that the concrete
 //! evaluator of `plumb-rules` confirms, or with the right error.
 
-use plumb_rules::{RuleInstance, RuleSet, Term, Type};
+use plumb_rules::{RuleInstance, RuleSet, Term};
 use plumb_verify::{Counterexample, Options, Selection, Verdict, verify, verify_instance};
 
 /// Wrong rules that must each get a counterexample: (name, rule text).
@@ -197,6 +197,43 @@ const REFUTED: &[(&str, &str)] = &[
     ),
     // select with its arms swapped.
     ("bad_select_swapped", "(rule bad_select_swapped ((T Value)) ({T}.select a b c) => (select c b a))"),
+    // Wrong only in NaN bits (each observable through `reinterpret`). The
+    // verifier once compared floats as "equal or both NaN" whenever the left
+    // side had an arithmetic operator anywhere, and accepted all of these.
+    //
+    // A select arm passed through an arithmetic identity: `select` passes a
+    // signalling NaN (and every payload) through, `a * 1.0` quiets it.
+    (
+        "bad_nan_select_arm_quieted",
+        "(rule bad_nan_select_arm_quieted () (f32.select a (fadd.f32 x y) c)
+           => (select c (fmul a (f32const 0x3f800000)) (fadd x y)))",
+    ),
+    // |x * x| as x * x: equal on numbers, but a NaN square may be negative
+    // and `abs` never gives a negative NaN.
+    ("bad_nan_fabs_square", "(rule bad_nan_fabs_square () (fabs.f32 (fmul x x)) => (fmul x x))"),
+    // -|x * y| as |x| * -|y|: the left side's NaN is negative, the right's of either sign.
+    (
+        "bad_nan_fneg_fabs_sign",
+        "(rule bad_nan_fneg_fabs_sign () (fneg.f32 (fabs (fmul x y))) => (fmul (fabs x) (fneg (fabs y))))",
+    ),
+    // copysign keeps its first operand's payload; x + -0.0 does not.
+    (
+        "bad_nan_copysign_payload_lost",
+        "(rule bad_nan_copysign_payload_lost () (fcopysign.f32 x (fsub y z))
+           => (fcopysign (fadd x (f32const 0x80000000)) (fsub y z)))",
+    ),
+    // sqrt of a negative number is a canonical NaN (its operand is no NaN).
+    (
+        "bad_nan_sqrt_not_canonical",
+        "(rule bad_nan_sqrt_not_canonical () (sqrt.f32 x)
+           => (select (fcmp_lt x (f32const 0)) (f32const 0x7fc00001) (sqrt x)))",
+    ),
+    // A constant fold of inf - inf to a NaN that is not canonical.
+    (
+        "bad_nan_fold_inf_minus_inf",
+        "(rule bad_nan_fold_inf_minus_inf () (fsub.f64 (f64const 0x7ff0000000000000) (f64const 0x7ff0000000000000))
+           => (f64const 0x7ff8000000000001))",
+    ),
 ];
 
 fn load(text: &str) -> RuleSet {
@@ -204,42 +241,48 @@ fn load(text: &str) -> RuleSet {
         .unwrap_or_else(|e| panic!("a known-bad rule does not load: {e}"))
 }
 
-/// Whether two concrete results of type `ty` differ as the verifier
-/// compares them: bit for bit for integers and bit-exact rules, and for
-/// other floats unless both are NaN with the right one quiet where the left
-/// one is.
-fn separated(ty: Type, bit_exact: bool, lhs: u128, rhs: u128) -> bool {
-    let is_nan = |bits: u128| match ty {
-        Type::F32 => f32::from_bits(bits as u32).is_nan(),
-        Type::F64 => f64::from_bits(bits as u64).is_nan(),
-        _ => false,
-    };
-    let quiet_bit = if ty == Type::F32 { 1u128 << 22 } else { 1u128 << 51 };
-    let is_quiet = |bits: u128| bits & quiet_bit != 0;
-    let nan_ok = is_nan(lhs) && is_nan(rhs) && (!is_quiet(lhs) || is_quiet(rhs));
-    lhs != rhs && (bit_exact || !nan_ok)
-}
-
 /// Replays a counterexample through the concrete evaluator of `plumb-rules`
-/// (independent of Z3): the left side
-/// must have a value, and the right side must trap or differ from it.
+/// (independent of Z3), which judges NaNs by the same relation
+/// ([`plumb_rules::nan`]): the left side must have a value, Z3's among those
+/// the evaluator allows it (and for a float the same set of them), and the
+/// right side must trap, or give Z3's value — one the evaluator allows the
+/// right side — which the left side does not allow.
 fn assert_replays(rules: &RuleSet, instance: &RuleInstance, cex: &Counterexample) {
     let inputs: Vec<u128> = cex.inputs.iter().map(|(_, v)| v.bits).collect();
-    let lhs = rules.eval_term(&instance.lhs, &inputs).unwrap_or_else(|e| {
+    let ty = instance.ty;
+    let lhs = rules.eval_term_allowed(&instance.lhs, &inputs).unwrap_or_else(|e| {
         panic!("{}: the left side fails on the counterexample ({cex}): {e}", instance.name)
     });
     assert!(
-        !separated(instance.ty, cex.bit_exact, lhs, cex.lhs.bits),
-        "{}: the evaluator disagrees on the left side ({lhs:#x} vs Z3's {})",
+        RuleSet::refines(ty, &lhs, cex.lhs.bits),
+        "{}: the evaluator disagrees on the left side ({lhs:x?} vs Z3's {})",
         instance.name,
         cex.lhs
     );
-    match rules.eval_term(&instance.rhs, &inputs) {
-        Ok(rhs) => assert!(
-            separated(instance.ty, cex.bit_exact, lhs, rhs),
-            "{}: the counterexample {cex} does not separate the sides in the evaluator ({lhs:#x} vs {rhs:#x})",
+    if ty.is_float() {
+        assert_eq!(
+            (lhs.sign_free, lhs.class),
+            (cex.lhs_sign_free, cex.lhs_nans),
+            "{}: the evaluator and Z3 allow the left side different NaNs",
             instance.name
-        ),
+        );
+    }
+    match rules.eval_term_allowed(&instance.rhs, &inputs) {
+        Ok(rhs) => {
+            let z3_rhs = cex.rhs.unwrap_or_else(|| {
+                panic!("{}: Z3 says the right side traps, the evaluator gives {rhs:x?}", instance.name)
+            });
+            assert!(
+                RuleSet::refines(ty, &rhs, z3_rhs.bits),
+                "{}: Z3's right side {z3_rhs} is not a value the evaluator allows it ({rhs:x?})",
+                instance.name
+            );
+            assert!(
+                !RuleSet::refines(ty, &lhs, z3_rhs.bits),
+                "{}: the counterexample {cex} does not separate the sides in the evaluator ({lhs:x?})",
+                instance.name
+            );
+        }
         Err(e) => {
             assert!(cex.rhs.is_none(), "{}: the right side fails ({e}) but Z3 gave it a value", instance.name)
         }
@@ -249,6 +292,7 @@ fn assert_replays(rules: &RuleSet, instance: &RuleInstance, cex: &Counterexample
 #[test]
 fn every_known_bad_rule_is_refuted_by_a_counterexample_the_evaluator_confirms() {
     assert!(REFUTED.len() >= 20);
+    assert!(REFUTED.iter().filter(|(name, _)| name.starts_with("bad_nan_")).count() >= 6);
     assert!(REFUTED.iter().filter(|(name, _)| name.starts_with("bad_simd_")).count() >= 10);
     let text: String = REFUTED.iter().map(|(_, rule)| format!("{rule}\n")).collect();
     let rules = load(&text);

@@ -1,11 +1,14 @@
 //! A term of the rule language through the mid-end: saturated with every
 //! rule in an e-graph (with the engine's bounds) and the cheapest CLIF-only
 //! term extracted. Wherever the original term has a value, the extracted
-//! one has the same value under the concrete evaluator (floats: equal, or
-//! both NaN, as the rules contract says). Beyond the extracted term, every
+//! one has a value Wasm allows the original under the concrete evaluator
+//! (equal bits, or for floats a NaN of the set `plumb_rules::nan` allows:
+//! the relation the verifier proves). Beyond the extracted term, every
 //! e-class is checked: all of its nodes that evaluate on these inputs give
-//! one value, so a wrong rule is caught even where extraction happens to
-//! choose another node of equal cost. The extracted term is also emitted
+//! one value (for floats, each one that the other allows, in one direction
+//! or the other: an e-class holds both sides of every rule that merged it),
+//! so a wrong rule is caught even where extraction happens to choose
+//! another node of equal cost. The extracted term is also emitted
 //! as CLIF by the engine's emitter and run on `cranelift-interpreter`
 //! ([`super::clif`]), which must agree too.
 
@@ -15,6 +18,7 @@ use std::collections::HashMap;
 
 use egg::{EGraph, Id, Language, RecExpr, Runner};
 use plumb_rules::egraph::{ConstFold, Node, extract_lowered, rewrites};
+use plumb_rules::nan::Allowed;
 use plumb_rules::{EvalError, RuleSet, Type};
 
 use super::clif::{self, Outcome};
@@ -50,18 +54,43 @@ pub fn eval(rules: &RuleSet, expr: &RecExpr<Node>, args: &[u64]) -> Result<u64, 
     values.last().copied().ok_or(EvalError::IllTyped("empty term"))
 }
 
-fn is_nan(ty: Option<Type>, bits: u64) -> bool {
-    match ty {
-        Some(Type::F32) => f32::from_bits(bits as u32).is_nan(),
-        Some(Type::F64) => f64::from_bits(bits).is_nan(),
-        _ => false,
+/// [`eval`], with the set of bit patterns Wasm allows the result.
+pub fn eval_allowed(rules: &RuleSet, expr: &RecExpr<Node>, args: &[u64]) -> Result<Allowed, EvalError> {
+    let mut sets: Vec<Allowed> = Vec::with_capacity(expr.as_ref().len());
+    for node in expr.as_ref() {
+        let set = match node {
+            Node::Arg { index, ty } => Allowed::exact(
+                u128::from(*args.get(*index as usize).ok_or(EvalError::UnboundVariable(*index as usize))?)
+                    & ty.wide_mask(),
+            ),
+            Node::Const { ty, bits } => Allowed::exact(*bits & ty.wide_mask()),
+            Node::Op { op, args: operands, .. } => {
+                let operands = operands
+                    .iter()
+                    .map(|&id| sets.get(usize::from(id)).copied().ok_or(EvalError::IllTyped("operand")))
+                    .collect::<Result<Vec<Allowed>, _>>()?;
+                rules.eval_allowed(*op, &operands)?
+            }
+        };
+        sets.push(set);
     }
+    sets.last().copied().ok_or(EvalError::IllTyped("empty term"))
+}
+
+/// Whether two values of one e-class agree: equal, or for floats one of
+/// them exactly a value the other's operator allows (a quiet NaN of
+/// arithmetic against any quiet NaN, a canonical one against a canonical
+/// one), either way round.
+fn class_agrees(ty: Option<Type>, v: (u64, Allowed), w: (u64, Allowed)) -> bool {
+    let ty = ty.unwrap_or(Type::I64);
+    v.0 == w.0 || RuleSet::refines(ty, &v.1, u128::from(w.0)) || RuleSet::refines(ty, &w.1, u128::from(v.0))
 }
 
 /// Lowers `expr` and compares the two terms on `args`.
 pub fn check(expr: &RecExpr<Node>, args: &[u64]) {
     let rules = rule_set();
     let Ok(want) = eval(rules, expr, args) else { return };
+    let Ok(allowed) = eval_allowed(rules, expr, args) else { return };
     let runner: Runner<Node, ConstFold> = Runner::new(ConstFold::new(rules))
         .with_iter_limit(ITERATION_LIMIT)
         .with_node_limit(NODE_LIMIT)
@@ -74,7 +103,7 @@ pub fn check(expr: &RecExpr<Node>, args: &[u64]) {
     let got = eval(rules, &lowered, args);
     let ty = expr.as_ref().last().and_then(|n| n.ty(rules));
     let agree = match got {
-        Ok(bits) => bits == want || (is_nan(ty, bits) && is_nan(ty, want)),
+        Ok(bits) => RuleSet::refines(ty.unwrap_or(Type::I64), &allowed, u128::from(bits)),
         Err(_) => false,
     };
     assert!(agree, "{expr} on {args:x?} = {want:#x}, but lowered to {lowered} = {got:x?}");
@@ -100,15 +129,22 @@ fn node_value(
     rules: &RuleSet,
     node: &Node,
     args: &[u64],
-    known: &HashMap<Id, u64>,
-) -> Option<u64> {
+    known: &HashMap<Id, (u64, Allowed)>,
+) -> Option<(u64, Allowed)> {
     match node {
-        Node::Arg { index, ty } => args.get(*index as usize).map(|a| a & ty.mask()),
-        Node::Const { ty, bits } => Some(*bits as u64 & ty.mask()),
+        Node::Arg { index, ty } => {
+            args.get(*index as usize).map(|a| a & ty.mask()).map(|a| (a, Allowed::exact(a.into())))
+        }
+        Node::Const { ty, bits } => {
+            let bits = *bits & ty.wide_mask();
+            Some((bits as u64, Allowed::exact(bits)))
+        }
         Node::Op { op, args: operands, .. } => {
             let vals =
                 operands.iter().map(|c| known.get(&egraph.find(*c)).copied()).collect::<Option<Vec<_>>>()?;
-            rules.eval(*op, &vals).ok()
+            let bits: Vec<u64> = vals.iter().map(|v| v.0).collect();
+            let sets: Vec<Allowed> = vals.iter().map(|v| v.1).collect();
+            Some((rules.eval(*op, &bits).ok()?, rules.eval_allowed(*op, &sets).ok()?))
         }
     }
 }
@@ -116,7 +152,7 @@ fn node_value(
 /// Panics if some e-class holds two nodes with different values on
 /// `args`: a rule merged terms that are not equal.
 fn check_classes(egraph: &EGraph<Node, ConstFold>, rules: &RuleSet, expr: &RecExpr<Node>, args: &[u64]) {
-    let mut known: HashMap<Id, u64> = HashMap::new();
+    let mut known: HashMap<Id, (u64, Allowed)> = HashMap::new();
     let mut classes: Vec<Id> = Vec::new();
     for node in expr.as_ref() {
         let mut mapped = node.clone();
@@ -141,8 +177,10 @@ fn check_classes(egraph: &EGraph<Node, ConstFold>, rules: &RuleSet, expr: &RecEx
                 let Some(v) = node_value(egraph, rules, node, args, &known) else { continue };
                 match known.get(&class.id) {
                     Some(&w) => assert!(
-                        v == w || (is_nan(ty, v) && is_nan(ty, w)),
-                        "the rules put {node} = {v:#x} in a class worth {w:#x}, evaluating {expr} on {args:x?}"
+                        class_agrees(ty, v, w),
+                        "the rules put {node} = {:#x} in a class worth {:#x}, evaluating {expr} on {args:x?}",
+                        v.0,
+                        w.0
                     ),
                     None => {
                         known.insert(class.id, v);
