@@ -35,6 +35,34 @@ fn compile(c: &mut Criterion) {
     group.finish();
 }
 
+/// The machine-code checker's cost: compiling with
+/// `Config::check_machine_code` on against off, on the same programs in the
+/// same run (the README's figure is the ratio of the medians minus one).
+fn machine_code_check(c: &mut Criterion) {
+    let plain = Engine::default();
+    let checked = Engine::new(Config::new().check_machine_code(true)).expect("an engine with the checker");
+    let mut group = c.benchmark_group("machine-code check");
+    group.sample_size(10).measurement_time(Duration::from_secs(8));
+    let programs = [
+        ("shootout-keccak", "shootout/shootout-keccak.wasm"),
+        ("bz2", "bz2/benchmark.wasm"),
+        ("pulldown-cmark", "pulldown-cmark/benchmark.wasm"),
+    ];
+    for (label, path) in programs {
+        let Some(bytes) = sightglass(path) else {
+            eprintln!("skipping {label}: {path} not found beside the checkout");
+            continue;
+        };
+        group.bench_function(format!("{label} compile"), |b| {
+            b.iter(|| Module::from_binary(&plain, black_box(&bytes)))
+        });
+        group.bench_function(format!("{label} compile + check"), |b| {
+            b.iter(|| Module::from_binary(&checked, black_box(&bytes)))
+        });
+    }
+    group.finish();
+}
+
 /// Loading a precompiled module (`Module::deserialize`) against compiling
 /// it, on the same program in the same run.
 fn load_precompiled(c: &mut Criterion) {
@@ -137,5 +165,5 @@ fn calls(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, compile, load_precompiled, instantiate, idle_instances, calls);
+criterion_group!(benches, compile, machine_code_check, load_precompiled, instantiate, idle_instances, calls);
 criterion_main!(benches);
