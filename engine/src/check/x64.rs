@@ -325,30 +325,52 @@ pub(super) fn check(code: &[u8], facts: &FuncFacts<'_>) -> Result<(), Violation>
 
 /// Bytes of stack arguments of a function with these Wasm types.
 pub(super) fn stack_arg_bytes(params: &[ValType], results: &[ValType]) -> u32 {
-    let (ints, floats, _) = abi(params, results);
+    let (ints, _, _) = abi(&[], results);
     // Cranelift keeps the argument area 16-byte aligned.
-    (8 * (ints.saturating_sub(INT_ARGS.len()) + floats.saturating_sub(FLOAT_ARGS))).next_multiple_of(16)
-        as u32
+    overflow_bytes(params, ints, INT_ARGS.len(), FLOAT_ARGS).next_multiple_of(16)
 }
 
 /// Bytes of the return area a function with these results writes: the
-/// results past the registers, 8 bytes each.
+/// results past the registers.
 pub(super) fn return_area_bytes(results: &[ValType]) -> u32 {
-    let floats = results.iter().filter(|t| matches!(t, ValType::F32 | ValType::F64)).count();
-    let ints = results.len() - floats;
-    (8 * (ints.saturating_sub(RET_INT_REGS) + floats.saturating_sub(RET_FLOAT_REGS))) as u32
+    overflow_bytes(results, 0, RET_INT_REGS, RET_FLOAT_REGS)
 }
 
-/// Integer and float arguments of the Cranelift signature (two contexts
-/// first), and the register of the implicit return area, if any.
+/// Whether a value of type `t` goes in a vector (xmm) register: floats and
+/// `v128`; the others in integer registers.
+fn in_vector_register(t: &ValType) -> bool {
+    matches!(t, ValType::F32 | ValType::F64 | ValType::V128)
+}
+
+/// Bytes of stack that `values` take past `int_regs` integer and
+/// `vector_regs` vector registers, `ints_before` integer registers being
+/// taken already. As Cranelift's x64 ABI lays them out: in order, each
+/// overflowing value in a slot of its size but at least 8 bytes, aligned
+/// to that size (so a `v128` takes 16 bytes at a 16-byte offset).
+fn overflow_bytes(values: &[ValType], ints_before: usize, int_regs: usize, vector_regs: usize) -> u32 {
+    let (mut ints, mut vectors, mut next) = (ints_before, 0usize, 0u32);
+    for t in values {
+        let (used, regs) =
+            if in_vector_register(t) { (&mut vectors, vector_regs) } else { (&mut ints, int_regs) };
+        if *used < regs {
+            *used += 1;
+        } else {
+            let size = if matches!(t, ValType::V128) { 16 } else { 8 };
+            next = next.next_multiple_of(size) + size;
+        }
+    }
+    next
+}
+
+/// Integer and vector-register arguments of the Cranelift signature (two
+/// contexts first), and the register of the implicit return area, if any.
 fn abi(params: &[ValType], results: &[ValType]) -> (usize, usize, Option<u8>) {
-    let is_float = |t: &&ValType| matches!(t, ValType::F32 | ValType::F64);
-    let floats = params.iter().filter(is_float).count();
+    let floats = params.iter().filter(|t| in_vector_register(t)).count();
     let mut ints = 2 + params.len() - floats;
     // Cranelift's x64 `tail` convention returns up to 8 integer and 8
-    // float values in registers; past that, the results go to a return
-    // area whose address comes first, before the callee context.
-    let result_floats = results.iter().filter(is_float).count();
+    // vector-register values in registers; past that, the results go to a
+    // return area whose address comes first, before the callee context.
+    let result_floats = results.iter().filter(|t| in_vector_register(t)).count();
     let result_ints = results.len() - result_floats;
     let return_area = if result_ints > RET_INT_REGS || result_floats > RET_FLOAT_REGS {
         ints += 1;
@@ -837,5 +859,23 @@ mod tests {
     fn bytes_that_do_not_decode_are_refused_not_a_panic() {
         assert!(matches!(verdict(&[0x0f]), Err((Property::Unsupported, 0))));
         assert!(matches!(verdict(&[]), Err((Property::Unsupported, 0))));
+    }
+
+    /// Found by the differential fuzzer once its modules had SIMD: a
+    /// `v128` goes in a vector register, and on the stack takes 16 bytes
+    /// at a 16-byte offset, as Cranelift lays it out.
+    #[test]
+    fn v128_arguments_take_vector_registers_then_16_byte_slots() {
+        use ValType::{F64, I32, V128};
+        assert_eq!(stack_arg_bytes(&[V128; 8], &[]), 0);
+        assert_eq!(stack_arg_bytes(&[V128; 9], &[]), 16);
+        // Eight f64 fill the vector registers; then an 8-byte slot, padding
+        // to 16, and a 16-byte slot.
+        let params = [[F64; 8].as_slice(), &[F64, V128]].concat();
+        assert_eq!(stack_arg_bytes(&params, &[]), 32);
+        // Four integers and the two contexts fill the integer registers.
+        assert_eq!(stack_arg_bytes(&[I32, I32, I32, I32, V128, I32], &[]), 16);
+        assert_eq!(return_area_bytes(&[V128; 9]), 16);
+        assert_eq!(return_area_bytes(&[[I32; 9].as_slice(), &[V128; 9]].concat()), 32);
     }
 }
