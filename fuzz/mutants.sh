@@ -40,6 +40,10 @@ code_mutants=(
   "stack-limit-check-dropped differential"
   "call-indirect-type-check-dropped differential"
   "table-bound-off-by-one differential"
+  "swizzle-index-unchecked op_specs rules differential"
+  "narrow-wraps op_specs rules differential"
+  "bitmask-wrong-bit op_specs rules differential"
+  "load-lane-reversed differential"
 )
 
 selected=("$@")

@@ -522,6 +522,9 @@ fn emit(b: &mut FunctionBuilder<'_>, op: &OpInstance, operands: &[Operand]) -> R
         _ => {}
     }
     let args = (0..operands.len()).map(|i| value(b, op, operands, i)).collect::<Result<Vec<_>, _>>()?;
+    if let Some(mutated) = simd_mutant(b, op, &args) {
+        return Ok(mutated);
+    }
     let arg = |i: usize| args.get(i).copied().ok_or_else(|| format!("{} lacks operand {i}", op.name));
     let ins = b.ins();
     Ok(match op.decl_name.as_str() {
@@ -618,6 +621,39 @@ fn emit(b: &mut FunctionBuilder<'_>, op: &OpInstance, operands: &[Operand]) -> R
         "fvpromote_low" => ins.fvpromote_low(arg(0)?),
         other => return Err(format!("no Cranelift instruction for CLIF operator {other}")),
     })
+}
+
+/// The emitter's SIMD code mutants (`plumb_rules::mutant`, only with the
+/// `mutants` feature): the wrong instructions for `op`, or `None` unless
+/// one is switched on and applies.
+fn simd_mutant(b: &mut FunctionBuilder<'_>, op: &OpInstance, args: &[Value]) -> Option<Value> {
+    use plumb_rules::mutant::active;
+    let little = MemFlagsData::new().with_endianness(ir::Endianness::Little);
+    match (op.decl_name.as_str(), args) {
+        ("swizzle", &[x, indices]) if active("swizzle-index-unchecked") => {
+            let fifteen = b.ins().iconst(types::I8, 15);
+            let mask = b.ins().splat(types::I8X16, fifteen);
+            let indices = b.ins().band(indices, mask);
+            Some(b.ins().swizzle(x, indices))
+        }
+        // Wasm's narrow instructions (from 16- and 32-bit lanes; a 64-bit
+        // `snarrow` is part of a conversion Cranelift matches whole).
+        ("snarrow", &[x, y]) if active("narrow-wraps") && b.func.dfg.value_type(x).lane_bits() <= 32 => {
+            // The low bytes of every lane of `x`, then of `y`.
+            let from = b.func.dfg.value_type(x);
+            let (lane_bytes, half) = (from.lane_bits() / 8, from.lane_bits() / 16);
+            let mask: Vec<u8> = (0..16u32).map(|i| (i / half * lane_bytes + i % half) as u8).collect();
+            let mask = b.func.dfg.immediates.push(ir::ConstantData::from(&mask[..]));
+            let (x, y) = (b.ins().bitcast(types::I8X16, little, x), b.ins().bitcast(types::I8X16, little, y));
+            let bytes = b.ins().shuffle(x, y, mask);
+            Some(b.ins().bitcast(from.split_lanes()?, little, bytes))
+        }
+        ("vhigh_bits", &[x]) if active("bitmask-wrong-bit") => {
+            let below_top = b.ins().ishl_imm_u(x, 1);
+            Some(b.ins().vhigh_bits(clif_type(op.result), below_top))
+        }
+        _ => None,
+    }
 }
 
 /// Operand `i` of `op` as a value, a constant emitted where it is needed.

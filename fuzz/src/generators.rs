@@ -11,6 +11,8 @@ use plumb_oracles::{ValType, Value};
 use plumb_rules::egraph::Node;
 use plumb_rules::{OpKind, RuleSet, Type};
 
+use crate::oracles::op_specs::Immediate;
+
 /// Largest memory a generated module may declare or grow to, in bytes
 /// (16 pages): the interpreter allocates memories eagerly.
 pub const MAX_MEMORY_BYTES: u64 = 16 * 65536;
@@ -40,20 +42,19 @@ pub enum ModulePurpose {
 
 /// A swarm-style wasm-smith configuration drawn from the input: features
 /// and limits are chosen at random, then clamped to what Plumb implements
-/// (WebAssembly 2.0 without SIMD) and to small sizes.
+/// (WebAssembly 2.0 with SIMD, and 3.0's tail calls, extended constants
+/// and relaxed SIMD, each as the swarm draws it) and to small sizes.
 pub fn swarm_config(u: &mut Unstructured<'_>, purpose: ModulePurpose) -> Result<wasm_smith::Config> {
     let mut c = wasm_smith::Config::arbitrary(u)?;
-    // Tail calls (Wasm 3.0, on both sides) as the swarm draws them; other
-    // proposals beyond 2.0, and SIMD: off.
-    c.simd_enabled = false;
-    c.relaxed_simd_enabled = false;
+    // SIMD, relaxed SIMD (Plumb's one result per relaxed instruction is the
+    // interpreter's too), tail calls and extended constants as the swarm
+    // draws them; the other proposals beyond 2.0: off.
     c.exceptions_enabled = false;
     c.threads_enabled = false;
     c.shared_everything_threads_enabled = false;
     c.gc_enabled = false;
     c.compact_imports_enabled = false;
     c.memory64_enabled = false;
-    c.extended_const_enabled = false;
     c.wide_arithmetic_enabled = false;
     c.custom_page_sizes_enabled = false;
     c.custom_descriptors_enabled = false;
@@ -134,6 +135,11 @@ const PROBES: &[(&str, u32, ProbeBody)] = &[
     ("plumb.memory_copy", 2, ProbeBody::Raw(&[0x20, 0, 0x20, 1, 0x20, 2, 0xfc, 0x0a, 0, 0])),
     // (memory.grow (local.get 0))
     ("plumb.memory_grow", 3, ProbeBody::Raw(&[0x20, 0, 0x40, 0])),
+    // SIMD lane loads (0xfd 0x54..0x57: v128.load8/16/32/64_lane) at lane 1.
+    ("plumb.v128_load8_lane", 4, ProbeBody::LoadLane(0x54)),
+    ("plumb.v128_load16_lane", 4, ProbeBody::LoadLane(0x55)),
+    ("plumb.v128_load32_lane", 4, ProbeBody::LoadLane(0x56)),
+    ("plumb.v128_load64_lane", 4, ProbeBody::LoadLane(0x57)),
 ];
 
 /// A probe's body in the binary format.
@@ -142,6 +148,11 @@ enum ProbeBody {
     /// page (parameter 0 masked with 0xffff), then loads it back with the
     /// load opcode (both with alignment 0 and offset 0).
     StoreLoad(u8, u8),
+    /// Stores parameter 1 (an `i64`) at an address in the first page as
+    /// `StoreLoad` does, then loads it back into lane 1 of a vector of
+    /// distinct bytes with this SIMD lane-load opcode (after the `0xfd`
+    /// prefix), and returns the vector.
+    LoadLane(u8),
     /// These instructions, without the final `end`.
     Raw(&'static [u8]),
 }
@@ -159,6 +170,15 @@ impl ProbeBody {
                 code.extend(ADDRESS);
                 code.extend([load, 0, 0]);
             }
+            ProbeBody::LoadLane(load) => {
+                // i64.store 0x37, v128.const 0xfd 0x0c.
+                code.extend(ADDRESS);
+                code.extend([0x20, 1, 0x37, 0, 0]);
+                code.extend(ADDRESS);
+                code.extend([0xfd, 0x0c]);
+                code.extend(0x10..0x20u8);
+                code.extend([0xfd, load, 0, 0, 1]);
+            }
             ProbeBody::Raw(bytes) => code.extend(bytes),
         }
         code.push(0x0b);
@@ -172,14 +192,20 @@ const EDGE_SEGMENT: [u8; 8] = [0x80, 0xff, 0x7f, 0x01, 0xfe, 0x00, 0x81, 0xc0];
 
 /// The types of the probes: parameters and results.
 const PROBE_TYPES: &[(&[wasm_encoder::ValType], &[wasm_encoder::ValType])] = {
-    use wasm_encoder::ValType::{I32, I64};
-    &[(&[I32, I32], &[I32]), (&[I32, I64], &[I64]), (&[I32, I32, I32], &[]), (&[I32], &[I32])]
+    use wasm_encoder::ValType::{I32, I64, V128};
+    &[
+        (&[I32, I32], &[I32]),
+        (&[I32, I64], &[I64]),
+        (&[I32, I32, I32], &[]),
+        (&[I32], &[I32]),
+        (&[I32, I64], &[V128]),
+    ]
 };
 
 /// `bytes` (a module with a memory and no imports) with probe functions
 /// added and exported: stores then loads of every narrow width and
 /// signedness, `memory.fill`, `memory.copy` and `memory.grow`, each on
-/// its arguments; and an active data segment that ends exactly at the end
+/// its arguments, and SIMD loads into a lane of every width; and an active data segment that ends exactly at the end
 /// of the initial memory (instantiation must accept it). wasm-smith emits these rarely (a random stack seldom
 /// holds the three `i32`s `memory.fill` takes, and its loads mostly read
 /// zeroed memory), so without them a wrong sign extension or bounds check
@@ -315,15 +341,14 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
         .map_err(|_| arbitrary::Error::IncorrectFormat)?;
     let out = out.finish();
     // A name clash with one of the module's own exports makes it invalid.
-    let features = wasmparser::WasmFeatures::WASM2 - wasmparser::WasmFeatures::SIMD;
-    match wasmparser::Validator::new_with_features(features).validate_all(&out) {
+    match wasmparser::Validator::new_with_features(crate::oracles::validate::FEATURES).validate_all(&out) {
         Ok(_) => Ok(out),
         Err(_) => Ok(bytes.to_vec()),
     }
 }
 
 /// `bytes` with an `abs` after every `f32.demote_f64` and
-/// `f64.promote_f32`. wasm-smith canonicalises the NaNs of arithmetic, but
+/// `f64.promote_f32` (and their lane-wise forms). wasm-smith canonicalises the NaNs of arithmetic, but
 /// not of these two, whose NaN results may have either sign (WebAssembly
 /// 2.0 §4.3.4: "a canonical NaN of either sign"); the interpreter picks
 /// `+`, the hardware keeps the operand's sign, and a later
@@ -348,6 +373,8 @@ pub fn without_nan_sign_choices(bytes: &[u8]) -> Option<Vec<u8>> {
                 let abs = match op {
                     wasmparser::Operator::F32DemoteF64 => Some(wasm_encoder::Instruction::F32Abs),
                     wasmparser::Operator::F64PromoteF32 => Some(wasm_encoder::Instruction::F64Abs),
+                    wasmparser::Operator::F32x4DemoteF64x2Zero => Some(wasm_encoder::Instruction::F32x4Abs),
+                    wasmparser::Operator::F64x2PromoteLowF32x4 => Some(wasm_encoder::Instruction::F64x2Abs),
                     _ => None,
                 };
                 f.instruction(&self.instruction(op)?);
@@ -469,40 +496,104 @@ pub fn interesting_float(u: &mut Unstructured<'_>, width: FloatWidth) -> Result<
     })
 }
 
-/// Bits of a value of rule-language type `ty`, edge-biased.
-pub fn bits(u: &mut Unstructured<'_>, ty: Type) -> Result<u64> {
-    match ty {
-        Type::F32 => interesting_float(u, FloatWidth::F32),
-        Type::F64 => interesting_float(u, FloatWidth::F64),
-        Type::I8 => interesting(u, 8),
-        Type::I16 => interesting(u, 16),
-        Type::I32 => interesting(u, 32),
-        Type::I64 => interesting(u, 64),
-        // No vector value fits a `u64`; the generators make scalar terms only.
+/// Bits of a value of rule-language type `ty`, edge-biased. A vector is
+/// built from lanes of one width drawn from the input (8, 16, 32 or 64
+/// bits, the lane type's own width for a typed vector), each an edge or
+/// random: integer edges, or float edges for 32- and 64-bit lanes.
+pub fn bits(u: &mut Unstructured<'_>, ty: Type) -> Result<u128> {
+    let scalar = match ty {
+        Type::F32 => interesting_float(u, FloatWidth::F32)?,
+        Type::F64 => interesting_float(u, FloatWidth::F64)?,
+        Type::I8 => interesting(u, 8)?,
+        Type::I16 => interesting(u, 16)?,
+        Type::I32 => interesting(u, 32)?,
+        Type::I64 => interesting(u, 64)?,
         Type::V128 | Type::I8X16 | Type::I16X8 | Type::I32X4 | Type::I64X2 | Type::F32X4 | Type::F64X2 => {
-            Err(arbitrary::Error::IncorrectFormat)
+            return vector(u, ty);
         }
+    };
+    Ok(u128::from(scalar))
+}
+
+/// A vector of type `ty` for [`bits`].
+fn vector(u: &mut Unstructured<'_>, ty: Type) -> Result<u128> {
+    let lane_bits = match ty {
+        Type::V128 => *u.choose(&[8, 16, 32, 64])?,
+        _ => 128 / ty.lane_count(),
+    };
+    // Whole vectors of one pattern are common edges too (splats, all ones).
+    if u.ratio(1, 8)? {
+        return Ok(*u.choose(&[0, u128::MAX, 1, u128::MAX >> 1, 1 << 127])?);
     }
+    let mut v = 0u128;
+    for i in 0..128 / lane_bits {
+        let lane = match lane_bits {
+            32 if u.ratio(1, 2)? => interesting_float(u, FloatWidth::F32)?,
+            64 if u.ratio(1, 2)? => interesting_float(u, FloatWidth::F64)?,
+            _ => interesting(u, lane_bits)?,
+        };
+        v |= u128::from(lane) << (i * lane_bits);
+    }
+    Ok(v)
+}
+
+/// The bits of an immediate operand: a lane index in range, or a shuffle
+/// pattern of byte indices below 32 (often the identity or a reversal of
+/// one operand, or one operand's lanes interleaved with the other's).
+pub fn immediate(u: &mut Unstructured<'_>, immediate: Immediate) -> Result<u128> {
+    Ok(match immediate {
+        Immediate::Lane(lanes) => u128::from(u.int_in_range(0..=lanes.saturating_sub(1))?),
+        Immediate::Shuffle => {
+            let pattern: [u8; 16] = match u.int_in_range(0..=3u8)? {
+                0 => std::array::from_fn(|i| i as u8),
+                1 => std::array::from_fn(|i| 31 - i as u8),
+                2 => std::array::from_fn(|i| (i as u8 % 2) * 16 + i as u8 / 2),
+                _ => {
+                    let mut p = [0u8; 16];
+                    for b in &mut p {
+                        *b = u.int_in_range(0..=31)?;
+                    }
+                    p
+                }
+            };
+            u128::from_le_bytes(pattern)
+        }
+    })
 }
 
 /// A term of the rule language built from Wasm operators over block
 /// inputs (`Arg`) and constants, of at most `depth` levels, with the
 /// values of its inputs. Only operators whose operands and result have
-/// Wasm value types are used: that is what the translator hands the
-/// mid-end.
-pub fn term(u: &mut Unstructured<'_>, rules: &RuleSet, depth: u32) -> Result<(RecExpr<Node>, Vec<u64>)> {
-    let wasm = |t: Type| matches!(t, Type::I32 | Type::I64 | Type::F32 | Type::F64);
+/// Wasm value types (`v128` included) are used: that is what the
+/// translator hands the mid-end. The immediates of SIMD instructions (a
+/// lane index, an `i8` operand; a shuffle pattern) are constants, as the
+/// translator makes them.
+pub fn term(u: &mut Unstructured<'_>, rules: &RuleSet, depth: u32) -> Result<(RecExpr<Node>, Vec<u128>)> {
+    let wasm = |t: Type| matches!(t, Type::I32 | Type::I64 | Type::F32 | Type::F64 | Type::V128);
     let ops: Vec<usize> = rules
         .ops()
         .iter()
         .enumerate()
-        .filter(|(_, o)| o.kind == OpKind::Wasm && wasm(o.result) && o.operands.iter().all(|&t| wasm(t)))
+        .filter(|(_, o)| {
+            o.kind == OpKind::Wasm && wasm(o.result) && o.operands.iter().all(|&t| wasm(t) || t == Type::I8)
+        })
         .map(|(i, _)| i)
         .collect();
-    let root_ty = *u.choose(&[Type::I32, Type::I64, Type::F32, Type::F64])?;
+    let root_ty = *u.choose(&[Type::I32, Type::I64, Type::F32, Type::F64, Type::V128])?;
     let mut terms = TermGen { u, rules, ops, expr: RecExpr::default(), args: Vec::new() };
     terms.node(root_ty, depth)?;
     Ok((terms.expr, terms.args.into_iter().map(|(_, bits)| bits).collect()))
+}
+
+/// Lanes of the vector a Wasm SIMD operator named `name` works on, from
+/// its shape prefix (`i16x8.extract_lane_s`: 8).
+fn shape_lanes(name: &str) -> u8 {
+    match name.split('.').next() {
+        Some("i8x16") => 16,
+        Some("i16x8") => 8,
+        Some("i32x4" | "f32x4") => 4,
+        _ => 2,
+    }
 }
 
 struct TermGen<'a, 'b> {
@@ -512,7 +603,7 @@ struct TermGen<'a, 'b> {
     ops: Vec<usize>,
     expr: RecExpr<Node>,
     /// Inputs so far: type and value.
-    args: Vec<(Type, u64)>,
+    args: Vec<(Type, u128)>,
 }
 
 impl TermGen<'_, '_> {
@@ -529,16 +620,30 @@ impl TermGen<'_, '_> {
                 let Some(op) = self.rules.ops().get(index) else {
                     return Err(arbitrary::Error::IncorrectFormat);
                 };
-                let operands = op.operands.clone();
+                let (operands, name) = (op.operands.clone(), op.name.clone());
                 let id = plumb_rules::OpInstId(index as u32);
-                let args = operands.iter().map(|&t| self.node(t, depth - 1)).collect::<Result<Vec<_>>>()?;
+                let mut args = Vec::with_capacity(operands.len());
+                for (i, &t) in operands.iter().enumerate() {
+                    let imm = match (t, name.as_str(), i) {
+                        (Type::I8, _, _) => Some(Immediate::Lane(shape_lanes(&name))),
+                        (_, "i8x16.shuffle", 2) => Some(Immediate::Shuffle),
+                        _ => None,
+                    };
+                    args.push(match imm {
+                        Some(imm) => {
+                            let bits = immediate(self.u, imm)?;
+                            self.expr.add(Node::Const { ty: t, bits })
+                        }
+                        None => self.node(t, depth - 1)?,
+                    });
+                }
                 let node = Node::op(self.rules, id, args).ok_or(arbitrary::Error::IncorrectFormat)?;
                 return Ok(self.expr.add(node));
             }
         }
         if self.u.ratio(1, 3)? {
             let bits = bits(self.u, ty)?;
-            return Ok(self.expr.add(Node::Const { ty, bits: u128::from(bits & ty.mask()) }));
+            return Ok(self.expr.add(Node::Const { ty, bits: bits & ty.wide_mask() }));
         }
         // An input: reuse one of this type sometimes, so that terms like
         // `x - x` arise.
@@ -547,7 +652,7 @@ impl TermGen<'_, '_> {
             Ok(&i) if self.u.ratio(1, 2)? => i,
             _ => {
                 let bits = bits(self.u, ty)?;
-                self.args.push((ty, bits & ty.mask()));
+                self.args.push((ty, bits & ty.wide_mask()));
                 self.args.len() - 1
             }
         };

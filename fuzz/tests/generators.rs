@@ -10,7 +10,7 @@ fn memory_probes_are_added_valid_and_exported() {
     let module = plumb_oracles::interp::Module::new(&probed).expect("the probed module validates");
     let names: Vec<&str> = module.exports.iter().map(|e| e.name.as_str()).collect();
     assert!(names.contains(&"f"), "{names:?}");
-    assert_eq!(names.iter().filter(|n| n.starts_with("plumb.")).count(), 9, "{names:?}");
+    assert_eq!(names.iter().filter(|n| n.starts_with("plumb.")).count(), 13, "{names:?}");
 }
 
 #[test]

@@ -63,6 +63,25 @@ pub const MUTANTS: &[(&str, &str)] = &[
         "table-bound-off-by-one",
         "backend: the table bounds check of call_indirect/table.get/table.set lets index == length through",
     ),
+    (
+        "swizzle-index-unchecked",
+        "engine: the CLIF emitter masks `swizzle`'s lane indices to 4 bits, so an index of 16 or more picks \
+         a lane instead of giving 0",
+    ),
+    (
+        "narrow-wraps",
+        "engine: the CLIF emitter turns the saturating `snarrow` (`narrow_*_s`) into a wrapping narrow \
+         (the low half of each lane)",
+    ),
+    (
+        "bitmask-wrong-bit",
+        "engine: the CLIF emitter builds `bitmask` (`vhigh_bits`) from the bit below each lane's top bit",
+    ),
+    (
+        "load-lane-reversed",
+        "engine: `v128.load*_lane` writes the loaded value into the lane counted from the other end \
+         (lanes - 1 - lane)",
+    ),
 ];
 
 /// Whether mutant `name` is switched on (`PLUMB_MUTANT=name`). An unknown

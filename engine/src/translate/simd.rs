@@ -31,6 +31,16 @@ impl LaneWidth {
     fn scalar(self) -> types::Type {
         if matches!(self, LaneWidth::B8) { types::I64 } else { types::I32 }
     }
+
+    /// How many lanes of this width a `v128` has.
+    fn lanes(self) -> u8 {
+        match self {
+            LaneWidth::B1 => 16,
+            LaneWidth::B2 => 8,
+            LaneWidth::B4 => 4,
+            LaneWidth::B8 => 2,
+        }
+    }
 }
 
 impl FuncTranslator<'_> {
@@ -161,6 +171,11 @@ impl FuncTranslator<'_> {
         let value = self.load_lane_bits(memarg, width)?;
         self.stack.push(vector);
         self.push(value);
+        let lane = if plumb_rules::mutant::active("load-lane-reversed") {
+            width.lanes().wrapping_sub(1 + lane)
+        } else {
+            lane
+        };
         self.with_lane(replace_lane_name(width), lane, true)
     }
 

@@ -31,22 +31,22 @@ const ITERATION_LIMIT: usize = 8;
 const NODE_LIMIT: usize = 4_000;
 
 /// Evaluates `expr` (its root is the last node) with inputs `args`.
-pub fn eval(rules: &RuleSet, expr: &RecExpr<Node>, args: &[u64]) -> Result<u64, EvalError> {
+pub fn eval(rules: &RuleSet, expr: &RecExpr<Node>, args: &[u128]) -> Result<u128, EvalError> {
     let nodes = expr.as_ref();
-    let mut values: Vec<u64> = Vec::with_capacity(nodes.len());
+    let mut values: Vec<u128> = Vec::with_capacity(nodes.len());
     for node in nodes {
         let value = match node {
             Node::Arg { index, ty } => {
                 args.get(*index as usize).copied().ok_or(EvalError::UnboundVariable(*index as usize))?
-                    & ty.mask()
+                    & ty.wide_mask()
             }
-            Node::Const { ty, bits } => *bits as u64 & ty.mask(),
+            Node::Const { ty, bits } => *bits & ty.wide_mask(),
             Node::Op { op, args: operands, .. } => {
                 let vals = operands
                     .iter()
                     .map(|&id| values.get(usize::from(id)).copied().ok_or(EvalError::IllTyped("operand")))
-                    .collect::<Result<Vec<u64>, _>>()?;
-                rules.eval(*op, &vals)?
+                    .collect::<Result<Vec<u128>, _>>()?;
+                rules.eval_wide(*op, &vals)?
             }
         };
         values.push(value);
@@ -55,12 +55,12 @@ pub fn eval(rules: &RuleSet, expr: &RecExpr<Node>, args: &[u64]) -> Result<u64, 
 }
 
 /// [`eval`], with the set of bit patterns Wasm allows the result.
-pub fn eval_allowed(rules: &RuleSet, expr: &RecExpr<Node>, args: &[u64]) -> Result<Allowed, EvalError> {
+pub fn eval_allowed(rules: &RuleSet, expr: &RecExpr<Node>, args: &[u128]) -> Result<Allowed, EvalError> {
     let mut sets: Vec<Allowed> = Vec::with_capacity(expr.as_ref().len());
     for node in expr.as_ref() {
         let set = match node {
             Node::Arg { index, ty } => Allowed::exact(
-                u128::from(*args.get(*index as usize).ok_or(EvalError::UnboundVariable(*index as usize))?)
+                *args.get(*index as usize).ok_or(EvalError::UnboundVariable(*index as usize))?
                     & ty.wide_mask(),
             ),
             Node::Const { ty, bits } => Allowed::exact(*bits & ty.wide_mask()),
@@ -81,13 +81,13 @@ pub fn eval_allowed(rules: &RuleSet, expr: &RecExpr<Node>, args: &[u64]) -> Resu
 /// them exactly a value the other's operator allows (a quiet NaN of
 /// arithmetic against any quiet NaN, a canonical one against a canonical
 /// one), either way round.
-fn class_agrees(ty: Option<Type>, v: (u64, Allowed), w: (u64, Allowed)) -> bool {
+fn class_agrees(ty: Option<Type>, v: (u128, Allowed), w: (u128, Allowed)) -> bool {
     let ty = ty.unwrap_or(Type::I64);
-    v.0 == w.0 || RuleSet::refines(ty, &v.1, u128::from(w.0)) || RuleSet::refines(ty, &w.1, u128::from(v.0))
+    v.0 == w.0 || RuleSet::refines(ty, &v.1, w.0) || RuleSet::refines(ty, &w.1, v.0)
 }
 
 /// Lowers `expr` and compares the two terms on `args`.
-pub fn check(expr: &RecExpr<Node>, args: &[u64]) {
+pub fn check(expr: &RecExpr<Node>, args: &[u128]) {
     let rules = rule_set();
     let Ok(want) = eval(rules, expr, args) else { return };
     let Ok(allowed) = eval_allowed(rules, expr, args) else { return };
@@ -103,7 +103,7 @@ pub fn check(expr: &RecExpr<Node>, args: &[u64]) {
     let got = eval(rules, &lowered, args);
     let ty = expr.as_ref().last().and_then(|n| n.ty(rules));
     let agree = match got {
-        Ok(bits) => RuleSet::refines(ty.unwrap_or(Type::I64), &allowed, u128::from(bits)),
+        Ok(bits) => RuleSet::refines(ty.unwrap_or(Type::I64), &allowed, bits),
         Err(_) => false,
     };
     assert!(agree, "{expr} on {args:x?} = {want:#x}, but lowered to {lowered} = {got:x?}");
@@ -112,7 +112,7 @@ pub fn check(expr: &RecExpr<Node>, args: &[u64]) {
     let func = clif::function(rules, &lowered, &params);
     match clif::run(&func, args) {
         Outcome::Value(bits) => assert!(
-            clif::agrees(ty.unwrap_or(Type::I64), want, bits),
+            clif::agrees(ty.unwrap_or(Type::I64), float_lanes(rules, expr), want, bits),
             "{expr} on {args:x?} = {want:#x}, but its lowering {lowered} = {bits:#x} on cranelift-interpreter"
         ),
         Outcome::Trap(code) => panic!(
@@ -128,31 +128,31 @@ fn node_value(
     egraph: &EGraph<Node, ConstFold>,
     rules: &RuleSet,
     node: &Node,
-    args: &[u64],
-    known: &HashMap<Id, (u64, Allowed)>,
-) -> Option<(u64, Allowed)> {
+    args: &[u128],
+    known: &HashMap<Id, (u128, Allowed)>,
+) -> Option<(u128, Allowed)> {
     match node {
         Node::Arg { index, ty } => {
-            args.get(*index as usize).map(|a| a & ty.mask()).map(|a| (a, Allowed::exact(a.into())))
+            args.get(*index as usize).map(|a| a & ty.wide_mask()).map(|a| (a, Allowed::exact(a)))
         }
         Node::Const { ty, bits } => {
             let bits = *bits & ty.wide_mask();
-            Some((bits as u64, Allowed::exact(bits)))
+            Some((bits, Allowed::exact(bits)))
         }
         Node::Op { op, args: operands, .. } => {
             let vals =
                 operands.iter().map(|c| known.get(&egraph.find(*c)).copied()).collect::<Option<Vec<_>>>()?;
-            let bits: Vec<u64> = vals.iter().map(|v| v.0).collect();
+            let bits: Vec<u128> = vals.iter().map(|v| v.0).collect();
             let sets: Vec<Allowed> = vals.iter().map(|v| v.1).collect();
-            Some((rules.eval(*op, &bits).ok()?, rules.eval_allowed(*op, &sets).ok()?))
+            Some((rules.eval_wide(*op, &bits).ok()?, rules.eval_allowed(*op, &sets).ok()?))
         }
     }
 }
 
 /// Panics if some e-class holds two nodes with different values on
 /// `args`: a rule merged terms that are not equal.
-fn check_classes(egraph: &EGraph<Node, ConstFold>, rules: &RuleSet, expr: &RecExpr<Node>, args: &[u64]) {
-    let mut known: HashMap<Id, (u64, Allowed)> = HashMap::new();
+fn check_classes(egraph: &EGraph<Node, ConstFold>, rules: &RuleSet, expr: &RecExpr<Node>, args: &[u128]) {
+    let mut known: HashMap<Id, (u128, Allowed)> = HashMap::new();
     let mut classes: Vec<Id> = Vec::new();
     for node in expr.as_ref() {
         let mut mapped = node.clone();
@@ -192,6 +192,20 @@ fn check_classes(egraph: &EGraph<Node, ConstFold>, rules: &RuleSet, expr: &RecEx
         if !changed {
             break;
         }
+    }
+}
+
+/// The float lane width of `expr`'s `v128` result when its root is a float
+/// lane operator (`f32x4.*`, `f64x2.*`), for [`clif::agrees`].
+fn float_lanes(rules: &RuleSet, expr: &RecExpr<Node>) -> Option<u32> {
+    let Some(Node::Op { op, .. }) = expr.as_ref().last() else { return None };
+    let name = &rules.op(*op)?.name;
+    if name.starts_with("f32x4.") {
+        Some(32)
+    } else if name.starts_with("f64x2.") {
+        Some(64)
+    } else {
+        None
     }
 }
 

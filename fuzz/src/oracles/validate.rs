@@ -11,14 +11,17 @@ use wasmparser::{Validator, WasmFeatures};
 
 use super::engine;
 
+/// The WebAssembly features Plumb implements: 2.0 (SIMD included) and
+/// 3.0's tail calls, extended constants and relaxed SIMD.
+pub const FEATURES: WasmFeatures = WasmFeatures::WASM2
+    .union(WasmFeatures::TAIL_CALL)
+    .union(WasmFeatures::EXTENDED_CONST)
+    .union(WasmFeatures::RELAXED_SIMD);
+
 /// Checks one input.
 pub fn check(bytes: &[u8]) {
-    let features = WasmFeatures::WASM2
-        | WasmFeatures::TAIL_CALL
-        | WasmFeatures::EXTENDED_CONST
-        | WasmFeatures::RELAXED_SIMD;
     let expected = match wat::parse_bytes(bytes) {
-        Ok(binary) => Validator::new_with_features(features)
+        Ok(binary) => Validator::new_with_features(FEATURES)
             .validate_all(&binary)
             .map(|_| ())
             .map_err(|e| e.to_string()),

@@ -18,6 +18,7 @@
 //! Operands have the types validation guarantees; any other is reported as
 //! [`TrapCode::InvariantViolated`], never panicked on.
 
+pub mod catalog;
 mod float;
 mod integer;
 pub(super) mod memory;
