@@ -11,7 +11,7 @@ use plumb_oracles::{ValType, Value};
 use plumb_rules::egraph::Node;
 use plumb_rules::{OpKind, RuleSet, Type};
 
-use crate::oracles::op_specs::Immediate;
+use crate::oracles::op_specs::{Immediate, Operator};
 
 /// Largest memory a generated module may declare or grow to, in bytes
 /// (16 pages): the interpreter allocates memories eagerly.
@@ -537,6 +537,17 @@ fn vector(u: &mut Unstructured<'_>, ty: Type) -> Result<u128> {
     Ok(v)
 }
 
+/// Operands for `op`, as the `op_specs` target draws them: each an
+/// edge-biased value of its type ([`bits`]), or its [`immediate`].
+pub fn operands(u: &mut Unstructured<'_>, op: Operator) -> Result<Vec<u128>> {
+    let types = crate::oracles::op_specs::operand_types(op);
+    let operand = |(i, &t): (usize, &Type), u: &mut Unstructured<'_>| match op.immediate(i) {
+        Some(imm) => immediate(u, imm),
+        None => bits(u, t),
+    };
+    types.iter().enumerate().map(|a| operand(a, u)).collect()
+}
+
 /// The bits of an immediate operand: a lane index in range, or a shuffle
 /// pattern of byte indices below 32 (often the identity or a reversal of
 /// one operand, or one operand's lanes interleaved with the other's).
@@ -585,17 +596,6 @@ pub fn term(u: &mut Unstructured<'_>, rules: &RuleSet, depth: u32) -> Result<(Re
     Ok((terms.expr, terms.args.into_iter().map(|(_, bits)| bits).collect()))
 }
 
-/// Lanes of the vector a Wasm SIMD operator named `name` works on, from
-/// its shape prefix (`i16x8.extract_lane_s`: 8).
-fn shape_lanes(name: &str) -> u8 {
-    match name.split('.').next() {
-        Some("i8x16") => 16,
-        Some("i16x8") => 8,
-        Some("i32x4" | "f32x4") => 4,
-        _ => 2,
-    }
-}
-
 struct TermGen<'a, 'b> {
     u: &'a mut Unstructured<'b>,
     rules: &'a RuleSet,
@@ -620,16 +620,12 @@ impl TermGen<'_, '_> {
                 let Some(op) = self.rules.ops().get(index) else {
                     return Err(arbitrary::Error::IncorrectFormat);
                 };
-                let (operands, name) = (op.operands.clone(), op.name.clone());
+                let operands = op.operands.clone();
+                let operator = Operator::by_name(&op.name);
                 let id = plumb_rules::OpInstId(index as u32);
                 let mut args = Vec::with_capacity(operands.len());
                 for (i, &t) in operands.iter().enumerate() {
-                    let imm = match (t, name.as_str(), i) {
-                        (Type::I8, _, _) => Some(Immediate::Lane(shape_lanes(&name))),
-                        (_, "i8x16.shuffle", 2) => Some(Immediate::Shuffle),
-                        _ => None,
-                    };
-                    args.push(match imm {
+                    args.push(match operator.and_then(|o| o.immediate(i)) {
                         Some(imm) => {
                             let bits = immediate(self.u, imm)?;
                             self.expr.add(Node::Const { ty: t, bits })

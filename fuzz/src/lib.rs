@@ -95,14 +95,7 @@ pub fn op_specs(data: &[u8]) {
     let mut u = Unstructured::new(data);
     let all: Vec<Operator> = Operator::all().collect();
     let Ok(&op) = u.choose(&all) else { return };
-    let types = oracles::op_specs::operand_types(op);
-    let operand = |(i, &t): (usize, &plumb_rules::Type), u: &mut Unstructured<'_>| match op.immediate(i) {
-        Some(immediate) => generators::immediate(u, immediate),
-        None => generators::bits(u, t),
-    };
-    let Ok(args) = types.iter().enumerate().map(|a| operand(a, &mut u)).collect::<Result<Vec<_>, _>>() else {
-        return;
-    };
+    let Ok(args) = generators::operands(&mut u, op) else { return };
     oracles::op_specs::check(op, &args);
 }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use arbitrary::Unstructured;
 use plumb_fuzz::generators;
-use plumb_fuzz::oracles::op_specs::{Operator, check, operand_types};
+use plumb_fuzz::oracles::op_specs::{Operator, check};
 use plumb_fuzz::oracles::rule_set;
 use plumb_oracles::suite::Rng;
 use plumb_rules::OpKind;
@@ -32,18 +32,9 @@ fn every_pure_simd_operator_is_an_op_specs_operator() {
 fn every_simd_operator_agrees_on_the_three_opinions() {
     let mut rng = Rng(0x51_3d);
     for op in Operator::all().filter(|o| matches!(o, Operator::Vector(_))) {
-        let types = operand_types(op);
         for _ in 0..200 {
             let bytes: Vec<u8> = (0..256).map(|_| (rng.next_u64() >> 56) as u8).collect();
-            let mut u = Unstructured::new(&bytes);
-            let args: Vec<u128> = types
-                .iter()
-                .enumerate()
-                .map(|(i, &t)| match op.immediate(i) {
-                    Some(immediate) => generators::immediate(&mut u, immediate),
-                    None => generators::bits(&mut u, t),
-                })
-                .collect::<Result<_, _>>()
+            let args = generators::operands(&mut Unstructured::new(&bytes), op)
                 .expect("256 bytes are enough for any operand list");
             check(op, &args);
         }

@@ -62,6 +62,12 @@ impl Operator {
         }
     }
 
+    /// The operator with Wasm name `name`, if the interpreter has one.
+    pub fn by_name(name: &str) -> Option<Operator> {
+        static BY_NAME: OnceLock<HashMap<&'static str, Operator>> = OnceLock::new();
+        BY_NAME.get_or_init(|| Operator::all().map(|o| (o.name(), o)).collect()).get(name).copied()
+    }
+
     /// The immediate of operand `index`, if it is one: a lane index of a
     /// vector of `lanes` lanes, or a shuffle pattern.
     pub fn immediate(self, index: usize) -> Option<Immediate> {
