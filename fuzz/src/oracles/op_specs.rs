@@ -33,7 +33,8 @@ pub enum Operator {
     Un(UnOp),
     /// A scalar operator with two operands.
     Bin(BinOp),
-    /// A pure SIMD operator (an index into [`vector_ops`]).
+    /// A pure SIMD operator (an index into the interpreter's
+    /// `simd::catalog::pure_ops`).
     Vector(usize),
 }
 
