@@ -1051,6 +1051,52 @@ fn overload(first: &OpDecl, again: &OpDecl) -> Result<(), RuleError> {
     }
 }
 
+/// Claims operator name `name` (its declared name or one of its instance
+/// names) for declaration `di`, whose owner `owners` records. A name has
+/// one owner: a rule naming it resolves to one operator, so a later file
+/// cannot give an existing operator another meaning (a user's
+/// `uextend.i32.i64` that sign-extends). Only a CLIF operator declared again
+/// over other types ([`overload`]) shares its declared name.
+fn claim(
+    owners: &mut HashMap<String, usize>,
+    decls: &[OpDecl],
+    di: usize,
+    name: &str,
+) -> Result<(), RuleError> {
+    let Some(&owner) = owners.get(name) else {
+        owners.insert(name.to_owned(), di);
+        return Ok(());
+    };
+    let d = &decls[di];
+    let (mine, theirs) = (d.name == name, decls[owner].name == name);
+    if mine && (owner == di || theirs) {
+        // A declaration without type variables is its own instance; an
+        // overload shares the name its first declaration owns.
+        return Ok(());
+    }
+    let what = |decl: &OpDecl, own: bool| {
+        if own {
+            format!("operator `{name}`")
+        } else {
+            format!("instance `{name}` of operator `{}`", decl.name)
+        }
+    };
+    let message = if owner == di {
+        format!("{} is declared twice", what(d, mine))
+    } else {
+        let first = &decls[owner];
+        format!(
+            "{} collides with {} declared at {}:{}: an existing operator cannot be redefined; \
+             give the new one another name",
+            what(d, mine),
+            what(first, theirs),
+            first.file,
+            first.pos
+        )
+    };
+    Err(RuleError::new(&d.file, d.pos, message))
+}
+
 /// Checks every declaration and rule, producing all instances.
 pub(crate) fn check(decls: &[OpDecl], rules: &[Rule]) -> Result<Checked, RuleError> {
     let mut out = Checked::default();
@@ -1058,6 +1104,7 @@ pub(crate) fn check(decls: &[OpDecl], rules: &[Rule]) -> Result<Checked, RuleErr
     let mut templates = Vec::new();
     let mut instance_names = HashMap::new();
     let mut by_decl_types: HashMap<(usize, Vec<Type>), OpInstId> = HashMap::new();
+    let mut owners = HashMap::new();
 
     // Pass 1: every instance of every declaration, with its semantics.
     // An operator may be declared again over other types (Cranelift's
@@ -1107,8 +1154,10 @@ pub(crate) fn check(decls: &[OpDecl], rules: &[Rule]) -> Result<Checked, RuleErr
                 "no assignment of the type variables meets the constraints",
             ));
         }
+        claim(&mut owners, decls, di, &d.name)?;
         for args in all {
             let name = instance_name(d, &args);
+            claim(&mut owners, decls, di, &name)?;
             let subst: Subst = d.params.iter().map(|p| p.name.as_str()).zip(args.iter().copied()).collect();
             let operands = d
                 .operands
@@ -1130,13 +1179,7 @@ pub(crate) fn check(decls: &[OpDecl], rules: &[Rule]) -> Result<Checked, RuleErr
                 return Err(RuleError::new(&d.file, d.pos, "a trap-condition operator returns i8"));
             }
             let id = OpInstId(out.ops.len() as u32);
-            if out.op_names.insert(name.clone(), id).is_some() {
-                return Err(RuleError::new(
-                    &d.file,
-                    d.pos,
-                    format!("operator instance `{name}` is declared twice"),
-                ));
-            }
+            out.op_names.insert(name.clone(), id);
             instance_names.insert(name.clone(), (di, args.clone()));
             by_decl_types.insert((di, args.clone()), id);
             out.ops.push(OpInstance {

@@ -10,6 +10,19 @@ fn error_of(extra: &str) -> String {
     }
 }
 
+/// Loads each (text, expected) case after the built-in files and checks
+/// that its error contains the expected text; reports every case that fails.
+fn assert_each_error(cases: &[(&str, &str)]) {
+    let mut wrong = Vec::new();
+    for &(text, want) in cases {
+        let got = error_of(text);
+        if !got.contains(want) {
+            wrong.push(format!("input {text:?}\n  expected an error containing {want:?}\n  got {got:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 #[test]
 fn broken_files_name_the_place_and_the_problem() {
     let cases = [
@@ -48,7 +61,8 @@ fn broken_files_name_the_place_and_the_problem() {
         ),
         (
             "(decl i32.add wasm () ((a i32)) i32 a)",
-            "user.isle:1:1: operator instance `i32.add` is declared twice",
+            "user.isle:1:1: operator `i32.add` collides with instance `i32.add` of operator `{T}.add` \
+             declared at ops.isle:49:1",
         ),
         (
             "(rule lower_add ((T Int)) (iadd.{T} x y) => x)",
@@ -85,14 +99,45 @@ fn broken_files_name_the_place_and_the_problem() {
         ("(foo)", "user.isle:1:1: expected `(decl ...)` or `(rule ...)` at top level"),
         (")", "user.isle:1:1: unbalanced `)`"),
     ];
-    let mut wrong = Vec::new();
-    for (text, want) in cases {
-        let got = error_of(text);
-        if !got.contains(want) {
-            wrong.push(format!("input {text:?}\n  expected an error containing {want:?}\n  got {got:?}"));
-        }
-    }
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert_each_error(&cases);
+}
+
+#[test]
+fn a_declaration_cannot_take_the_name_of_an_existing_operator_or_instance() {
+    let cases = [
+        // The CVE-2023-26489 pattern: zero extension redefined as sign
+        // extension under the instance name rules use.
+        (
+            "\n  (decl uextend.i32.i64 clif ((X (one_of i8))) ((a i32)) i64 (sext 64 a))",
+            "user.isle:2:3: operator `uextend.i32.i64` collides with instance `uextend.i32.i64` of \
+             operator `uextend` declared at ops.isle:169:1: an existing operator cannot be redefined; \
+             give the new one another name",
+        ),
+        // The same through an overload of `uextend` at the types it has.
+        (
+            "(decl uextend clif ((A (one_of i32)) (B (one_of i64))) ((a A)) B (sext B a))",
+            "user.isle:1:1: instance `uextend.i32.i64` of operator `uextend` collides with instance \
+             `uextend.i32.i64` of operator `uextend` declared at ops.isle:169:1",
+        ),
+        // A template whose instance is a Wasm operator.
+        (
+            "(decl {X}.extend_i32_u wasm ((X (one_of i64))) ((a i32)) i64 (sext 64 a))",
+            "user.isle:1:1: instance `i64.extend_i32_u` of operator `{X}.extend_i32_u` collides with \
+             operator `i64.extend_i32_u` declared at ops.isle:86:1",
+        ),
+        // A Wasm operator's name taken by a CLIF operator.
+        (
+            "(decl i32.add clif ((X (one_of i8))) ((a i32) (b i32)) i32 (bvsub a b))",
+            "user.isle:1:1: operator `i32.add` collides with instance `i32.add` of operator `{T}.add`",
+        ),
+        // An instance named like an earlier declaration of the same file.
+        (
+            "(decl mine.i32 clif () ((a i32)) i32 a)\n(decl mine clif ((T (one_of i32))) ((a T)) T (bvnot a))",
+            "user.isle:2:1: instance `mine.i32` of operator `mine` collides with operator `mine.i32` \
+             declared at user.isle:1:1",
+        ),
+    ];
+    assert_each_error(&cases);
 }
 
 #[test]
