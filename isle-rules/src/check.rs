@@ -1307,8 +1307,18 @@ fn check_rule(
     let (tr, rt) = inf.pattern(&r.rhs, false, decls)?;
     inf.unify(lt, rt, r.rhs.pos(), "the two sides of the rule")?;
 
+    let all = assignments(&r.params, &r.constraints);
+    if all.is_empty() {
+        return Err(inf.err(
+            r.pos,
+            format!(
+                "rule `{}` has no instance: no assignment of its type variables meets its constraints",
+                r.name
+            ),
+        ));
+    }
     let mut instances = Vec::new();
-    for args in assignments(&r.params, &r.constraints) {
+    for args in all {
         let subst: Subst = r.params.iter().map(|p| p.name.as_str()).zip(args.iter().copied()).collect();
         let mut vars = Vec::new();
         for (name, t, is_const) in &inf.vars {

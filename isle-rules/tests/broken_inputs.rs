@@ -141,6 +141,30 @@ fn a_declaration_cannot_take_the_name_of_an_existing_operator_or_instance() {
 }
 
 #[test]
+fn a_rule_no_type_assignment_satisfies_is_an_error_not_zero_instances() {
+    let cases = [
+        (
+            "(rule r ((T i32) (U i64) (same_width T U)) (iadd.{T} x y) => (iadd y x))",
+            "user.isle:1:1: rule `r` has no instance: no assignment of its type variables meets its constraints",
+        ),
+        (
+            "\n\n(rule r ((T Int) (narrower T i8)) (iadd.{T} x y) => (iadd y x))",
+            "user.isle:3:1: rule `r` has no instance",
+        ),
+        (
+            "(rule r ((T i32) (T i64)) (iadd.{T} x y) => (iadd y x))",
+            "user.isle:1:19: type variable `T` is declared twice",
+        ),
+        // A class with a member no use allows: `iadd` has no f32 instance.
+        (
+            "(rule r ((T (one_of f32 i32))) (iadd.{T} x y) => (iadd y x))",
+            "user.isle:1:32: type mismatch in the type in the name `iadd.{T}`",
+        ),
+    ];
+    assert_each_error(&cases);
+}
+
+#[test]
 fn mangled_rule_files_never_panic() {
     // Truncations and byte flips of every builtin file, loaded on their own
     // and after the builtin ones: each must give Ok or an error, never panic.

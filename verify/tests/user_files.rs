@@ -37,3 +37,10 @@ fn a_file_redefining_an_existing_operator_is_refused_not_proved() {
     assert!(matches!(report.results[0].verdict, Verdict::Counterexample(_)), "{}", report.results[0].line());
 }
 
+#[test]
+fn a_rule_without_instances_is_an_error_not_a_vacuous_proof() {
+    let text = ";; x + y == y + x, at no type\n\
+                (rule user_none ((T i32) (U i64) (same_width T U)) (iadd.{T} x y) => (iadd y x))\n";
+    let err = RuleSet::load(&[("user.isle", text)]).expect_err("no instance");
+    assert!(err.to_string().starts_with("user.isle:2:1: rule `user_none` has no instance"), "{err}");
+}
