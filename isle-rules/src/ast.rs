@@ -7,6 +7,7 @@
 //! which is what the verifier, the evaluator and the e-graph consume.
 
 use crate::error::Pos;
+use crate::float_lit::FloatLit;
 use crate::types::{Type, TypeClass};
 
 /// Whether an operator is a Wasm instruction, a CLIF instruction, or a trap
@@ -336,13 +337,24 @@ pub enum SemExpr {
     },
     /// An integer literal (decimal, `-` allowed, or `0x` hex). At a
     /// bit-vector type it is taken modulo 2^width; at a float type it is the
-    /// float's bit pattern.
+    /// float's bit pattern, written in hex (a decimal integer there other
+    /// than `0` is refused: `-1` would be a NaN's bits, not minus one).
     Lit {
         /// The value as written.
         value: i128,
+        /// Whether it is written in hex (`0x...`).
+        hex: bool,
         /// `(bv W N)` gives the literal its width; a bare `N` takes it from
         /// the context.
         width: Option<Width>,
+        /// Where it is written.
+        pos: Pos,
+    },
+    /// A float literal by its value: `1.0`, `-0.0`, `inf`, `nan`,
+    /// `nan:0x200000`; it needs a float type from its context.
+    Float {
+        /// The literal.
+        value: FloatLit,
         /// Where it is written.
         pos: Pos,
     },
@@ -400,6 +412,7 @@ impl SemExpr {
         match self {
             SemExpr::Var { pos, .. }
             | SemExpr::Lit { pos, .. }
+            | SemExpr::Float { pos, .. }
             | SemExpr::WidthOf { pos, .. }
             | SemExpr::Lanes { pos, .. }
             | SemExpr::Lane { pos, .. }
@@ -508,9 +521,9 @@ impl Pattern {
 pub enum ConstCtor {
     /// `iconst`: an integer of any integer type.
     Iconst,
-    /// `f32const`: an `f32` given by its bits.
+    /// `f32const`: an `f32`, by its value (`1.0`) or its bits (`0x3f800000`).
     F32const,
-    /// `f64const`: an `f64` given by its bits.
+    /// `f64const`: an `f64`, by its value or its bits.
     F64const,
     /// `vconst`: a 128-bit vector of any vector type, given by its bits
     /// (lane 0 lowest), so `(vconst 0)` and `(vconst -1)` are all zeros

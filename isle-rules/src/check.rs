@@ -336,7 +336,7 @@ impl SemChecker<'_> {
         match e {
             SemExpr::Var { .. } | SemExpr::Lit { width: Some(_), .. } | SemExpr::Lane { .. } => true,
             SemExpr::Lanes { body, .. } => Self::self_typed(body),
-            SemExpr::Lit { width: None, .. } | SemExpr::WidthOf { .. } => false,
+            SemExpr::Lit { width: None, .. } | SemExpr::Float { .. } | SemExpr::WidthOf { .. } => false,
             // Operators whose result has their operands' type are typed
             // exactly when one of those operands is.
             SemExpr::App { prim: Ite, args, .. } => args[1..].iter().any(Self::self_typed),
@@ -397,8 +397,39 @@ impl SemChecker<'_> {
                 Some((index, ty)) => Ok(Sem::Var { index: *index, ty: *ty }),
                 None => Err(self.err(*pos, format!("unknown variable `{name}`"))),
             },
-            SemExpr::Lit { value, width: None, pos } => self.literal(*pos, *value, expected),
-            SemExpr::Lit { value, width: Some(w), pos } => {
+            SemExpr::Lit { value, hex, width: None, pos } => {
+                let sem = self.literal(*pos, *value, expected)?;
+                match sem {
+                    // A float's bits are written in hex: a decimal integer
+                    // reads as a number (`-1`), which its bits are not.
+                    Sem::Const { bits, ty: SemType::Float(f) } if !hex && *value != 0 => Err(self.err(
+                        *pos,
+                        format!(
+                            "`{value}` as an {} would be the float with bits {bits:#0width$x}, not the \
+                             number {value}: write the number as a decimal float (`{value}.0`) or the \
+                             bits in hex",
+                            f.ty(),
+                            width = 2 + f.bits() as usize / 4
+                        ),
+                    )),
+                    sem => Ok(sem),
+                }
+            }
+            SemExpr::Float { value, pos } => match expected {
+                Some(SemType::Float(f)) => {
+                    let bits = value.bits(f).map_err(|e| self.err(*pos, e))?;
+                    Ok(Sem::Const { bits: u128::from(bits), ty: SemType::Float(f) })
+                }
+                Some(other) => Err(self.err(
+                    *pos,
+                    format!("the float literal `{value}` where {other} is expected: integers have no `.`"),
+                )),
+                None => Err(self.err(
+                    *pos,
+                    format!("cannot tell whether the float literal `{value}` is an f32 or an f64 here"),
+                )),
+            },
+            SemExpr::Lit { value, width: Some(w), pos, .. } => {
                 let w = self.width(*pos, w)?;
                 if w == 0 || w > MAX_BV {
                     return Err(self.err(*pos, format!("literal width {w} is not in 1..={MAX_BV}")));
@@ -853,7 +884,7 @@ impl Infer<'_> {
                         let (_, t) = self.var(name, true, ANY_TYPE, *pos, lhs)?;
                         self.unify(t, ty, *pos, "a constant")?;
                     }
-                    SemExpr::Lit { .. } => {}
+                    SemExpr::Lit { .. } | SemExpr::Float { .. } => {}
                     _ if lhs => {
                         return Err(self
                             .err(*pos, "on the left-hand side a constant must be a literal or a variable"));

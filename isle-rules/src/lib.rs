@@ -29,9 +29,17 @@
 //!   (if (bvne c 0)) (if (bveq (bvand c (bvsub c 1)) 0)))
 //! ```
 //!
+//! Float constants are written by value (`(f32const 1.0)`, `-0.0`, `inf`,
+//! `nan`, `nan:0x200000`) or by their bits in hex (`(f32const 0x3f800000)`);
+//! a decimal integer such as `-1` is refused there ([`float_lit`]). A
+//! declaration may not take an existing operator's name or instance name,
+//! and a rule must have at least one instance; both are errors at their
+//! position.
+//!
 //! See `docs/rules-contract.md` for the language and the primitives.
 //!
-//! Modules: [`sexpr`] reads text, [`parse`] builds the [`ast`], [`check`]
+//! Modules: [`sexpr`] reads text, [`parse`] builds the [`ast`] (float
+//! literals through [`float_lit`]), [`check`]
 //! type-checks and instantiates it, [`eval`] evaluates instances on
 //! numbers, [`egraph`] turns them into an `egg` language, analysis and
 //! rewrites.
@@ -41,6 +49,7 @@ pub mod check;
 pub mod egraph;
 pub mod error;
 pub mod eval;
+pub mod float_lit;
 pub mod mutant;
 pub mod nan;
 pub mod parse;

@@ -9,6 +9,7 @@ use crate::ast::{
     TypeParam, TypeRef, Width,
 };
 use crate::error::{Pos, RuleError};
+use crate::float_lit::FloatLit;
 use crate::sexpr::{SExpr, read_all};
 use crate::types::{Type, TypeClass};
 
@@ -271,8 +272,12 @@ impl Parser<'_> {
     fn sem(&self, e: &SExpr) -> Result<SemExpr, RuleError> {
         match e {
             SExpr::Atom(s, pos) => {
-                if s.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
-                    Ok(SemExpr::Lit { value: self.int_literal(s, *pos)?, width: None, pos: *pos })
+                if let Some(float) = FloatLit::parse(s) {
+                    let value = float.map_err(|e| self.err(*pos, e))?;
+                    Ok(SemExpr::Float { value, pos: *pos })
+                } else if s.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
+                    let (value, hex) = self.int_literal(s, *pos)?;
+                    Ok(SemExpr::Lit { value, hex, width: None, pos: *pos })
                 } else {
                     Ok(SemExpr::Var { name: s.clone(), pos: *pos })
                 }
@@ -293,8 +298,8 @@ impl Parser<'_> {
                     else {
                         return Err(self.err(*pos, "a sized literal is written `(bv WIDTH N)`"));
                     };
-                    let value = self.int_literal(n, *npos)?;
-                    return Ok(SemExpr::Lit { value, width: Some(self.width(w)?), pos: *pos });
+                    let (value, hex) = self.int_literal(n, *npos)?;
+                    return Ok(SemExpr::Lit { value, hex, width: Some(self.width(w)?), pos: *pos });
                 }
                 if name == "lanes" {
                     let [_, index, count, body] = &items[..] else {
@@ -336,20 +341,22 @@ impl Parser<'_> {
         }
     }
 
-    fn int_literal(&self, s: &str, pos: Pos) -> Result<i128, RuleError> {
+    /// A decimal or hex integer, and whether it is hex.
+    fn int_literal(&self, s: &str, pos: Pos) -> Result<(i128, bool), RuleError> {
         let (neg, digits) = match s.strip_prefix('-') {
             Some(rest) => (true, rest),
             None => (false, s),
         };
         let digits = digits.replace('_', "");
-        let v = match digits.strip_prefix("0x") {
+        let hex = digits.strip_prefix("0x");
+        let v = match hex {
             Some(hex) => i128::from_str_radix(hex, 16),
             None => digits.parse::<i128>(),
         }
         .map_err(|_| self.err(pos, format!("bad integer literal `{s}`")))?;
         // Up to 127 bits (vector constants); the type checker then checks
         // that the literal fits its type's width.
-        Ok(if neg { -v } else { v })
+        Ok((if neg { -v } else { v }, hex.is_some()))
     }
 
     /// `(rule NAME (PARAMS...) LHS => RHS (if COND)...)`

@@ -165,6 +165,79 @@ fn a_rule_no_type_assignment_satisfies_is_an_error_not_zero_instances() {
 }
 
 #[test]
+fn malformed_float_constants_are_errors_at_their_position() {
+    let cases = [
+        (
+            "(rule r () (fadd.f32 x (f32const -1)) => x)",
+            "user.isle:1:34: `-1` as an f32 would be the float with bits 0xffffffff, not the number -1: \
+             write the number as a decimal float (`-1.0`) or the bits in hex (in rule `r` at its only instance)",
+        ),
+        (
+            "(rule r () (fadd.f64 x (f64const 3)) => x)",
+            "user.isle:1:34: `3` as an f64 would be the float with bits 0x0000000000000003",
+        ),
+        ("(rule r () (fadd.f32 x (f32const 1.0.0)) => x)", "user.isle:1:34: malformed float literal `1.0.0`"),
+        ("(rule r () (fadd.f32 x (f32const 1.)) => x)", "user.isle:1:34: malformed float literal `1.`"),
+        (
+            "(rule r () (fadd.f32 x (f32const nan:0x0)) => x)",
+            "user.isle:1:34: `nan:0x0` has payload 0, which is an infinity, not a NaN: write `inf`",
+        ),
+        ("(rule r () (fadd.f32 x (f32const nan:zz)) => x)", "user.isle:1:34: malformed NaN literal `nan:zz`"),
+        (
+            "(rule r () (fadd.f32 x (f32const nan:0x800000)) => x)",
+            "user.isle:1:34: NaN payload 0x800000 does not fit the 23 significand bits of f32 (at most 0x7fffff)",
+        ),
+        (
+            "(rule r () (fadd.f32 x (f32const 1e39)) => x)",
+            "user.isle:1:34: `1e39` is too large for f32: it rounds to infinity (write `inf`)",
+        ),
+        (
+            "(rule r () (iadd.i32 x (iconst 1.5)) => x)",
+            "user.isle:1:32: the float literal `1.5` where bv32 is expected",
+        ),
+        (
+            "(rule r () (fadd.f32 x (f32const c)) => x (if (feq 1.0 2.0)))",
+            "user.isle:1:52: cannot tell whether the float literal `1.0` is an f32 or an f64 here",
+        ),
+    ];
+    assert_each_error(&cases);
+}
+
+#[test]
+fn odd_float_constants_never_panic() {
+    let atoms = [
+        "-",
+        "--1.0",
+        "-nan:",
+        "nan:",
+        "nan:0x",
+        "nan:0x_",
+        "-nan:0xffffffffffffffffffff",
+        "1e99999999999999999999",
+        "1e-99999999999999999999",
+        "0.0e-5",
+        "1_0.0",
+        "1.0e",
+        "1.0e+",
+        "0x1.8p3",
+        "inf:0x1",
+        "-inf.0",
+        "1.5.",
+        "nan:0x8000000000000",
+        "nan:0x10000000000000",
+        "99999999999999999999999999999999999999999.0",
+    ];
+    for atom in atoms {
+        for ctor in ["f32const", "f64const", "iconst", "vconst"] {
+            let text = format!("(rule r () (fneg.f64 (f64const x)) => ({ctor} {atom}))");
+            let _ = RuleSet::load(&[("user.isle", &text)]);
+            let text = format!("(rule r () (fneg.f32 ({ctor} {atom})) => (f32const 0))");
+            let _ = RuleSet::load(&[("user.isle", &text)]);
+        }
+    }
+}
+
+#[test]
 fn mangled_rule_files_never_panic() {
     // Truncations and byte flips of every builtin file, loaded on their own
     // and after the builtin ones: each must give Ok or an error, never panic.

@@ -38,6 +38,20 @@ fn a_file_redefining_an_existing_operator_is_refused_not_proved() {
 }
 
 #[test]
+fn rules_with_decimal_float_constants_prove() {
+    let report = verify_user_file(
+        ";; -(1.0) == -1.0\n\
+         (rule user_fneg_one () (fneg.f32 (f32const 1.0)) => (f32const -1.0))\n\
+         ;; x * 2.0 == x + x\n\
+         (rule user_fmul_two () (fmul.f64 x (f64const 2.0)) => (fadd x x))\n",
+    );
+    assert_eq!(report.results.len(), 2, "{}", report.summary());
+    for result in &report.results {
+        assert!(result.verdict.is_proved(), "{}", result.line());
+    }
+}
+
+#[test]
 fn a_rule_without_instances_is_an_error_not_a_vacuous_proof() {
     let text = ";; x + y == y + x, at no type\n\
                 (rule user_none ((T i32) (U i64) (same_width T U)) (iadd.{T} x y) => (iadd y x))\n";
