@@ -39,6 +39,15 @@ pub fn run(args: &CheckArgs, out: &mut dyn std::io::Write) -> Result<bool> {
             }
         }
     }
+    let compile: std::time::Duration = verdicts.iter().map(|v| v.compile_time).sum();
+    let check: std::time::Duration = verdicts.iter().map(|v| v.check_time).sum();
+    writeln!(
+        out,
+        "checked in {:.1} ms, {:.1}% of the {:.1} ms its functions took to compile (CPU time)",
+        check.as_secs_f64() * 1e3,
+        100.0 * check.as_secs_f64() / compile.as_secs_f64().max(1e-9),
+        compile.as_secs_f64() * 1e3
+    )?;
     writeln!(out, "{} of {} functions in the sandbox", verdicts.len() - failed, verdicts.len())?;
     Ok(failed == 0)
 }

@@ -162,8 +162,10 @@ fn check_prints_a_verdict_per_function_and_exits_0_when_all_stay_in_the_sandbox(
     assert!(out.status.success(), "{out:?}");
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
-    assert!(lines[..lines.len() - 1].iter().all(|l| l.starts_with("ok   func ")), "{text}");
-    assert!(lines.last().is_some_and(|l| l.ends_with("functions in the sandbox")), "{text}");
+    let [funcs @ .., time, summary] = lines.as_slice() else { panic!("too few lines: {text}") };
+    assert!(!funcs.is_empty() && funcs.iter().all(|l| l.starts_with("ok   func ")), "{text}");
+    assert!(time.starts_with("checked in ") && time.contains("% of the "), "{text}");
+    assert_eq!(*summary, format!("{n} of {n} functions in the sandbox", n = funcs.len()), "{text}");
 }
 
 #[test]

@@ -180,11 +180,13 @@ pub(crate) fn check_functions(engine: &Engine, bytes: &[u8]) -> Result<Vec<crate
     )?;
     Ok(verdicts
         .into_iter()
-        .map(|(func, code_len, verdict)| crate::check::FunctionVerdict {
+        .map(|(func, code_len, verdict, [compile_time, check_time])| crate::check::FunctionVerdict {
             func,
             name: info.func_names.get(&func).cloned(),
             code_len,
             verdict,
+            compile_time,
+            check_time,
         })
         .collect())
 }

@@ -207,6 +207,11 @@ pub struct FunctionVerdict {
     pub code_len: usize,
     /// `Ok` or the first violation found.
     pub verdict: Result<(), Violation>,
+    /// CPU time compiling it took (translation, mid-end, Cranelift), on
+    /// the compiling thread.
+    pub compile_time: std::time::Duration,
+    /// CPU time checking its machine code took.
+    pub check_time: std::time::Duration,
 }
 
 /// Compiles `bytes` (binary or text) with `engine`'s settings and checks

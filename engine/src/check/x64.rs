@@ -8,7 +8,7 @@
 //! access it does not model, a stack-pointer change it cannot follow, a
 //! branch it cannot resolve.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use iced_x86::{
     ConditionCode, Decoder, DecoderOptions, FlowControl, Formatter, Instruction, InstructionInfoFactory,
@@ -157,7 +157,7 @@ struct Flags {
 struct State {
     regs: [Val; 16],
     /// 8-byte slots by offset from the entry stack pointer.
-    slots: BTreeMap<i64, Val>,
+    slots: Slots,
     flags: Option<Flags>,
     /// Table elements whose type id compared equal to that of a type.
     checked: BTreeMap<u32, u32>,
@@ -187,12 +187,7 @@ impl State {
         for (r, o) in regs.iter_mut().zip(other.regs.iter()) {
             *r = r.join(*o, widen);
         }
-        let slots = self
-            .slots
-            .iter()
-            .filter_map(|(k, v)| other.slots.get(k).map(|o| (*k, v.join(*o, widen))))
-            .filter(|(_, v)| *v != Val::Unknown)
-            .collect();
+        let slots = self.slots.join(&other.slots, widen);
         State {
             regs,
             slots,
@@ -235,10 +230,60 @@ impl State {
 
     /// Forgets the slots that `[lo, hi)` overlaps.
     fn clobber(&mut self, lo: i64, hi: i64) {
-        let doomed: Vec<i64> = self.slots.range(lo - 7..hi).map(|(k, _)| *k).collect();
-        for k in doomed {
-            self.slots.remove(&k);
+        self.slots.clobber(lo, hi);
+    }
+}
+
+/// The known 8-byte stack slots, sorted by offset: a state is cloned at
+/// every branch and joined where paths meet, and a frame holds few slots,
+/// so one flat vector beats a tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Slots(Vec<(i64, Val)>);
+
+impl Slots {
+    fn get(&self, offset: i64) -> Option<Val> {
+        self.0.binary_search_by_key(&offset, |&(k, _)| k).ok().map(|i| self.0[i].1)
+    }
+
+    fn insert(&mut self, offset: i64, v: Val) {
+        match self.0.binary_search_by_key(&offset, |&(k, _)| k) {
+            Ok(i) => self.0[i].1 = v,
+            Err(i) => self.0.insert(i, (offset, v)),
         }
+    }
+
+    /// Forgets the slots that `[lo, hi)` overlaps.
+    fn clobber(&mut self, lo: i64, hi: i64) {
+        let from = self.0.partition_point(|&(k, _)| k <= lo.saturating_sub(8));
+        let to = self.0.partition_point(|&(k, _)| k < hi);
+        if from < to {
+            self.0.drain(from..to);
+        }
+    }
+
+    /// The slots known on both sides, their values joined.
+    fn join(&self, other: &Slots, widen: bool) -> Slots {
+        let (mut a, mut b) = (self.0.iter().peekable(), other.0.iter().peekable());
+        let mut out = Vec::with_capacity(self.0.len().min(other.0.len()));
+        while let (Some(&&(ka, va)), Some(&&(kb, vb))) = (a.peek(), b.peek()) {
+            match ka.cmp(&kb) {
+                std::cmp::Ordering::Less => {
+                    a.next();
+                }
+                std::cmp::Ordering::Greater => {
+                    b.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    let v = va.join(vb, widen);
+                    if v != Val::Unknown {
+                        out.push((ka, v));
+                    }
+                    a.next();
+                    b.next();
+                }
+            }
+        }
+        Slots(out)
     }
 }
 
@@ -301,9 +346,24 @@ struct Checker<'a> {
     return_area: Option<u8>,
     /// Direct-call relocations: rel32 field offset to callee.
     direct: BTreeMap<u32, u32>,
-    /// Decoded instructions by offset.
-    decoded: HashMap<u64, Instruction>,
+    /// Decoded instructions, in the order first met.
+    decoded: Vec<Decoded>,
+    /// Per code offset, 1 + the index of its instruction in `decoded`
+    /// (0: not decoded yet).
+    decoded_at: Vec<u32>,
     info: InstructionInfoFactory,
+}
+
+/// An instruction and what the transfer function asks of its operands,
+/// worked out once per offset however often the walk passes it.
+pub(super) struct Decoded {
+    ins: Instruction,
+    /// The registers it writes, with how.
+    writes: Vec<(Register, OpAccess)>,
+    /// How it accesses each operand.
+    op_access: [OpAccess; 5],
+    /// How many memory locations it uses, explicit and implicit.
+    used_memory: usize,
 }
 
 type Step = Result<(), (Property, String)>;
@@ -317,7 +377,8 @@ pub(super) fn check(code: &[u8], facts: &FuncFacts<'_>) -> Result<(), Violation>
         incoming: i64::from(stack_arg_bytes(facts.params, facts.results)),
         return_area,
         direct: facts.direct_calls.iter().copied().collect(),
-        decoded: HashMap::new(),
+        decoded: Vec::new(),
+        decoded_at: vec![0; code.len()],
         info: InstructionInfoFactory::new(),
     };
     checker.run()
@@ -388,7 +449,7 @@ impl Checker<'_> {
     fn run(&mut self) -> Result<(), Violation> {
         let mut entry = State {
             regs: [Val::Unknown; 16],
-            slots: BTreeMap::new(),
+            slots: Slots::default(),
             flags: None,
             checked: BTreeMap::new(),
             stack_ok: None,
@@ -410,9 +471,10 @@ impl Checker<'_> {
         // Entry states of the blocks found so far, with how often each changed.
         let mut blocks: BTreeMap<u64, (State, u32)> = BTreeMap::new();
         blocks.insert(0, (entry, 0));
-        let mut work: Vec<u64> = vec![0];
+        let mut work: BTreeSet<u64> = BTreeSet::from([0]);
+        let mut jumps: Vec<(u64, State)> = Vec::new();
         let mut budget = self.code.len().saturating_mul(WORK_PER_BYTE).max(1024);
-        while let Some(start) = work.pop() {
+        while let Some(start) = work.pop_first() {
             let Some((state, _)) = blocks.get(&start) else { continue };
             let mut state = state.clone();
             let mut at = start;
@@ -425,18 +487,17 @@ impl Checker<'_> {
                         "the walk did not converge".into(),
                     ));
                 }
-                let ins = self.decode(at)?;
-                let mut succs = Vec::new();
-                self.step(&ins, &mut state, &mut succs).map_err(|(p, d)| self.violation(at, p, d))?;
-                let next = ins.next_ip();
-                let falls_through = succs.iter().any(|(t, _)| *t == next) && succs.len() == 1;
-                if falls_through && !blocks.contains_key(&next) {
+                let i = self.decode(at)?;
+                let d = &self.decoded[i];
+                let next = d.ins.next_ip();
+                let onward =
+                    self.step(d, &mut state, &mut jumps).map_err(|(p, d)| self.violation(at, p, d))?;
+                if jumps.is_empty() && onward == Some(next) && !blocks.contains_key(&next) {
                     // Straight-line code: keep walking.
-                    state = succs.pop().map(|(_, s)| s).unwrap_or(state);
                     at = next;
                     continue;
                 }
-                for (target, s) in succs {
+                for (target, s) in jumps.drain(..).chain(onward.map(|t| (t, state))) {
                     if target >= self.code.len() as u64 {
                         return Err(self.violation(
                             at,
@@ -447,7 +508,7 @@ impl Checker<'_> {
                     match blocks.get_mut(&target) {
                         None => {
                             blocks.insert(target, (s, 0));
-                            work.push(target);
+                            work.insert(target);
                         }
                         Some((old, changes)) => {
                             if old.rsp() != s.rsp() {
@@ -464,7 +525,7 @@ impl Checker<'_> {
                             if joined != *old {
                                 *old = joined;
                                 *changes += 1;
-                                work.push(target);
+                                work.insert(target);
                             }
                         }
                     }
@@ -475,9 +536,11 @@ impl Checker<'_> {
         Ok(())
     }
 
-    fn decode(&mut self, at: u64) -> Result<Instruction, Violation> {
-        if let Some(ins) = self.decoded.get(&at) {
-            return Ok(*ins);
+    /// The index in `decoded` of the instruction at `at`.
+    fn decode(&mut self, at: u64) -> Result<usize, Violation> {
+        match self.decoded_at.get(at as usize) {
+            Some(&i) if i > 0 => return Ok(i as usize - 1),
+            _ => {}
         }
         let bytes = self.code.get(at as usize..).unwrap_or(&[]);
         let mut decoder = Decoder::with_ip(64, bytes, at, DecoderOptions::NONE);
@@ -492,14 +555,33 @@ impl Checker<'_> {
                 detail: "bytes that do not decode".into(),
             });
         }
-        self.decoded.insert(at, ins);
-        Ok(ins)
+        let info = self.info.info(&ins);
+        let mut op_access = [OpAccess::None; 5];
+        for (i, a) in op_access.iter_mut().enumerate().take(ins.op_count() as usize) {
+            *a = info.op_access(i as u32);
+        }
+        let decoded = Decoded {
+            ins,
+            writes: info
+                .used_registers()
+                .iter()
+                .filter(|u| step::is_write(u.access()))
+                .map(|u| (u.register(), u.access()))
+                .collect(),
+            op_access,
+            used_memory: info.used_memory().len(),
+        };
+        self.decoded.push(decoded);
+        if let Some(slot) = self.decoded_at.get_mut(at as usize) {
+            *slot = self.decoded.len() as u32;
+        }
+        Ok(self.decoded.len() - 1)
     }
 
     fn violation(&self, at: u64, property: Property, detail: String) -> Violation {
         let mut instruction = String::new();
-        if let Some(ins) = self.decoded.get(&at) {
-            IntelFormatter::new().format(ins, &mut instruction);
+        if let Some(&i) = self.decoded_at.get(at as usize).filter(|&&i| i > 0) {
+            IntelFormatter::new().format(&self.decoded[i as usize - 1].ins, &mut instruction);
         }
         Violation { func: self.facts.func, offset: at as u32, instruction, property, detail }
     }
@@ -639,7 +721,7 @@ impl Checker<'_> {
                         self.incoming
                     ));
                 }
-                Ok(if size == 8 { st.slots.get(&o).copied().unwrap_or(Val::Unknown) } else { Val::Unknown })
+                Ok(if size == 8 { st.slots.get(o).unwrap_or(Val::Unknown) } else { Val::Unknown })
             }
             Place::Heap(m) => match m.checked_add(size) {
                 // The first byte inside the reservation is enough: its last
@@ -877,5 +959,34 @@ mod tests {
         assert_eq!(stack_arg_bytes(&[I32, I32, I32, I32, V128, I32], &[]), 16);
         assert_eq!(return_area_bytes(&[V128; 9]), 16);
         assert_eq!(return_area_bytes(&[[I32; 9].as_slice(), &[V128; 9]].concat()), 32);
+    }
+
+    #[test]
+    fn a_store_forgets_exactly_the_slots_it_overlaps() {
+        let mut slots = Slots::default();
+        for k in [-24, -16, -8, 0] {
+            slots.insert(k, Val::Const(k as u64));
+        }
+        // Bytes [-12, -9) overlap the slot at -16 only.
+        slots.clobber(-12, -9);
+        assert_eq!(slots.0.iter().map(|&(k, _)| k).collect::<Vec<_>>(), [-24, -8, 0]);
+        // Bytes [-8, 1) overlap the slots at -8 and 0.
+        slots.clobber(-8, 1);
+        assert_eq!(slots.get(-24), Some(Val::Const(-24i64 as u64)));
+        assert_eq!(slots.get(-8), None);
+        assert_eq!(slots.get(0), None);
+    }
+
+    #[test]
+    fn joined_slots_keep_only_values_known_on_both_paths() {
+        let mut a = Slots::default();
+        let mut b = Slots::default();
+        a.insert(-16, Val::VmCtx);
+        a.insert(-8, Val::Const(1));
+        b.insert(-8, Val::Const(1));
+        b.insert(0, Val::RetAddr);
+        b.insert(-16, Val::VmCtx);
+        let joined = a.join(&b, false);
+        assert_eq!(joined.0, [(-16, Val::VmCtx), (-8, Val::Const(1))]);
     }
 }

@@ -6,7 +6,7 @@ use super::*;
 /// Caller-saved registers: rax, rcx, rdx, rsi, rdi, r8–r11.
 const CALLER_SAVED: [u8; 9] = [0, 1, 2, 6, 7, 8, 9, 10, 11];
 
-fn is_write(a: OpAccess) -> bool {
+pub(super) fn is_write(a: OpAccess) -> bool {
     matches!(a, OpAccess::Write | OpAccess::CondWrite | OpAccess::ReadWrite | OpAccess::ReadCondWrite)
 }
 
@@ -71,17 +71,16 @@ impl Checker<'_> {
         }
     }
 
-    /// The state on the edge of a branch on `cc` (taken or not); `None`
-    /// when that edge can never be taken.
-    fn refine(&self, st: &State, cc: ConditionCode, taken: bool) -> Option<State> {
-        let mut st = st.clone();
-        let (Some(f), Some(p)) = (st.flags.clone(), pred(cc, taken)) else { return Some(st) };
+    /// Narrows `st` to the edge of a branch on `cc` (taken or not);
+    /// `false`, with `st` unchanged, when that edge can never be taken.
+    fn refine(&self, st: &mut State, cc: ConditionCode, taken: bool) -> bool {
+        let (Some(f), Some(p)) = (st.flags.clone(), pred(cc, taken)) else { return true };
         // x < y or x <= y, as operand indices.
         let (x, y, strict) = match p {
             // Unsigned, x != 0 is 0 < x.
             Pred::Ne if f.vals[1] == Val::Const(0) => (1, 0, true),
             Pred::Ne if f.vals[0] == Val::Const(0) => (0, 1, true),
-            Pred::Ne => return Some(st),
+            Pred::Ne => return true,
             Pred::Below => (0, 1, true),
             Pred::Above => (1, 0, true),
             Pred::BelowEq => (0, 1, false),
@@ -95,12 +94,12 @@ impl Checker<'_> {
                     }
                     _ => {}
                 }
-                return Some(st);
+                return true;
             }
         };
         if strict && f.vals[y] == Val::Const(0) {
             // Nothing is below zero.
-            return None;
+            return false;
         }
         // A comparison narrower than 64 bits says something of the whole
         // register only when its upper bits are known to be zero.
@@ -140,7 +139,7 @@ impl Checker<'_> {
             let depth = (k as i64).saturating_add(-d);
             st.stack_ok = Some(st.stack_ok.map_or(depth, |o| o.max(depth)));
         }
-        Some(st)
+        true
     }
 
     /// Moves the stack pointer to `to` (from the entry's), checking the
@@ -164,7 +163,7 @@ impl Checker<'_> {
     /// address is, callee-saved registers hold their entry values.
     fn check_exit(&self, st: &State, pops: i64) -> Step {
         let d = st.rsp().unwrap_or(i64::MIN);
-        if st.slots.get(&d) != Some(&Val::RetAddr) {
+        if st.slots.get(d) != Some(Val::RetAddr) {
             return Err((
                 Property::StackBalance,
                 format!("stack pointer {:?} does not point at the return address", st.regs[RSP as usize]),
@@ -240,19 +239,21 @@ impl Checker<'_> {
         self.move_rsp(st, Val::Stack(rsp + pops))
     }
 
-    pub(super) fn step(&mut self, ins: &Instruction, st: &mut State, succs: &mut Vec<(u64, State)>) -> Step {
+    /// What instruction `d` does to `st`. Edges that take a copy of the
+    /// state go to `jumps`; the one edge that takes `st` itself (the next
+    /// instruction, or after a call) is the result, `None` when the
+    /// instruction does not continue (a return, a trap, a tail call).
+    pub(super) fn step(
+        &self,
+        d: &Decoded,
+        st: &mut State,
+        jumps: &mut Vec<(u64, State)>,
+    ) -> Result<Option<u64>, (Property, String)> {
+        let ins = &d.ins;
         let m = ins.mnemonic();
         let next = ins.next_ip();
         let at = ins.ip();
-        let info = self.info.info(ins);
-        let used_memory = info.used_memory().len();
-        let writes: Vec<(Register, OpAccess)> = info
-            .used_registers()
-            .iter()
-            .filter(|u| is_write(u.access()))
-            .map(|u| (u.register(), u.access()))
-            .collect();
-        let op_access: Vec<OpAccess> = (0..ins.op_count()).map(|i| info.op_access(i)).collect();
+        let (used_memory, writes, op_access) = (d.used_memory, &d.writes, &d.op_access);
         let mem_op = (0..ins.op_count()).find(|&i| ins.op_kind(i) == OpKind::Memory);
         let stack_op =
             matches!(m, Mnemonic::Push | Mnemonic::Pop | Mnemonic::Call | Mnemonic::Ret | Mnemonic::Leave);
@@ -450,11 +451,14 @@ impl Checker<'_> {
                 if dest_gpr.is_some_and(|r| r != RSP) =>
             {
                 let cc = ins.condition_code();
-                let moved =
-                    self.refine(st, cc, true).map(|s| narrow(self.operand(ins, 1, &s, loaded), dest_bytes));
+                let mut s = st.clone();
+                let moved = self
+                    .refine(&mut s, cc, true)
+                    .then(|| narrow(self.operand(ins, 1, &s, loaded), dest_bytes));
+                let mut s = st.clone();
                 let kept = self
-                    .refine(st, cc, false)
-                    .map(|s| narrow(Self::reg_value(&s, ins.op0_register()), dest_bytes));
+                    .refine(&mut s, cc, false)
+                    .then(|| narrow(Self::reg_value(&s, ins.op0_register()), dest_bytes));
                 let v = match (moved, kept) {
                     (Some(a), Some(b)) => a.join(b, false),
                     (Some(a), None) | (None, Some(a)) => a,
@@ -486,7 +490,7 @@ impl Checker<'_> {
                 if d + 8 > 8 + self.incoming {
                     return Err((Property::StackBalance, "pop past the incoming arguments".into()));
                 }
-                let v = st.slots.get(&d).copied().unwrap_or(Val::Unknown);
+                let v = st.slots.get(d).unwrap_or(Val::Unknown);
                 match dest_gpr {
                     Some(RSP) | None => {
                         return Err((Property::Unsupported, "pop into the stack pointer or memory".into()));
@@ -504,7 +508,7 @@ impl Checker<'_> {
                 let Val::Stack(b) = st.regs[RBP as usize] else {
                     return Err((Property::StackBalance, "leave with an unknown frame pointer".into()));
                 };
-                let v = st.slots.get(&b).copied().unwrap_or(Val::Unknown);
+                let v = st.slots.get(b).unwrap_or(Val::Unknown);
                 if b < st.rsp().unwrap_or(i64::MAX) {
                     return Err((Property::StackBalance, "leave below the stack pointer".into()));
                 }
@@ -520,7 +524,7 @@ impl Checker<'_> {
             _ => handled = false,
         }
         if !handled {
-            for (r, _) in &writes {
+            for (r, _) in writes {
                 match gpr(*r) {
                     Some(RSP) if !stack_op => {
                         return Err((
@@ -548,23 +552,27 @@ impl Checker<'_> {
             st.flags = None;
         }
 
-        match ins.flow_control() {
-            FlowControl::Next => succs.push((next, st.clone())),
+        Ok(match ins.flow_control() {
+            FlowControl::Next => Some(next),
             FlowControl::ConditionalBranch => {
                 let cc = ins.condition_code();
                 let target = ins.near_branch_target();
                 if !matches!(ins.op0_kind(), OpKind::NearBranch64) {
                     return Err((Property::Unsupported, "branch kind".into()));
                 }
-                succs.extend(self.refine(st, cc, true).map(|s| (target, s)));
-                succs.extend(self.refine(st, cc, false).map(|s| (next, s)));
+                let mut taken = st.clone();
+                if self.refine(&mut taken, cc, true) {
+                    jumps.push((target, taken));
+                }
+                self.refine(st, cc, false).then_some(next)
             }
             FlowControl::UnconditionalBranch => {
                 if let Some(callee) = self.direct_target(ins) {
                     let (pops, _) = self.callee(Val::Unknown, st, Some(callee.unwrap_or(u32::MAX)))?;
                     self.check_exit(st, pops)?;
+                    None
                 } else if matches!(ins.op0_kind(), OpKind::NearBranch64) {
-                    succs.push((ins.near_branch_target(), st.clone()));
+                    Some(ins.near_branch_target())
                 } else {
                     return Err((Property::JumpTarget, "far jump".into()));
                 }
@@ -590,9 +598,8 @@ impl Checker<'_> {
                         }
                         targets.insert(t as u64);
                     }
-                    for t in targets {
-                        succs.push((t, st.clone()));
-                    }
+                    jumps.extend(targets.into_iter().map(|t| (t, st.clone())));
+                    None
                 } else {
                     // A tail call through a function reference.
                     let (pops, _) = self.callee(v, st, None).map_err(|(p, d)| match p {
@@ -600,6 +607,7 @@ impl Checker<'_> {
                         _ => (p, d),
                     })?;
                     self.check_exit(st, pops)?;
+                    None
                 }
             }
             FlowControl::Call => {
@@ -609,30 +617,31 @@ impl Checker<'_> {
                 let pops = self.callee(Val::Unknown, st, Some(callee.unwrap_or(u32::MAX)))?;
                 self.call_pushes(st)?;
                 self.after_call(st, pops)?;
-                succs.push((next, st.clone()));
+                Some(next)
             }
             FlowControl::IndirectCall => {
                 let v = self.operand(ins, 0, st, loaded);
                 let pops = self.callee(v, st, None)?;
                 self.call_pushes(st)?;
                 self.after_call(st, pops)?;
-                succs.push((next, st.clone()));
+                Some(next)
             }
             FlowControl::Return => {
                 let pops = if ins.op_count() > 0 { ins.immediate(0) as i64 } else { 0 };
                 self.check_exit(st, pops)?;
+                None
             }
             FlowControl::Exception | FlowControl::Interrupt => {
                 // ud2 (Cranelift's traps) and int3: the signal handler takes over.
                 if !matches!(m, Mnemonic::Ud2 | Mnemonic::Int3) {
                     return Err((Property::Unsupported, "instruction that raises an exception".into()));
                 }
+                None
             }
             FlowControl::XbeginXabortXend => {
                 return Err((Property::Unsupported, "transactional memory".into()));
             }
-        }
-        Ok(())
+        })
     }
 
     /// A call's return address: the frame must have room for it.
