@@ -50,9 +50,16 @@ pub const FORMAT: u32 = 3;
 fn fingerprint(engine: &Engine) -> (String, String, u32) {
     let isa = &engine.inner.isa;
     // The triple, the CPU features and Cranelift's shared settings (frame
-    // pointers, which backtraces walk, among them).
+    // pointers, which backtraces walk, among them), but not the IR
+    // verifier's, which changes no code.
     let isa_flags = isa.isa_flags().iter().map(|f| f.to_string()).collect::<Vec<_>>().join(",");
-    let shared = isa.flags().iter().map(|f| f.to_string()).collect::<Vec<_>>().join(",");
+    let shared = isa
+        .flags()
+        .iter()
+        .filter(|f| f.name != "enable_verifier")
+        .map(|f| f.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
     let target = format!("{} {isa_flags} {shared}", isa.triple());
     let config = &engine.inner.config;
     let settings = u32::from(config.cranelift_opt_enabled())

@@ -117,3 +117,15 @@ fn files_of_another_version_or_setting_are_refused_naming_the_difference() {
     let err = refused(&engine, &other);
     assert!(err.contains("made by Plumb 9"), "{err}");
 }
+
+/// Cranelift's IR verifier changes no code, so it is no part of what a
+/// precompiled file must match, and the code is the same byte for byte.
+#[test]
+fn the_ir_verifier_setting_does_not_change_the_code_or_the_header() {
+    let verified = Engine::new(Config::new().cranelift_debug_verifier(true)).expect("engine");
+    let unverified = Engine::new(Config::new().cranelift_debug_verifier(false)).expect("engine");
+    let bytes = Module::new(&verified, CALLS).expect("compiles").serialize().expect("serializes");
+    let other = Module::new(&unverified, CALLS).expect("compiles").serialize().expect("serializes");
+    assert_eq!(bytes, other);
+    deserialize(&unverified, &bytes).expect("loads in an engine without the verifier");
+}

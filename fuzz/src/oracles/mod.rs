@@ -25,13 +25,15 @@ use plumb_rules::RuleSet;
 /// The settings every target's engine starts from: the machine-code
 /// checker is on (`Config::check_machine_code`), so a function it refuses
 /// fails the target like any other compile error, and every module the
-/// fuzzers produce is a false-positive test of the checker.
+/// fuzzers produce is a false-positive test of the checker; so is
+/// Cranelift's IR verifier (`Config::cranelift_debug_verifier`), off in
+/// release builds otherwise.
 /// `PLUMB_FUZZ_MACHINE_CHECK=0` turns it off, to see what the differential
 /// oracles alone find (the mutants table of `fuzz/README.md`).
 pub fn base_config() -> plumb::Config {
     let mut config = plumb::Config::new();
     let off = std::env::var("PLUMB_FUZZ_MACHINE_CHECK").is_ok_and(|v| v == "0");
-    config.check_machine_code(!off && cfg!(target_arch = "x86_64"));
+    config.check_machine_code(!off && cfg!(target_arch = "x86_64")).cranelift_debug_verifier(true);
     config
 }
 
