@@ -44,6 +44,7 @@ code_mutants=(
   "narrow-wraps op_specs rules differential"
   "bitmask-wrong-bit op_specs rules differential"
   "load-lane-reversed differential"
+  "tail-call-args-swapped differential"
 )
 
 selected=("$@")

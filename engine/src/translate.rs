@@ -478,6 +478,7 @@ impl<'a> FuncTranslator<'a> {
         let mut call_args = vec![callee_vmctx, self.vmctx];
         call_args.extend(args);
         if tail {
+            tail_call_mutant(&mut call_args[2..], ty.params());
             self.builder.ins().return_call_indirect(sig, code, &call_args);
             self.set_unreachable();
             return Ok(());
@@ -514,6 +515,7 @@ impl<'a> FuncTranslator<'a> {
         let mut call_args = vec![self.vmctx, self.vmctx];
         call_args.extend(args);
         if tail {
+            tail_call_mutant(&mut call_args[2..], ty.params());
             self.builder.ins().return_call(callee, &call_args);
             self.set_unreachable();
             return Ok(());
@@ -1151,5 +1153,18 @@ fn zero(builder: &mut FunctionBuilder<'_>, t: ValType) -> Value {
             let zero = builder.func.dfg.constants.insert(ir::ConstantData::from(&[0u8; 16][..]));
             builder.ins().vconst(types::I8X16, zero)
         }
+    }
+}
+
+/// The `tail-call-args-swapped` mutant (`plumb_rules::mutant`): a tail call
+/// passes its first two arguments of one type in each other's place.
+fn tail_call_mutant(args: &mut [Value], params: &[ValType]) {
+    if !plumb_rules::mutant::active("tail-call-args-swapped") {
+        return;
+    }
+    let pair = (0..params.len())
+        .find_map(|i| (i + 1..params.len()).find(|&j| params[j] == params[i]).map(|j| (i, j)));
+    if let Some((i, j)) = pair.filter(|&(_, j)| j < args.len()) {
+        args.swap(i, j);
     }
 }

@@ -140,6 +140,11 @@ const PROBES: &[(&str, u32, ProbeBody)] = &[
     ("plumb.v128_load16_lane", 4, ProbeBody::LoadLane(0x55)),
     ("plumb.v128_load32_lane", 4, ProbeBody::LoadLane(0x56)),
     ("plumb.v128_load64_lane", 4, ProbeBody::LoadLane(0x57)),
+    // A tail call with two arguments of one type, to a function that tells
+    // them apart: (return_call $plumb.sub (local.get 0) (local.get 1)).
+    ("plumb.return_call_sub", 0, ProbeBody::TailCallNext),
+    // (i32.sub (local.get 0) (local.get 1))
+    ("plumb.sub", 0, ProbeBody::Raw(&[0x20, 0, 0x20, 1, 0x6b])),
 ];
 
 /// A probe's body in the binary format.
@@ -153,13 +158,17 @@ enum ProbeBody {
     /// distinct bytes with this SIMD lane-load opcode (after the `0xfd`
     /// prefix), and returns the vector.
     LoadLane(u8),
+    /// Passes its two parameters on to the probe after it with
+    /// `return_call`.
+    TailCallNext,
     /// These instructions, without the final `end`.
     Raw(&'static [u8]),
 }
 
 impl ProbeBody {
-    /// The instructions, ending with `end`.
-    fn encode(&self) -> Vec<u8> {
+    /// The instructions, ending with `end`, of the probe that is function
+    /// `index`.
+    fn encode(&self, index: u32) -> Vec<u8> {
         // (i32.and (local.get 0) (i32.const 0xffff))
         const ADDRESS: [u8; 7] = [0x20, 0, 0x41, 0xff, 0xff, 0x03, 0x71];
         let mut code = Vec::new();
@@ -178,6 +187,10 @@ impl ProbeBody {
                 code.extend([0xfd, 0x0c]);
                 code.extend(0x10..0x20u8);
                 code.extend([0xfd, load, 0, 0, 1]);
+            }
+            ProbeBody::TailCallNext => {
+                code.extend([0x20, 0, 0x20, 1, 0x12]);
+                wasm_encoder::Encode::encode(&(index + 1), &mut code);
             }
             ProbeBody::Raw(bytes) => code.extend(bytes),
         }
@@ -205,7 +218,8 @@ const PROBE_TYPES: &[(&[wasm_encoder::ValType], &[wasm_encoder::ValType])] = {
 /// `bytes` (a module with a memory and no imports) with probe functions
 /// added and exported: stores then loads of every narrow width and
 /// signedness, `memory.fill`, `memory.copy` and `memory.grow`, each on
-/// its arguments, and SIMD loads into a lane of every width; and an active data segment that ends exactly at the end
+/// its arguments, SIMD loads into a lane of every width, and a tail call
+/// whose two `i32` arguments must arrive in order; and an active data segment that ends exactly at the end
 /// of the initial memory (instantiation must accept it). wasm-smith emits these rarely (a random stack seldom
 /// holds the three `i32`s `memory.fill` takes, and its loads mostly read
 /// zeroed memory), so without them a wrong sign extension or bounds check
@@ -310,9 +324,9 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
             section: wasmparser::CodeSectionReader<'_>,
         ) -> std::result::Result<(), Error<Self::Error>> {
             utils::parse_code_section(self, code, section)?;
-            for (_, _, body) in PROBES {
+            for (i, (_, _, body)) in PROBES.iter().enumerate() {
                 let mut f = wasm_encoder::Function::new([]);
-                f.raw(body.encode());
+                f.raw(body.encode(self.funcs + i as u32));
                 code.function(&f);
             }
             Ok(())

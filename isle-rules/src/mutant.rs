@@ -82,6 +82,11 @@ pub const MUTANTS: &[(&str, &str)] = &[
         "engine: `v128.load*_lane` writes the loaded value into the lane counted from the other end \
          (lanes - 1 - lane)",
     ),
+    (
+        "tail-call-args-swapped",
+        "engine: return_call and return_call_indirect pass their first two arguments of one type in each \
+         other's place",
+    ),
 ];
 
 /// Whether mutant `name` is switched on (`PLUMB_MUTANT=name`). An unknown
