@@ -203,9 +203,18 @@ pub fn verify_instance(ops: &[OpInstance], instance: &RuleInstance, options: &Op
 }
 
 /// How many assignments of a rule's constants its side conditions may allow
-/// for the verifier to prove the rule one assignment at a time (see
-/// [`query`]).
+/// for the verifier to find them one model at a time and prove the rule one
+/// assignment at a time (see [`query`]).
 const ENUMERATION_LIMIT: usize = 64;
+
+/// The largest bound, below which the side conditions must keep each of a
+/// rule's constants, for the verifier to try every value in turn (shift
+/// counts below the width: at most 64).
+const BOUND_LIMIT: u64 = 64;
+
+/// How many points a box of bounded constants may have (two counts below 64
+/// each: 4096) for the verifier to prove the rule one point at a time.
+const BOX_LIMIT: u64 = 4096;
 
 /// The time left to one instance: every Z3 call it makes shares one budget.
 struct Deadline {
@@ -228,6 +237,16 @@ impl Deadline {
         solver
     }
 
+    /// Whether the budget is spent.
+    fn expired(&self) -> bool {
+        self.started.elapsed() >= self.budget
+    }
+
+    /// The verdict for an instance whose budget ran out between queries.
+    fn timeout(&self) -> Verdict {
+        Verdict::Unknown(format!("timeout after {:.1}s", self.budget.as_secs_f64()))
+    }
+
     /// The verdict for a solver that answered `unknown`.
     fn unknown(&self, solver: &Solver) -> Verdict {
         let reason = solver.get_reason_unknown().unwrap_or_else(|| "no reason given".to_owned());
@@ -237,6 +256,58 @@ impl Deadline {
             Verdict::Unknown(reason)
         }
     }
+}
+
+/// Every point of the box `0 <= c < bound(c)` for each of `consts`, if the
+/// side conditions `conds` bound every one of them below [`BOUND_LIMIT`]
+/// and the box has at most [`BOX_LIMIT`] points; `None` otherwise. A bound
+/// is proved (`conds ∧ c >= bound` unsatisfiable), so every assignment the
+/// conditions allow is in the box; points they do not allow are in it too,
+/// and cost a simplification each in [`query`].
+fn bounded_box(conds: &Bool, consts: &[BV], deadline: &Deadline) -> Option<Vec<Vec<BV>>> {
+    let mut bounds = Vec::with_capacity(consts.len());
+    for c in consts {
+        bounds.push(bound(conds, c, deadline)?);
+    }
+    let points = bounds.iter().try_fold(1u64, |n, &b| n.checked_mul(b).filter(|&n| n <= BOX_LIMIT))?;
+    let mut found = Vec::with_capacity(usize::try_from(points).ok()?);
+    for mut point in 0..points {
+        let mut values = Vec::with_capacity(consts.len());
+        for (c, &b) in consts.iter().zip(&bounds) {
+            values.push(BV::from_u64(point % b, c.get_size()));
+            point /= b;
+        }
+        found.push(values);
+    }
+    Some(found)
+}
+
+/// The least power of two, at most [`BOUND_LIMIT`], that `conds` keep `c`
+/// (unsigned) below; `None` if there is none or Z3 cannot tell in the time
+/// left.
+fn bound(conds: &Bool, c: &BV, deadline: &Deadline) -> Option<u64> {
+    let w = c.get_size();
+    let below = |bound: u64| -> Option<bool> {
+        if w < u64::BITS && bound >= 1 << w {
+            return Some(true);
+        }
+        let s = deadline.solver();
+        s.assert(conds);
+        s.assert(c.bvuge(BV::from_u64(bound, w)));
+        match s.check() {
+            SatResult::Unsat => Some(true),
+            SatResult::Sat => Some(false),
+            SatResult::Unknown => None,
+        }
+    };
+    if !below(BOUND_LIMIT)? {
+        return None;
+    }
+    let mut bound = BOUND_LIMIT;
+    while bound > 1 && below(bound / 2)? {
+        bound /= 2;
+    }
+    Some(bound)
 }
 
 /// Every assignment of `consts` allowed by `conds`, if there are at most
@@ -268,12 +339,26 @@ fn enumerate(conds: &Bool, consts: &[BV], deadline: &Deadline) -> Option<Vec<Vec
 /// reached before any query (an encoding error).
 ///
 /// When the side conditions pin the rule's constants down to a few
-/// assignments (`c` a power of two: 64 at i64), each assignment is proved
-/// separately: with the constants fixed Z3 folds the terms (a division by
-/// a known power of two is a shift), where one query over all of them
-/// makes it reason about a divider circuit. The enumeration is exhaustive
-/// (it stops when the conditions with every found assignment excluded are
-/// unsatisfiable), so proving each case proves the rule.
+/// assignments, each assignment is a case proved separately: with the
+/// constants fixed Z3 folds the terms (a division by a known power of two
+/// is a shift, a shift by a known count is rewiring), where one query over
+/// all of them makes it reason about divider circuits and chains of
+/// barrel shifters. The cases are
+///
+/// - every point of a box, when the conditions bound each constant below a
+///   small power of two and the box is small ([`bounded_box`]: two shift
+///   counts below 64, 4096 points), or else
+/// - the assignments the conditions allow, when there are at most
+///   [`ENUMERATION_LIMIT`] ([`enumerate`]: `c` a power of two, 64 at i64).
+///
+/// Either way they are exhaustive (the bounds are proved; the enumeration
+/// stops when the conditions with every found assignment excluded are
+/// unsatisfiable), so proving every case proves the rule. A case is proved
+/// when Z3's simplifier rewrites the query with the constants substituted
+/// to `false` (an equivalence, so the case has no counterexample; it also
+/// drops the points of a box the conditions exclude), and otherwise by the
+/// solver on the query with the constants asserted equal to their values,
+/// whose model is a counterexample. All the cases share one budget.
 fn query(ops: &[OpInstance], instance: &RuleInstance, options: &Options) -> Result<Verdict, Verdict> {
     let deadline = Deadline::new(options.timeout);
     let mut enc = RuleEncoder::new(ops, instance);
@@ -322,22 +407,22 @@ fn query(ops: &[OpInstance], instance: &RuleInstance, options: &Options) -> Resu
     let cases = if instance.conds.is_empty() || consts.is_empty() {
         None
     } else {
-        enumerate(&conds, &consts, &deadline)
+        bounded_box(&conds, &consts, &deadline).or_else(|| enumerate(&conds, &consts, &deadline))
     };
-    let cases: Vec<Vec<Bool>> = match cases {
-        Some(cases) => cases
-            .into_iter()
-            .map(|values| consts.iter().zip(&values).map(|(c, v)| c.eq(v)).collect())
-            .collect(),
-        None => vec![vec![]],
-    };
-    for case in cases {
-        let s = deadline.solver();
-        s.assert(&premise);
-        for fixed in &case {
-            s.assert(fixed);
+    let whole = Bool::and(&[premise.clone(), refutation.clone()]);
+    for values in cases.unwrap_or_else(|| vec![vec![]]) {
+        if deadline.expired() {
+            return Ok(deadline.timeout());
         }
-        s.assert(&refutation);
+        let fixed: Vec<(&BV, &BV)> = consts.iter().zip(&values).collect();
+        if !fixed.is_empty() && whole.substitute(&fixed).simplify().as_bool() == Some(false) {
+            continue;
+        }
+        let s = deadline.solver();
+        s.assert(&whole);
+        for (c, v) in &fixed {
+            s.assert((*c).eq(*v));
+        }
         match s.check() {
             SatResult::Unsat => {}
             SatResult::Unknown => return Ok(deadline.unknown(&s)),

@@ -182,6 +182,22 @@ const REFUTED: &[(&str, &str)] = &[
         "(rule bad_urem_pow2_mask ((T Int)) (urem.{T} x (iconst c)) => (band x (iconst c))
            (if (bvne c 0)) (if (bveq (bvand c (bvsub c 1)) 0)))",
     ),
+    // Wrong in one case of a split only (the verifier proves these rules one
+    // assignment of their constants at a time): a shift-of-shift fold whose
+    // condition lets a + b reach the width (then the left side is 0 and the
+    // right side x), and x /u 2^k as x >>u (k mod 63), wrong only for k = 63
+    // (and so right at i32).
+    (
+        "bad_ishl_ishl_sum_reaches_width",
+        "(rule bad_ishl_ishl_sum_reaches_width ((T i64)) (ishl.{T} (ishl x (iconst a)) (iconst b))
+           => (ishl x (iconst (bvadd a b)))
+           (if (bvult a (width T))) (if (bvult b (width T))) (if (bvule (bvadd a b) (width T))))",
+    ),
+    (
+        "bad_udiv_pow2_wrong_at_k63",
+        "(rule bad_udiv_pow2_wrong_at_k63 ((T Int)) (udiv.{T} x (iconst c)) => (ushr x (iconst (bvurem (ctz c) 63)))
+           (if (bvne c 0)) (if (bveq (bvand c (bvsub c 1)) 0)))",
+    ),
     // Wrong power-of-two side condition: c = 0 is let through.
     (
         "bad_pow2_condition_admits_zero",
@@ -337,6 +353,32 @@ fn a_rule_whose_side_conditions_cannot_hold_never_fires() {
         assert_eq!(result.verdict, Verdict::NeverFires, "{}", result.line());
     }
     assert_eq!(report.summary(), "verify: 0/2 rule instances proved, 2 failed, 0 unknown");
+}
+
+#[test]
+fn a_rule_wrong_in_one_case_of_its_constants_is_refuted_in_that_case() {
+    let text: String = REFUTED
+        .iter()
+        .filter(|(name, _)| ["bad_ishl_ishl_sum_reaches_width", "bad_udiv_pow2_wrong_at_k63"].contains(name))
+        .map(|(_, rule)| format!("{rule}\n"))
+        .collect();
+    let rules = load(&text);
+    let only = |name: &str| Selection::Only { rules: vec![name.to_owned()], files: vec![] };
+    let input = |cex: &Counterexample, name: &str| -> u128 {
+        cex.inputs.iter().find(|(n, _)| n == name).map(|(_, v)| v.bits).unwrap_or_else(|| panic!("no {name}"))
+    };
+
+    let report = verify(&rules, &only("bad_ishl_ishl_sum_reaches_width"), &Options::default());
+    let [result] = report.results.as_slice() else { panic!("{:?}", report.results) };
+    let Verdict::Counterexample(cex) = &result.verdict else { panic!("{}", result.line()) };
+    assert_eq!(input(cex, "a") + input(cex, "b"), 64, "{cex}");
+
+    let report = verify(&rules, &only("bad_udiv_pow2_wrong_at_k63"), &Options::default());
+    let verdicts: Vec<(String, &Verdict)> = report.results.iter().map(|r| (r.label(), &r.verdict)).collect();
+    assert_eq!(verdicts.len(), 2, "{verdicts:?}");
+    assert_eq!(verdicts[0], ("bad_udiv_pow2_wrong_at_k63[i32]".to_owned(), &Verdict::Proved));
+    let Verdict::Counterexample(cex) = verdicts[1].1 else { panic!("{verdicts:?}") };
+    assert_eq!(input(cex, "c"), 1 << 63, "{cex}");
 }
 
 #[test]
