@@ -10,7 +10,20 @@ fn memory_probes_are_added_valid_and_exported() {
     let module = plumb_oracles::interp::Module::new(&probed).expect("the probed module validates");
     let names: Vec<&str> = module.exports.iter().map(|e| e.name.as_str()).collect();
     assert!(names.contains(&"f"), "{names:?}");
-    assert_eq!(names.iter().filter(|n| n.starts_with("plumb.")).count(), 13, "{names:?}");
+    assert_eq!(names.iter().filter(|n| n.starts_with("plumb.")).count(), 15, "{names:?}");
+}
+
+#[test]
+fn the_tail_call_probe_passes_its_arguments_in_order() {
+    let bytes = wat::parse_str(r#"(module (memory 1 1) (func (export "f")))"#).expect("valid text");
+    let probed = with_memory_probes(&bytes).expect("probes added");
+    let engine = plumb::Engine::default();
+    let module = plumb::Module::new(&engine, &probed).expect("the probed module compiles");
+    let mut store = plumb::Store::new(&engine, ());
+    let instance = plumb::Linker::new(&engine).instantiate(&mut store, &module).expect("instantiates");
+    let probe =
+        instance.get_typed_func::<(i32, i32), i32>(&store, "plumb.return_call_sub").expect("the probe");
+    assert_eq!(probe.call(&mut store, (7, 3)).expect("runs"), 4);
 }
 
 #[test]
