@@ -152,19 +152,19 @@ pub enum Instr {
     /// `elem.drop`: spec §4.4.6 [exec-elem-drop](https://webassembly.github.io/spec/core/exec/instructions.html#exec-elem-drop).
     ElemDrop(u32),
     /// `t.load*`: spec §4.4.7 [exec-load](https://webassembly.github.io/spec/core/exec/instructions.html#exec-load).
-    Load { op: LoadOp, offset: u64 },
+    Load { op: LoadOp, mem: u32, offset: u64 },
     /// `t.store*`: spec §4.4.7 [exec-store](https://webassembly.github.io/spec/core/exec/instructions.html#exec-store).
-    Store { op: StoreOp, offset: u64 },
+    Store { op: StoreOp, mem: u32, offset: u64 },
     /// `memory.size`: spec §4.4.7 [exec-memory-size](https://webassembly.github.io/spec/core/exec/instructions.html#exec-memory-size).
-    MemorySize,
+    MemorySize(u32),
     /// `memory.grow`: spec §4.4.7 [exec-memory-grow](https://webassembly.github.io/spec/core/exec/instructions.html#exec-memory-grow).
-    MemoryGrow,
+    MemoryGrow(u32),
     /// `memory.fill`: spec §4.4.7 [exec-memory-fill](https://webassembly.github.io/spec/core/exec/instructions.html#exec-memory-fill).
-    MemoryFill,
+    MemoryFill(u32),
     /// `memory.copy`: spec §4.4.7 [exec-memory-copy](https://webassembly.github.io/spec/core/exec/instructions.html#exec-memory-copy).
-    MemoryCopy,
+    MemoryCopy { dst: u32, src: u32 },
     /// `memory.init`: spec §4.4.7 [exec-memory-init](https://webassembly.github.io/spec/core/exec/instructions.html#exec-memory-init).
-    MemoryInit(u32),
+    MemoryInit { data: u32, mem: u32 },
     /// `data.drop`: spec §4.4.7 [exec-data-drop](https://webassembly.github.io/spec/core/exec/instructions.html#exec-data-drop).
     DataDrop(u32),
     /// `t.const c`: spec §4.4.1 [exec-const](https://webassembly.github.io/spec/core/exec/instructions.html#exec-const).
@@ -183,13 +183,13 @@ pub enum Instr {
     /// [vector instructions](https://webassembly.github.io/spec/core/exec/instructions.html#vector-instructions), see `simd`.
     Vector(VectorOp),
     /// `v128.load*`: spec §4.4.7 [exec-load](https://webassembly.github.io/spec/core/exec/instructions.html#exec-load) and the extending, splatting and zeroing loads after it.
-    VectorLoad { op: VectorLoadOp, offset: u64 },
+    VectorLoad { op: VectorLoadOp, mem: u32, offset: u64 },
     /// `v128.store`: spec §4.4.7 [exec-store](https://webassembly.github.io/spec/core/exec/instructions.html#exec-store).
-    VectorStore { offset: u64 },
+    VectorStore { mem: u32, offset: u64 },
     /// `v128.loadN_lane`: spec §4.4.7 [exec-load-lane](https://webassembly.github.io/spec/core/exec/instructions.html#exec-load-lane); `shape` gives `N`.
-    VectorLoadLane { shape: IShape, lane: u8, offset: u64 },
+    VectorLoadLane { shape: IShape, lane: u8, mem: u32, offset: u64 },
     /// `v128.storeN_lane`: spec §4.4.7 [exec-store-lane](https://webassembly.github.io/spec/core/exec/instructions.html#exec-store-lane); `shape` gives `N`.
-    VectorStoreLane { shape: IShape, lane: u8, offset: u64 },
+    VectorStoreLane { shape: IShape, lane: u8, mem: u32, offset: u64 },
 }
 
 /// A decoded function body.

@@ -351,25 +351,25 @@ impl Store {
                 let inst = at_mut(&mut self.instances, frame.instance)?;
                 at_mut(&mut inst.elems, e)?.clear();
             }
-            Instr::Load { op, offset } => {
+            Instr::Load { op, mem, offset } => {
                 let addr = thread.pop_i32()?;
-                let bytes = &self.memory(frame.instance)?.bytes;
+                let bytes = &self.memory(frame.instance, mem)?.bytes;
                 thread.stack.push(load(bytes, op, addr, offset)?);
             }
-            Instr::Store { op, offset } => {
+            Instr::Store { op, mem, offset } => {
                 let value = thread.pop()?;
                 let addr = thread.pop_i32()?;
-                let bytes = &mut self.memory_mut(frame.instance)?.bytes;
+                let bytes = &mut self.memory_mut(frame.instance, mem)?.bytes;
                 store(bytes, op, addr, offset, value)?;
             }
-            Instr::MemorySize => {
-                let pages = self.memory(frame.instance)?.pages();
+            Instr::MemorySize(mem) => {
+                let pages = self.memory(frame.instance, mem)?.pages();
                 thread.stack.push(Value::I32(pages as i32));
             }
-            Instr::MemoryGrow => {
+            Instr::MemoryGrow(mem) => {
                 let n = u64::from(thread.pop_i32()? as u32);
                 let limit = self.limits.max_memory_pages.min(65536);
-                let mem = self.memory_mut(frame.instance)?;
+                let mem = self.memory_mut(frame.instance, mem)?;
                 let old = mem.pages();
                 if old + n > mem.max.unwrap_or(limit).min(limit) {
                     thread.stack.push(Value::I32(-1));
@@ -381,31 +381,39 @@ impl Store {
                     thread.stack.push(Value::I32(old as i32));
                 }
             }
-            Instr::MemoryFill => {
+            Instr::MemoryFill(mem) => {
                 let n = thread.pop_i32()? as u32;
                 let value = thread.pop_i32()? as u8;
                 let d = thread.pop_i32()? as u32;
-                let bytes = &mut self.memory_mut(frame.instance)?.bytes;
+                let bytes = &mut self.memory_mut(frame.instance, mem)?.bytes;
                 if !in_bounds(d, n, bytes.len()) {
                     return Err(TrapCode::MemoryOutOfBounds.into());
                 }
                 bytes[d as usize..][..n as usize].fill(value);
             }
-            Instr::MemoryCopy => {
+            Instr::MemoryCopy { dst, src } => {
                 let n = thread.pop_i32()? as u32;
                 let s = thread.pop_i32()? as u32;
                 let d = thread.pop_i32()? as u32;
-                let bytes = &mut self.memory_mut(frame.instance)?.bytes;
-                if !in_bounds(s, n, bytes.len()) || !in_bounds(d, n, bytes.len()) {
+                if !in_bounds(s, n, self.memory(frame.instance, src)?.bytes.len())
+                    || !in_bounds(d, n, self.memory(frame.instance, dst)?.bytes.len())
+                {
                     return Err(TrapCode::MemoryOutOfBounds.into());
                 }
-                bytes.copy_within(s as usize..(s + n) as usize, d as usize);
+                let (s, d, n) = (s as usize, d as usize, n as usize);
+                let (src, dst) = (self.mem_addr(frame.instance, src)?, self.mem_addr(frame.instance, dst)?);
+                if src == dst {
+                    at_mut(&mut self.mems, dst)?.bytes.copy_within(s..s + n, d);
+                } else {
+                    let bytes = at(&self.mems, src)?.bytes[s..s + n].to_vec();
+                    at_mut(&mut self.mems, dst)?.bytes[d..d + n].copy_from_slice(&bytes);
+                }
             }
-            Instr::MemoryInit(data) => {
+            Instr::MemoryInit { data, mem } => {
                 let n = thread.pop_i32()? as u32;
                 let s = thread.pop_i32()? as u32;
                 let d = thread.pop_i32()? as u32;
-                self.memory_init(frame.instance, data, d, s, n)?;
+                self.memory_init(frame.instance, mem, data, d, s, n)?;
             }
             Instr::DataDrop(d) => {
                 let inst = at_mut(&mut self.instances, frame.instance)?;
@@ -435,27 +443,27 @@ impl Store {
                 let operands = thread.pop_n(op.arity())?;
                 thread.stack.push(eval_vector(op, &operands)?);
             }
-            Instr::VectorLoad { op, offset } => {
+            Instr::VectorLoad { op, mem, offset } => {
                 let addr = thread.pop_i32()?;
-                let bytes = &self.memory(frame.instance)?.bytes;
+                let bytes = &self.memory(frame.instance, mem)?.bytes;
                 thread.stack.push(Value::V128(vector_memory::load(bytes, op, addr, offset)?));
             }
-            Instr::VectorStore { offset } => {
+            Instr::VectorStore { mem, offset } => {
                 let value = thread.pop_v128()?;
                 let addr = thread.pop_i32()?;
-                vector_memory::store(&mut self.memory_mut(frame.instance)?.bytes, addr, offset, value)?;
+                vector_memory::store(&mut self.memory_mut(frame.instance, mem)?.bytes, addr, offset, value)?;
             }
-            Instr::VectorLoadLane { shape, lane, offset } => {
+            Instr::VectorLoadLane { shape, lane, mem, offset } => {
                 let value = thread.pop_v128()?;
                 let addr = thread.pop_i32()?;
-                let bytes = &self.memory(frame.instance)?.bytes;
+                let bytes = &self.memory(frame.instance, mem)?.bytes;
                 let loaded = vector_memory::load_lane(bytes, shape, lane, addr, offset, value)?;
                 thread.stack.push(Value::V128(loaded));
             }
-            Instr::VectorStoreLane { shape, lane, offset } => {
+            Instr::VectorStoreLane { shape, lane, mem, offset } => {
                 let value = thread.pop_v128()?;
                 let addr = thread.pop_i32()?;
-                let bytes = &mut self.memory_mut(frame.instance)?.bytes;
+                let bytes = &mut self.memory_mut(frame.instance, mem)?.bytes;
                 vector_memory::store_lane(bytes, shape, lane, addr, offset, value)?;
             }
         }
@@ -526,12 +534,17 @@ impl Store {
         at_mut(&mut self.tables, addr)
     }
 
-    fn memory(&self, instance: InstanceAddr) -> Result<&super::store::MemInst, Trap> {
-        at(&self.mems, *at(&at(&self.instances, instance)?.mems, 0)?)
+    /// The store address of memory `index` of `instance`.
+    fn mem_addr(&self, instance: InstanceAddr, index: u32) -> Result<usize, Trap> {
+        at(&at(&self.instances, instance)?.mems, index).copied()
     }
 
-    fn memory_mut(&mut self, instance: InstanceAddr) -> Result<&mut super::store::MemInst, Trap> {
-        let addr = *at(&at(&self.instances, instance)?.mems, 0)?;
+    fn memory(&self, instance: InstanceAddr, index: u32) -> Result<&super::store::MemInst, Trap> {
+        at(&self.mems, self.mem_addr(instance, index)?)
+    }
+
+    fn memory_mut(&mut self, instance: InstanceAddr, index: u32) -> Result<&mut super::store::MemInst, Trap> {
+        let addr = self.mem_addr(instance, index)?;
         at_mut(&mut self.mems, addr)
     }
 }

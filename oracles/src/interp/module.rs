@@ -40,10 +40,14 @@ impl From<BinaryReaderError> for ModuleError {
 }
 
 /// The features this interpreter implements: all of WebAssembly 2.0,
-/// fixed-width SIMD included, and of 3.0 tail calls and extended constant
-/// expressions.
+/// fixed-width SIMD included, and of 3.0 tail calls, extended constant
+/// expressions, relaxed SIMD and multiple memories.
 pub fn features() -> WasmFeatures {
-    WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL | WasmFeatures::EXTENDED_CONST | WasmFeatures::RELAXED_SIMD
+    WasmFeatures::WASM2
+        | WasmFeatures::TAIL_CALL
+        | WasmFeatures::EXTENDED_CONST
+        | WasmFeatures::RELAXED_SIMD
+        | WasmFeatures::MULTI_MEMORY
 }
 
 /// What an import or export refers to.
@@ -148,8 +152,10 @@ pub struct ElemSegment {
 pub enum DataMode {
     /// Used by `memory.init` only.
     Passive,
-    /// Copied into memory 0 at instantiation at this offset, then dropped.
+    /// Copied into a memory at instantiation at this offset, then dropped.
     Active {
+        /// The memory.
+        memory: u32,
         /// Where in memory.
         offset: ConstExpr,
     },
@@ -192,10 +198,18 @@ pub struct Module {
 }
 
 impl Module {
-    /// Validates `bytes` as a WebAssembly 2.0 module and
-    /// decodes it.
+    /// Validates `bytes` with every feature this interpreter implements
+    /// ([`features`]) and decodes it.
     pub fn new(bytes: &[u8]) -> Result<Module, ModuleError> {
-        Validator::new_with_features(features()).validate_all(bytes)?;
+        Module::with_features(bytes, features())
+    }
+
+    /// Validates `bytes` with the features `enabled` (those of
+    /// [`features`] at most: a module using any other fails to decode) and
+    /// decodes it. The WebAssembly 2.0 suite runs with
+    /// `WasmFeatures::WASM2`, where a second memory is invalid.
+    pub fn with_features(bytes: &[u8], enabled: WasmFeatures) -> Result<Module, ModuleError> {
+        Validator::new_with_features(enabled).validate_all(bytes)?;
         decode(bytes)
     }
 
@@ -404,11 +418,8 @@ fn decode(bytes: &[u8]) -> Result<Module, ModuleError> {
                     let data = data?;
                     let mode = match data.kind {
                         DataKind::Passive => DataMode::Passive,
-                        DataKind::Active { memory_index: 0, offset_expr } => {
-                            DataMode::Active { offset: const_expr(&offset_expr)? }
-                        }
-                        DataKind::Active { .. } => {
-                            return Err(ModuleError::new("only memory 0 is supported", data.range.start));
+                        DataKind::Active { memory_index, offset_expr } => {
+                            DataMode::Active { memory: memory_index, offset: const_expr(&offset_expr)? }
                         }
                     };
                     module.datas.push(DataSegment { bytes: data.data.to_vec(), mode });

@@ -400,11 +400,11 @@ impl Store {
             }
         }
         for (i, data) in module.datas.iter().enumerate() {
-            if let DataMode::Active { offset } = &data.mode {
+            if let DataMode::Active { memory, offset } = &data.mode {
                 let dst = self.eval_const(&self.instances[addr], offset).map_err(trap)?;
                 let Value::I32(dst) = dst else { return Err(trap(TrapCode::InvariantViolated.into())) };
                 let n = data.bytes.len() as u32;
-                self.memory_init(addr, i as u32, dst as u32, 0, n).map_err(trap)?;
+                self.memory_init(addr, *memory, i as u32, dst as u32, 0, n).map_err(trap)?;
                 self.instances[addr].datas[i].clear();
             }
         }
@@ -439,17 +439,18 @@ impl Store {
     }
 
     /// `memory.init` (spec §4.4.7): copies `n` bytes of data segment `data`
-    /// at `src` into memory 0 at `dst`.
+    /// at `src` into memory `memory` at `dst`.
     pub(crate) fn memory_init(
         &mut self,
         instance: InstanceAddr,
+        memory: u32,
         data: u32,
         dst: u32,
         src: u32,
         n: u32,
     ) -> Result<(), Trap> {
         let inst = at(&self.instances, instance)?;
-        let mem = *at(&inst.mems, 0)?;
+        let mem = *at(&inst.mems, memory)?;
         let segment = at(&inst.datas, data)?;
         let mem = at_mut(&mut self.mems, mem)?;
         let (dst, src, n) = (dst as usize, src as usize, n as usize);

@@ -151,11 +151,11 @@ pub(crate) fn translate_body(module: &Module, body: &FunctionBody<'_>) -> Result
             Operator::I64Store8 { memarg } => store(StoreOp::I64Store8, memarg),
             Operator::I64Store16 { memarg } => store(StoreOp::I64Store16, memarg),
             Operator::I64Store32 { memarg } => store(StoreOp::I64Store32, memarg),
-            Operator::MemorySize { .. } => Instr::MemorySize,
-            Operator::MemoryGrow { .. } => Instr::MemoryGrow,
-            Operator::MemoryFill { .. } => Instr::MemoryFill,
-            Operator::MemoryCopy { .. } => Instr::MemoryCopy,
-            Operator::MemoryInit { data_index, .. } => Instr::MemoryInit(data_index),
+            Operator::MemorySize { mem } => Instr::MemorySize(mem),
+            Operator::MemoryGrow { mem } => Instr::MemoryGrow(mem),
+            Operator::MemoryFill { mem } => Instr::MemoryFill(mem),
+            Operator::MemoryCopy { dst_mem, src_mem } => Instr::MemoryCopy { dst: dst_mem, src: src_mem },
+            Operator::MemoryInit { data_index, mem } => Instr::MemoryInit { data: data_index, mem },
             Operator::DataDrop { data_index } => Instr::DataDrop(data_index),
             Operator::I32Const { value } => Instr::Const(Value::I32(value)),
             Operator::I64Const { value } => Instr::Const(Value::I64(value)),
@@ -181,12 +181,22 @@ pub(crate) fn translate_body(module: &Module, body: &FunctionBody<'_>) -> Result
     Ok(FuncBody { locals, instrs, br_tables, charges })
 }
 
+/// The memory a memory instruction accesses. Only GC arrays, which the
+/// validator refuses without the GC feature, are other targets; they map to
+/// an index no instance has, which traps as an invariant violation.
+pub(crate) fn memory_index(memarg: &wasmparser::MemArg) -> u32 {
+    match memarg.target {
+        wasmparser::MemArgTarget::Memory(index) => index,
+        wasmparser::MemArgTarget::Array(_) => u32::MAX,
+    }
+}
+
 fn load(op: LoadOp, memarg: wasmparser::MemArg) -> Instr {
-    Instr::Load { op, offset: memarg.offset }
+    Instr::Load { op, mem: memory_index(&memarg), offset: memarg.offset }
 }
 
 fn store(op: StoreOp, memarg: wasmparser::MemArg) -> Instr {
-    Instr::Store { op, offset: memarg.offset }
+    Instr::Store { op, mem: memory_index(&memarg), offset: memarg.offset }
 }
 
 /// Maps a numeric operator to its [`UnOp`] or [`BinOp`].

@@ -3,23 +3,40 @@
 use std::rc::Rc;
 
 use super::{Backend, InstantiateError};
-use crate::interp::{ExternVal, InstanceAddr, InstantiationError, Module, Store};
+use wasmparser::WasmFeatures;
+
+use crate::interp::{ExternVal, InstanceAddr, InstantiationError, Module, Store, features};
 use crate::trap::Trap;
 use crate::values::{FuncType, GlobalType, Limits, TableType, ValType, Value};
 
 /// Runs scripts on the reference interpreter.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct InterpBackend {
     /// The store every instance of the script lives in.
     pub store: Store,
     /// Registered instances by module name.
     registered: Vec<(String, InstanceAddr)>,
+    /// The features modules are validated with.
+    features: WasmFeatures,
+}
+
+impl Default for InterpBackend {
+    fn default() -> InterpBackend {
+        InterpBackend::with_features(features())
+    }
 }
 
 impl InterpBackend {
-    /// A backend with an empty store.
+    /// A backend with an empty store, validating with every feature the
+    /// interpreter implements.
     pub fn new() -> InterpBackend {
         InterpBackend::default()
+    }
+
+    /// A backend with an empty store, validating modules with `enabled`
+    /// only (the WebAssembly 2.0 suite runs with `WasmFeatures::WASM2`).
+    pub fn with_features(enabled: WasmFeatures) -> InterpBackend {
+        InterpBackend { store: Store::default(), registered: Vec::new(), features: enabled }
     }
 
     fn resolve(&self, module: &str, name: &str) -> Result<ExternVal, String> {
@@ -41,7 +58,7 @@ impl Backend for InterpBackend {
     type Instance = InstanceAddr;
 
     fn compile(&mut self, bytes: &[u8]) -> Result<Module, String> {
-        Module::new(bytes).map_err(|e| e.to_string())
+        Module::with_features(bytes, self.features).map_err(|e| e.to_string())
     }
 
     fn instantiate(&mut self, module: &Module) -> Result<InstanceAddr, InstantiateError> {

@@ -8,18 +8,19 @@ use super::{
     Conversion, FBinOp, FRelOp, FShape, FUnOp, Half, IBinOp, IRelOp, IShape, IUnOp, Shape, ShiftOp, VectorOp,
 };
 use crate::interp::code::Instr;
+use crate::interp::translate::memory_index;
 use crate::values::Value;
 
 fn load(op: VectorLoadOp, memarg: &MemArg) -> Instr {
-    Instr::VectorLoad { op, offset: memarg.offset }
+    Instr::VectorLoad { op, mem: memory_index(memarg), offset: memarg.offset }
 }
 
 fn load_lane(shape: IShape, memarg: &MemArg, lane: u8) -> Instr {
-    Instr::VectorLoadLane { shape, lane, offset: memarg.offset }
+    Instr::VectorLoadLane { shape, lane, mem: memory_index(memarg), offset: memarg.offset }
 }
 
 fn store_lane(shape: IShape, memarg: &MemArg, lane: u8) -> Instr {
-    Instr::VectorStoreLane { shape, lane, offset: memarg.offset }
+    Instr::VectorStoreLane { shape, lane, mem: memory_index(memarg), offset: memarg.offset }
 }
 
 /// The instruction for a SIMD operator, or `None` if `op` is not one of
@@ -47,7 +48,9 @@ pub(crate) fn vector_instr(op: &Operator<'_>) -> Option<Instr> {
         O::V128Load64Splat { ref memarg } => return Some(load(VectorLoadOp::Load64Splat, memarg)),
         O::V128Load32Zero { ref memarg } => return Some(load(VectorLoadOp::Load32Zero, memarg)),
         O::V128Load64Zero { ref memarg } => return Some(load(VectorLoadOp::Load64Zero, memarg)),
-        O::V128Store { ref memarg } => return Some(Instr::VectorStore { offset: memarg.offset }),
+        O::V128Store { ref memarg } => {
+            return Some(Instr::VectorStore { mem: memory_index(memarg), offset: memarg.offset });
+        }
         O::V128Load8Lane { ref memarg, lane } => return Some(load_lane(I8x16, memarg, lane)),
         O::V128Load16Lane { ref memarg, lane } => return Some(load_lane(I16x8, memarg, lane)),
         O::V128Load32Lane { ref memarg, lane } => return Some(load_lane(I32x4, memarg, lane)),
