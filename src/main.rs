@@ -1,6 +1,6 @@
 //! The `plumb` command line.
 //!
-//! - `plumb wast [--engine interp|jit] FILE...` runs spec test scripts.
+//! - `plumb wast [--engine interp|jit] [--spec 2.0|3.0] FILE...` runs spec test scripts.
 //! - `plumb verify [--rule NAME] [--rules FILE...] [--json]` proves the rules with Z3.
 //! - `plumb run [--dir HOST[::GUEST]] [--env K=V] FILE [--invoke NAME] [ARGS...]` runs a WASI
 //!   command, or calls one export, with the JIT.
@@ -33,6 +33,11 @@ enum Command {
         /// Which engine executes the scripts.
         #[arg(long, value_enum, default_value_t = Engine::Interp)]
         engine: Engine,
+        /// The WebAssembly version the scripts are written for: modules are
+        /// validated with its features only (2.0's scripts expect a second
+        /// memory to be invalid, 3.0's use several).
+        #[arg(long, value_enum, default_value_t = Spec::V3_0)]
+        spec: Spec,
         /// The scripts to run.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -58,6 +63,17 @@ enum Engine {
     Jit,
 }
 
+/// A version of the WebAssembly specification.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Spec {
+    /// WebAssembly 2.0 (SIMD included).
+    #[value(name = "2.0")]
+    V2_0,
+    /// WebAssembly 3.0: the features of it Plumb implements.
+    #[value(name = "3.0")]
+    V3_0,
+}
+
 /// How many failures a file's line lists before summarising the rest.
 const FAILURES_SHOWN: usize = 5;
 
@@ -73,12 +89,24 @@ fn file_line(path: &std::path::Path, report: &Report) -> String {
     format!("FAIL {}: {counts}; {}", path.display(), shown.join("; "))
 }
 
-fn wast(engine: Engine, files: &[PathBuf]) -> ExitCode {
+fn wast(engine: Engine, spec: Spec, files: &[PathBuf]) -> ExitCode {
     let (mut passed, mut total) = (0, 0);
-    let jit = plumb::Engine::default();
+    let mut config = plumb::Config::new();
+    config.wasm_multi_memory(spec == Spec::V3_0);
+    let jit = match plumb::Engine::new(&config) {
+        Ok(jit) => jit,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let features = match spec {
+        Spec::V2_0 => wasmparser::WasmFeatures::WASM2,
+        Spec::V3_0 => plumb_oracles::interp::features(),
+    };
     for path in files {
         let report = match engine {
-            Engine::Interp => run_file(path, InterpBackend::new()),
+            Engine::Interp => run_file(path, InterpBackend::with_features(features)),
             Engine::Jit => run_file(path, EngineBackend::new(&jit)),
         };
         plumb_cli::out::line(file_line(path, &report));
@@ -91,7 +119,7 @@ fn wast(engine: Engine, files: &[PathBuf]) -> ExitCode {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Wast { engine, files } => wast(engine, &files),
+        Command::Wast { engine, spec, files } => wast(engine, spec, &files),
         Command::Verify(args) => verify_cmd::run(&args),
         Command::Run(args) => plumb_cli::run_cmd::run(&args).unwrap_or_else(|e| {
             eprintln!("error: {e:#}");

@@ -86,6 +86,20 @@ fn wast_prints_a_line_per_file_and_one_summary_line() {
 }
 
 #[test]
+fn wast_validates_with_the_features_of_the_spec_version_asked_for() {
+    // 2.0's memory.wast expects a second memory to be invalid; 3.0 allows it.
+    let script = "../shared/spec-testsuite/wasm-2.0/memory.wast";
+    for engine in ["interp", "jit"] {
+        let out = plumb(&["wast", "--engine", engine, "--spec", "2.0", script]);
+        assert!(out.status.success(), "{out:?}");
+        let out = plumb(&["wast", "--engine", engine, script]);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let text = stdout(&out);
+        assert!(text.contains("10:2: module was accepted, expected it to be rejected"), "{text}");
+    }
+}
+
+#[test]
 fn wast_exits_non_zero_when_an_assertion_fails() {
     let dir = std::env::temp_dir().join(format!("plumb-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");

@@ -14,6 +14,7 @@ use crate::midend::{Lowering, RuleLowering};
 use crate::runtime::code::CodeMemory;
 use crate::runtime::pool::InstancePool;
 use crate::types::FuncType;
+use wasmparser::WasmFeatures;
 
 /// Compilation and runtime settings.
 #[derive(Debug, Clone)]
@@ -23,6 +24,7 @@ pub struct Config {
     max_wasm_stack: usize,
     memory_init_cow: bool,
     allocation_strategy: InstanceAllocationStrategy,
+    multi_memory: bool,
     pub(crate) instrumentation: Instrumentation,
 }
 
@@ -148,6 +150,7 @@ impl Default for Config {
             max_wasm_stack: 512 * 1024,
             memory_init_cow: true,
             allocation_strategy: InstanceAllocationStrategy::OnDemand,
+            multi_memory: true,
             instrumentation: Instrumentation::default(),
         }
     }
@@ -252,6 +255,23 @@ impl Config {
     pub fn allocation_strategy(&mut self, strategy: InstanceAllocationStrategy) -> &mut Config {
         self.allocation_strategy = strategy;
         self
+    }
+
+    /// Whether modules may have more than one memory (WebAssembly 3.0's
+    /// multi-memory feature; on by default, as in wasmtime). Off, a module
+    /// with a second memory is invalid ("multiple memories"), as in
+    /// WebAssembly 2.0. Each memory has its own reservation and guard
+    /// region; memory 0 is reached with one load fewer than the others.
+    pub fn wasm_multi_memory(&mut self, enable: bool) -> &mut Config {
+        self.multi_memory = enable;
+        self
+    }
+
+    /// The WebAssembly features modules are validated with.
+    pub(crate) fn wasm_features(&self) -> WasmFeatures {
+        let mut features = crate::module::features();
+        features.set(WasmFeatures::MULTI_MEMORY, self.multi_memory);
+        features
     }
 
     pub(crate) fn memory_init_cow_enabled(&self) -> bool {

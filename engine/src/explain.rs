@@ -10,7 +10,6 @@ use wasmparser::Validator;
 use crate::compile::translate_function;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::module::features;
 use crate::module_info::decode;
 
 /// A rule instance that fired while lowering a function.
@@ -45,7 +44,7 @@ pub struct FunctionExplanation {
 /// defined function, or only function `only` when given.
 pub fn explain(engine: &Engine, bytes: &[u8], only: Option<u32>) -> Result<Vec<FunctionExplanation>> {
     let bytes = wat::parse_bytes(bytes).map_err(|e| Error::Text(e.to_string()))?;
-    Validator::new_with_features(features()).validate_all(&bytes)?;
+    Validator::new_with_features(engine.inner.config.wasm_features()).validate_all(&bytes)?;
     let (info, bodies) = decode(&bytes)?;
     let lowering = engine.lowering();
     let mut builder_ctx = FunctionBuilderContext::new();

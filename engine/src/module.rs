@@ -12,9 +12,14 @@ use crate::runtime::memory::PAGE_SIZE;
 use crate::runtime::memory::image::MemoryImage;
 
 /// The WebAssembly features Plumb implements: 2.0 (SIMD included), and of
-/// 3.0 tail calls, extended constants and relaxed SIMD.
+/// 3.0 tail calls, extended constants, relaxed SIMD and multiple memories.
+/// A `Config` may turn some off ([`crate::Config::wasm_multi_memory`]).
 pub(crate) fn features() -> WasmFeatures {
-    WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL | WasmFeatures::EXTENDED_CONST | WasmFeatures::RELAXED_SIMD
+    WasmFeatures::WASM2
+        | WasmFeatures::TAIL_CALL
+        | WasmFeatures::EXTENDED_CONST
+        | WasmFeatures::RELAXED_SIMD
+        | WasmFeatures::MULTI_MEMORY
 }
 
 pub(crate) struct ModuleInner {
@@ -72,7 +77,7 @@ impl Module {
 
     /// Compiles a module from its binary form.
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
-        Validator::new_with_features(features()).validate_all(bytes)?;
+        Validator::new_with_features(engine.inner.config.wasm_features()).validate_all(bytes)?;
         let (info, bodies) = decode(bytes)?;
         let code = compile_module(
             [&engine.inner.isa, &engine.inner.single_pass_isa],
@@ -113,8 +118,9 @@ impl Module {
     }
 
     /// The copy-on-write image of the initial contents of the memory this
-    /// module defines (made by `from_inner`): `None` when instantiation must
-    /// write the data segments instead, because the memory is imported,
+    /// module defines as memory 0 (made by `from_inner`): `None` when
+    /// instantiation must write the data segments instead, because a memory
+    /// is imported, a segment is for another memory,
     /// an active segment's offset is not a constant or a segment does not
     /// fit in the initial size (it may trap), images are off
     /// ([`Config::memory_init_cow`](crate::Config::memory_init_cow)), or the
@@ -133,7 +139,12 @@ impl Module {
                     None => {}
                     // A data offset is an i32; one that reads a global is
                     // known only at instantiation.
-                    Some(offset) => segments.push((u64::from(offset.constant()? as u32), &data.bytes[..])),
+                    Some((0, offset)) => {
+                        segments.push((u64::from(offset.constant()? as u32), &data.bytes[..]))
+                    }
+                    // A segment of another memory may trap, after which
+                    // memory 0 must not hold what later segments write.
+                    Some(_) => return None,
                 }
             }
             MemoryImage::new(initial, segments.into_iter()).ok().flatten().map(Arc::new)
@@ -143,9 +154,9 @@ impl Module {
 
     /// Checks that `bytes` (binary or text) is a valid module Plumb can run,
     /// without compiling it.
-    pub fn validate(_engine: &Engine, bytes: &[u8]) -> Result<()> {
+    pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
         let bytes = binary(bytes)?;
-        Validator::new_with_features(features()).validate_all(&bytes)?;
+        Validator::new_with_features(engine.inner.config.wasm_features()).validate_all(&bytes)?;
         decode(&bytes).map(|_| ())
     }
 
@@ -169,7 +180,7 @@ impl Module {
 /// ([`crate::check::check_module`]).
 pub(crate) fn check_functions(engine: &Engine, bytes: &[u8]) -> Result<Vec<crate::check::FunctionVerdict>> {
     let bytes = binary(bytes)?;
-    Validator::new_with_features(features()).validate_all(&bytes)?;
+    Validator::new_with_features(engine.inner.config.wasm_features()).validate_all(&bytes)?;
     let (info, bodies) = decode(&bytes)?;
     let verdicts = crate::compile::check_functions(
         [&engine.inner.isa, &engine.inner.single_pass_isa],

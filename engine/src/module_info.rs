@@ -118,8 +118,8 @@ pub(crate) struct ElemSegment {
 #[derive(Debug, Clone)]
 pub(crate) struct DataSegment {
     pub bytes: Vec<u8>,
-    /// `Some(offset)` for active segments (memory 0).
-    pub active: Option<ConstExpr>,
+    /// `Some((memory, offset))` for active segments.
+    pub active: Option<(u32, ConstExpr)>,
 }
 
 /// Everything about a module but its code.
@@ -321,9 +321,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(ModuleInfo, Vec<FunctionBody<'_>>)
                     let data = data?;
                     let active = match data.kind {
                         DataKind::Passive => None,
-                        DataKind::Active { memory_index: 0, offset_expr } => Some(const_expr(&offset_expr)?),
-                        DataKind::Active { .. } => {
-                            return Err(unsupported("multiple memories", data.range.start));
+                        DataKind::Active { memory_index, offset_expr } => {
+                            Some((memory_index, const_expr(&offset_expr)?))
                         }
                     };
                     info.datas.push(DataSegment { bytes: data.data.to_vec(), active });

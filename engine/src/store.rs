@@ -17,6 +17,7 @@ use crate::runtime::instance::{
     FuncData, GlobalData, HostCall, HostFunc, InstanceData, TableData, empty_vmctx,
 };
 use crate::runtime::libcalls::{RAISED, libcall_table, table_init_impl};
+use crate::runtime::memory::image::MemoryImage;
 use crate::runtime::memory::{LinearMemory, PAGE_SIZE};
 use crate::runtime::stack::guest_stack_limit;
 use crate::runtime::traps::{catch_traps, stack_pointer, take_backtrace};
@@ -351,12 +352,18 @@ impl StoreInner {
 
     /// Adds a memory with these limits (pages).
     pub fn add_memory(&mut self, limits: Limits) -> Result<Memory> {
-        self.push_memory(limits, None)
+        self.push_memory(limits, false, None)
     }
 
-    /// Adds a memory, once the limiter allows it: for an instance of
-    /// `module`, from the pooling allocator if the engine has one.
-    fn push_memory(&mut self, limits: Limits, module: Option<&Module>) -> Result<Memory> {
+    /// Adds a memory, once the limiter allows it: for an instance
+    /// (`pooled`), from the pooling allocator if the engine has one,
+    /// starting from `image` if it has one.
+    fn push_memory(
+        &mut self,
+        limits: Limits,
+        pooled: bool,
+        image: Option<&Arc<MemoryImage>>,
+    ) -> Result<Memory> {
         let memories = self.memories.len();
         if let Some(limiter) = self.limiter() {
             Self::check_count(memories, limiter.memories(), "memories")?;
@@ -369,8 +376,8 @@ impl StoreInner {
                 )));
             }
         }
-        let memory = match (&self.engine.inner.pool, module) {
-            (Some(pool), Some(module)) => pool.memories.take(limits.min, limits.max, module.memory_image()),
+        let memory = match &self.engine.inner.pool {
+            Some(pool) if pooled => pool.memories.take(limits.min, limits.max, image),
             _ => LinearMemory::new(limits.min, limits.max),
         };
         self.memories.push(Box::new(memory.map_err(Error::Resource)?));
@@ -571,7 +578,8 @@ impl StoreInner {
             tables: Vec::new(),
             table_data: Vec::new(),
             type_ids: module.inner.type_ids.clone(),
-            memory: None,
+            memories: Vec::new(),
+            vm_memories: Vec::new(),
             elems: Default::default(),
             module: module.clone(),
             dropped_datas: Default::default(),
@@ -585,7 +593,7 @@ impl StoreInner {
                     instance.tables.push(&mut table.vm);
                     instance.table_data.push(table);
                 }
-                Extern::Memory(m) => instance.memory = Some(&mut *self.memories[m.index as usize]),
+                Extern::Memory(m) => instance.memories.push(&mut *self.memories[m.index as usize]),
                 Extern::Global(g) => instance.globals.push(&mut self.globals[g.index as usize].cell),
             }
         }
@@ -610,8 +618,10 @@ impl StoreInner {
             instance.table_data.push(table);
         }
         for limits in &info.memories[info.imported_memories..] {
-            let memory = self.push_memory(*limits, Some(module))?;
-            instance.memory = Some(&mut *self.memories[memory.index as usize]);
+            // Only memory 0 can start from the module's image.
+            let image = module.memory_image().filter(|_| instance.memories.is_empty());
+            let memory = self.push_memory(*limits, true, image)?;
+            instance.memories.push(&mut *self.memories[memory.index as usize]);
         }
         for (ty, init) in info.globals[info.imported_globals..].iter().zip(&info.global_inits) {
             let cell = self.eval_const(&instance, init)?;
@@ -653,7 +663,7 @@ impl StoreInner {
         };
         let elem_offsets =
             offsets(info.elems.iter().map(|e| e.active.as_ref().map(|a| a.1.clone())).collect())?;
-        let data_offsets = offsets(info.datas.iter().map(|d| d.active.clone()).collect())?;
+        let data_offsets = offsets(info.datas.iter().map(|d| d.active.clone().map(|(_, e)| e)).collect())?;
         let instance = &mut *self.instances[index as usize];
         for (i, segment) in info.elems.iter().enumerate() {
             if let (Some((table, _)), Some(offset)) = (&segment.active, elem_offsets[i]) {
@@ -662,7 +672,7 @@ impl StoreInner {
                     // The data segments are not applied: a memory from the
                     // pool that came with this module's image loses it.
                     if info.imported_memories == 0
-                        && let Ok(memory) = instance.memory()
+                        && let Ok(memory) = instance.memory(0)
                     {
                         memory.clear_image().map_err(Error::Resource)?;
                     }
@@ -677,8 +687,8 @@ impl StoreInner {
         // segments would write, none of which can trap.
         let image = module.memory_image().filter(|_| info.imported_memories == 0);
         for (i, segment) in info.datas.iter().enumerate() {
-            if let Some(offset) = data_offsets[i] {
-                let memory = instance.memory().map_err(Trap::new)?;
+            if let (Some((memory, _)), Some(offset)) = (&segment.active, data_offsets[i]) {
+                let memory = instance.memory(*memory).map_err(Trap::new)?;
                 let end = u64::from(offset as u32) + segment.bytes.len() as u64;
                 if plumb_rules::mutant::active("data-segment-bounds-off-by-one")
                     && end >= memory.data().len() as u64
@@ -692,7 +702,7 @@ impl StoreInner {
             }
         }
         if let Some(image) = image {
-            instance.memory().map_err(Trap::new)?.install_image(image).map_err(Error::Resource)?;
+            instance.memory(0).map_err(Trap::new)?.install_image(image).map_err(Error::Resource)?;
         }
         if let Some(start) = info.start {
             let func = self.func_of(index, start)?;
@@ -725,8 +735,8 @@ impl StoreInner {
                 let index = self.tables.iter().position(|t| std::ptr::eq(&**t, ptr)).ok_or_else(missing)?;
                 Extern::Table(Table { store: self.id, index: index as u32 })
             }
-            EntityIndex::Memory(_) => {
-                let ptr = instance.memory.ok_or_else(missing)?;
+            EntityIndex::Memory(i) => {
+                let ptr = *instance.memories.get(i as usize).ok_or_else(missing)?;
                 let index = self.memories.iter().position(|m| std::ptr::eq(&**m, ptr)).ok_or_else(missing)?;
                 Extern::Memory(Memory { store: self.id, index: index as u32 })
             }

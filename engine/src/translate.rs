@@ -601,11 +601,42 @@ impl<'a> FuncTranslator<'a> {
         self.builder.ins().load(types::I64, flags, tables, (table * 8) as i32)
     }
 
+    /// The memory a memory instruction's immediate names.
+    fn memory_index(memarg: &wasmparser::MemArg) -> TResult<u32> {
+        match memarg.target {
+            wasmparser::MemArgTarget::Memory(index) => Ok(index),
+            wasmparser::MemArgTarget::Array(_) => Err("memory access to a GC array".to_string()),
+        }
+    }
+
+    /// The `VMMemory` record of memory `index`.
+    fn memory_record(&mut self, index: u32) -> Value {
+        if index == 0 {
+            return self.vmctx_load(vm::vmctx::MEMORY);
+        }
+        let memories = self.vmctx_load(vm::vmctx::MEMORIES);
+        let flags = MemFlagsData::trusted().with_readonly();
+        self.builder.ins().load(types::I64, flags, memories, (index * 8) as i32)
+    }
+
+    /// The base of memory `index`: it never moves (each memory reserves
+    /// its whole range), so the loads are read-only.
+    fn memory_base(&mut self, index: u32) -> Value {
+        if index == 0 {
+            return self.vmctx_load(vm::vmctx::MEMORY_BASE);
+        }
+        let record = self.memory_record(index);
+        let flags = MemFlagsData::trusted().with_readonly();
+        self.builder.ins().load(types::I64, flags, record, vm::MEMORY_BASE)
+    }
+
     /// The address `base + zext(addr) + offset` of a memory access; the
     /// static offset is folded into the access when it fits.
-    fn heap_address(&mut self, offset: u64) -> TResult<(Value, i32)> {
+    fn heap_address(&mut self, memarg: &wasmparser::MemArg) -> TResult<(Value, i32)> {
+        let offset = memarg.offset;
+        let memory = Self::memory_index(memarg)?;
         let addr = self.pop_value()?;
-        let base = self.vmctx_load(vm::vmctx::MEMORY_BASE);
+        let base = self.memory_base(memory);
         let addr = if mutant::active("heap-index-sign-extended") {
             self.builder.ins().sextend(types::I64, addr)
         } else {
@@ -631,7 +662,7 @@ impl<'a> FuncTranslator<'a> {
     }
 
     fn load(&mut self, ty: types::Type, memarg: &wasmparser::MemArg, kind: LoadKind) -> TResult<()> {
-        let (address, offset) = self.heap_address(memarg.offset)?;
+        let (address, offset) = self.heap_address(memarg)?;
         let flags = Self::heap_flags();
         let ins = self.builder.ins();
         let value = match kind {
@@ -650,7 +681,7 @@ impl<'a> FuncTranslator<'a> {
 
     fn store(&mut self, memarg: &wasmparser::MemArg, bytes: u8) -> TResult<()> {
         let value = self.pop_value()?;
-        let (address, offset) = self.heap_address(memarg.offset)?;
+        let (address, offset) = self.heap_address(memarg)?;
         let flags = Self::heap_flags();
         let ins = self.builder.ins();
         match bytes {
@@ -842,32 +873,41 @@ impl<'a> FuncTranslator<'a> {
                 self.store(memarg, 2)?
             }
             Operator::I64Store32 { ref memarg } => self.store(memarg, 4)?,
-            Operator::MemorySize { .. } => {
-                let memory = self.vmctx_load(vm::vmctx::MEMORY);
+            Operator::MemorySize { mem } => {
+                let memory = self.memory_record(mem);
                 let len =
                     self.builder.ins().load(types::I64, MemFlagsData::trusted(), memory, vm::MEMORY_LEN);
                 let pages = self.builder.ins().ushr_imm_u(len, 16);
                 let pages = self.builder.ins().ireduce(types::I32, pages);
                 self.push(pages);
             }
-            Operator::MemoryGrow { .. } => {
+            Operator::MemoryGrow { mem } => {
                 let delta = self.pop_value()?;
+                let args = [self.builder.ins().iconst(types::I32, i64::from(mem)), delta];
                 let old =
-                    self.libcall(Libcall::MemoryGrow, &[delta], &[types::I32], LibcallRet::ValueOrStatus);
+                    self.libcall(Libcall::MemoryGrow, &args, &[types::I32; 2], LibcallRet::ValueOrStatus);
                 self.push(old);
             }
-            Operator::MemoryFill { .. } => {
-                let args = self.pop_values(3)?;
-                self.libcall(Libcall::MemoryFill, &args, &[types::I32; 3], LibcallRet::Status);
-            }
-            Operator::MemoryCopy { .. } => {
-                let args = self.pop_values(3)?;
-                self.libcall(Libcall::MemoryCopy, &args, &[types::I32; 3], LibcallRet::Status);
-            }
-            Operator::MemoryInit { data_index, .. } => {
-                let mut args = vec![self.builder.ins().iconst(types::I32, i64::from(data_index))];
+            Operator::MemoryFill { mem } => {
+                let mut args = vec![self.builder.ins().iconst(types::I32, i64::from(mem))];
                 args.extend(self.pop_values(3)?);
-                self.libcall(Libcall::MemoryInit, &args, &[types::I32; 4], LibcallRet::Status);
+                self.libcall(Libcall::MemoryFill, &args, &[types::I32; 4], LibcallRet::Status);
+            }
+            Operator::MemoryCopy { dst_mem, src_mem } => {
+                let mut args = vec![
+                    self.builder.ins().iconst(types::I32, i64::from(dst_mem)),
+                    self.builder.ins().iconst(types::I32, i64::from(src_mem)),
+                ];
+                args.extend(self.pop_values(3)?);
+                self.libcall(Libcall::MemoryCopy, &args, &[types::I32; 5], LibcallRet::Status);
+            }
+            Operator::MemoryInit { data_index, mem } => {
+                let mut args = vec![
+                    self.builder.ins().iconst(types::I32, i64::from(mem)),
+                    self.builder.ins().iconst(types::I32, i64::from(data_index)),
+                ];
+                args.extend(self.pop_values(3)?);
+                self.libcall(Libcall::MemoryInit, &args, &[types::I32; 5], LibcallRet::Status);
             }
             Operator::DataDrop { data_index } => {
                 let index = self.builder.ins().iconst(types::I32, i64::from(data_index));

@@ -108,6 +108,10 @@ pub struct VMContext {
     pub limits: *const VMLimits,
     /// The runtime instance, for libcalls.
     pub instance: *mut u8,
+    /// Pointers to the `VMMemory` of every memory of the memory index
+    /// space (memory 0 included; code reaches memory 0 through `memory`
+    /// and `memory_base`, one load fewer).
+    pub memories: *const *mut crate::runtime::memory::VMMemory,
 }
 
 /// Offsets of [`VMContext`] fields.
@@ -129,7 +133,12 @@ pub mod vmctx {
     /// `instance` (read by the runtime, not by generated code).
     #[cfg_attr(not(test), allow(dead_code))]
     pub const INSTANCE: i32 = 56;
+    /// `memories`.
+    pub const MEMORIES: i32 = 64;
 }
+
+/// Offset of `VMMemory::base`.
+pub const MEMORY_BASE: i32 = 0;
 
 /// Offset of `VMMemory::len`.
 pub const MEMORY_LEN: i32 = 8;
@@ -154,6 +163,8 @@ mod tests {
         assert_eq!(offset_of!(VMContext, type_ids), vmctx::TYPE_IDS as usize);
         assert_eq!(offset_of!(VMContext, limits), vmctx::LIMITS as usize);
         assert_eq!(offset_of!(VMContext, instance), vmctx::INSTANCE as usize);
+        assert_eq!(offset_of!(VMContext, memories), vmctx::MEMORIES as usize);
+        assert_eq!(offset_of!(crate::runtime::memory::VMMemory, base), MEMORY_BASE as usize);
         assert_eq!(offset_of!(crate::runtime::memory::VMMemory, len), MEMORY_LEN as usize);
         assert_eq!(offset_of!(VMLimits, stack_limit), limits::STACK_LIMIT as usize);
         assert_eq!(offset_of!(VMLimits, fuel), limits::FUEL as usize);

@@ -9,7 +9,8 @@
 //! What is proved, per function (see [`Property`]): every memory access is
 //! in the function's own stack frame, in a `VMContext` field or a record
 //! it points to at an offset inside its layout, in a linear memory at
-//! `base + zext32(index) + offset` inside the reservation, or in a table
+//! `base + zext32(index) + offset` inside the reservation (any memory's
+//! base: memory 0's from the `VMContext`, another's from its `VMMemory`), or in a table
 //! element whose index was compared against the table's length; every
 //! indirect call goes through a `VMFuncRef` of the module (an import) or
 //! one read from a table and whose type id was compared with the
@@ -105,6 +106,7 @@ pub(crate) struct FuncFacts<'a> {
     pub funcs: u32,
     pub tables: u32,
     pub types: u32,
+    pub memories: u32,
 }
 
 /// Checks one compiled function: `Ok` when every property holds.
@@ -175,6 +177,7 @@ impl<'a> ModuleFacts<'a> {
             funcs: info.funcs.len() as u32,
             tables: info.tables.len() as u32,
             types: info.types.len() as u32,
+            memories: info.memories.len() as u32,
         };
         check_function(code, &facts)
     }

@@ -50,8 +50,10 @@ enum Val {
     VmCtx,
     /// A field of the `VMContext`.
     VmField(VmField),
-    /// Linear memory 0's base plus at most this.
+    /// A linear memory's base plus at most this.
     HeapAddr(u64),
+    /// The `VMMemory` record of a memory (from `VMContext::memories`).
+    MemoryRec,
     /// The cell of a global.
     GlobalCell,
     /// The `VMFuncRef` of function `n` (from `VMContext::funcs`).
@@ -97,7 +99,10 @@ enum Val {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum VmField {
     Memory,
+    /// The base of a linear memory: memory 0's from `VMContext`, another's
+    /// from its record. Every memory has the same reservation.
     HeapBase,
+    Memories,
     Globals,
     Funcs,
     Tables,
@@ -769,6 +774,15 @@ impl Checker<'_> {
                         o if o == i64::from(vm::vmctx::TABLES) => Some(Val::VmField(VmField::Tables)),
                         o if o == i64::from(vm::vmctx::TYPE_IDS) => Some(Val::VmField(VmField::TypeIds)),
                         o if o == i64::from(vm::vmctx::LIMITS) => Some(Val::VmField(VmField::Limits)),
+                        o if o == i64::from(vm::vmctx::MEMORIES) => Some(Val::VmField(VmField::Memories)),
+                        _ => None,
+                    },
+                    (Val::VmField(VmField::Memories), o) if !write && in_array(o, f.memories) => {
+                        Some(Val::MemoryRec)
+                    }
+                    (Val::MemoryRec, o) if !write && size == 8 => match o {
+                        o if o == i64::from(vm::MEMORY_BASE) => Some(Val::VmField(VmField::HeapBase)),
+                        o if o == i64::from(vm::MEMORY_LEN) => Some(Val::Unknown),
                         _ => None,
                     },
                     (Val::VmField(VmField::Memory), o)
@@ -872,6 +886,7 @@ mod tests {
             funcs: 0,
             tables: 0,
             types: 0,
+            memories: 0,
         };
         check(code, &facts).map_err(|v| (v.property, v.offset))
     }

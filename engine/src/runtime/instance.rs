@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 
-use super::memory::LinearMemory;
+use super::memory::{LinearMemory, VMMemory};
 use crate::trap::TrapCode;
 use crate::types::{FuncType, GlobalType, TableType};
 use crate::vm::{VMContext, VMFuncRef, VMLimits, VMTable};
@@ -95,7 +95,10 @@ pub(crate) struct InstanceData {
     pub tables: Vec<*mut VMTable>,
     pub table_data: Vec<*mut TableData>,
     pub type_ids: Vec<u64>,
-    pub memory: Option<*mut LinearMemory>,
+    /// The memory index space.
+    pub memories: Vec<*mut LinearMemory>,
+    /// Their `VMMemory` records, which `VMContext::memories` points to.
+    pub vm_memories: Vec<*mut VMMemory>,
     /// Element segments as raw table elements; dropped ones are empty.
     pub elems: RefCell<Vec<Vec<u64>>>,
     /// The module it is an instance of (its data segments' bytes).
@@ -107,9 +110,11 @@ pub(crate) struct InstanceData {
 impl InstanceData {
     /// Points the context at the arrays (after they are final).
     pub fn publish(&mut self, limits: *const VMLimits) {
-        let memory = self.memory.map(|m| {
-            // SAFETY: the memory is owned by the same store as this instance.
-            unsafe { ((*m).vm_memory(), (*(*m).vm_memory()).base) }
+        // SAFETY: the memories are owned by the same store as this instance.
+        self.vm_memories = self.memories.iter().map(|&m| unsafe { (*m).vm_memory() }).collect();
+        let memory = self.vm_memories.first().map(|&m| {
+            // SAFETY: as above.
+            (m, unsafe { (*m).base })
         });
         self.vmctx = VMContext {
             memory: memory.map_or(std::ptr::null_mut(), |m| m.0),
@@ -120,13 +125,15 @@ impl InstanceData {
             type_ids: self.type_ids.as_ptr(),
             limits,
             instance: (self as *mut InstanceData).cast(),
+            memories: self.vm_memories.as_ptr(),
         };
     }
 
-    /// The instance's memory 0.
-    pub fn memory(&mut self) -> Result<&mut LinearMemory, TrapCode> {
+    /// The instance's memory `index`.
+    pub fn memory(&mut self, index: u32) -> Result<&mut LinearMemory, TrapCode> {
+        let memory = *self.memories.get(index as usize).ok_or(TrapCode::MemoryOutOfBounds)?;
         // SAFETY: the memory lives in the store as long as the instance.
-        self.memory.map(|m| unsafe { &mut *m }).ok_or(TrapCode::MemoryOutOfBounds)
+        Ok(unsafe { &mut *memory })
     }
 
     /// The bytes of data segment `index`, empty once dropped; `None` past
@@ -164,5 +171,6 @@ pub(crate) fn empty_vmctx() -> VMContext {
         type_ids: std::ptr::null(),
         limits: std::ptr::null(),
         instance: std::ptr::null_mut(),
+        memories: std::ptr::null(),
     }
 }

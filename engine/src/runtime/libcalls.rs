@@ -10,6 +10,7 @@
 //! there, so the trap has a backtrace, and no Rust frame is jumped over.
 
 use super::instance::{HostFunc, InstanceData};
+use super::memory::LinearMemory;
 use crate::Trap;
 use crate::trap::TrapCode;
 use crate::vm::VMContext;
@@ -104,10 +105,14 @@ fn range(start: u32, len: u32, size: usize, code: TrapCode) -> Result<std::ops::
 /// `memory.grow`: the old size in pages, or -1 past the maximum or when the
 /// store's limiter denies it; a limiter's error traps (see
 /// [`status_and_value`]).
-pub(crate) extern "C" fn memory_grow(vmctx: *mut VMContext, delta: u32) -> u64 {
+pub(crate) extern "C" fn memory_grow(vmctx: *mut VMContext, memory: u32, delta: u32) -> u64 {
     // SAFETY: called by generated code with its own context.
     let instance = unsafe { instance(vmctx) };
-    let (Some(memory), store) = (instance.memory, instance.store) else { return u64::from(u32::MAX) };
+    let store = instance.store;
+    let memory: *mut _ = match instance.memory(memory) {
+        Ok(memory) => memory,
+        Err(code) => return status_and_value(Err(Trap::new(code))),
+    };
     // SAFETY: the instance's store outlives its code, and no other borrow of
     // it is live while its code runs a libcall.
     let grown = unsafe { (*store).grow_memory(memory, u64::from(delta)) };
@@ -122,10 +127,16 @@ pub(crate) extern "C" fn memory_grow(vmctx: *mut VMContext, delta: u32) -> u64 {
 }
 
 /// `memory.fill`.
-pub(crate) extern "C" fn memory_fill(vmctx: *mut VMContext, dst: u32, value: u32, len: u32) -> u32 {
+pub(crate) extern "C" fn memory_fill(
+    vmctx: *mut VMContext,
+    memory: u32,
+    dst: u32,
+    value: u32,
+    len: u32,
+) -> u32 {
     // SAFETY: called by generated code with its own context.
     let instance = unsafe { instance(vmctx) };
-    status(instance.memory().and_then(|memory| {
+    status(instance.memory(memory).and_then(|memory| {
         let data = memory.data_mut();
         let r = range(dst, len, data.len(), memory_trap())?;
         data[r].fill(value as u8);
@@ -134,16 +145,35 @@ pub(crate) extern "C" fn memory_fill(vmctx: *mut VMContext, dst: u32, value: u32
 }
 
 /// `memory.copy`.
-pub(crate) extern "C" fn memory_copy(vmctx: *mut VMContext, dst: u32, src: u32, len: u32) -> u32 {
+pub(crate) extern "C" fn memory_copy(
+    vmctx: *mut VMContext,
+    dst_memory: u32,
+    src_memory: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
     // SAFETY: called by generated code with its own context.
     let instance = unsafe { instance(vmctx) };
-    status(instance.memory().and_then(|memory| {
-        let data = memory.data_mut();
-        let s = range(src, len, data.len(), memory_trap())?;
-        range(dst, len, data.len(), memory_trap())?;
-        data.copy_within(s, dst as usize);
+    status((|| {
+        let from: *mut LinearMemory = instance.memory(src_memory)?;
+        let to: *mut LinearMemory = instance.memory(dst_memory)?;
+        if std::ptr::eq(from, to) {
+            // SAFETY: the memory lives in the store as long as the instance.
+            let data = unsafe { (*to).data_mut() };
+            let s = range(src, len, data.len(), memory_trap())?;
+            range(dst, len, data.len(), memory_trap())?;
+            data.copy_within(s, dst as usize);
+        } else {
+            // SAFETY: two distinct memories of the store, so the two
+            // borrows do not overlap.
+            let (from, to) = unsafe { ((*from).data(), (*to).data_mut()) };
+            let s = range(src, len, from.len(), memory_trap())?;
+            let d = range(dst, len, to.len(), memory_trap())?;
+            to[d].copy_from_slice(&from[s]);
+        }
         Ok(())
-    }))
+    })())
 }
 
 /// The trap of an out-of-bounds `memory.fill` or `memory.copy`.
@@ -158,6 +188,7 @@ fn memory_trap() -> TrapCode {
 /// `memory.init`.
 pub(crate) extern "C" fn memory_init(
     vmctx: *mut VMContext,
+    memory: u32,
     segment: u32,
     dst: u32,
     src: u32,
@@ -167,8 +198,9 @@ pub(crate) extern "C" fn memory_init(
     let instance = unsafe { instance(vmctx) };
     let result = match instance.data(segment) {
         Some(bytes) => range(src, len, bytes.len(), TrapCode::MemoryOutOfBounds).and_then(|s| {
+            let memory = *instance.memories.get(memory as usize).ok_or(TrapCode::MemoryOutOfBounds)?;
             // SAFETY: the memory lives in the store as long as the instance.
-            let memory = instance.memory.map(|m| unsafe { &mut *m }).ok_or(TrapCode::MemoryOutOfBounds)?;
+            let memory = unsafe { &mut *memory };
             let d = range(dst, len, memory.data().len(), TrapCode::MemoryOutOfBounds)?;
             memory.data_mut()[d].copy_from_slice(&bytes[s]);
             Ok(())

@@ -111,7 +111,7 @@ impl FuncTranslator<'_> {
     }
 
     fn vector_load(&mut self, memarg: &MemArg, kind: VectorLoad) -> TResult<()> {
-        let (address, offset) = self.heap_address(memarg.offset)?;
+        let (address, offset) = self.heap_address(memarg)?;
         let flags = Self::heap_flags();
         let ins = self.builder.ins();
         let value = match kind {
@@ -130,14 +130,14 @@ impl FuncTranslator<'_> {
 
     fn vector_store(&mut self, memarg: &MemArg) -> TResult<()> {
         let value = self.pop_value()?;
-        let (address, offset) = self.heap_address(memarg.offset)?;
+        let (address, offset) = self.heap_address(memarg)?;
         self.builder.ins().store(Self::heap_flags(), value, address, offset);
         Ok(())
     }
 
     /// A lane-wide scalar load, zero-extended to the lane's scalar type.
     fn load_lane_bits(&mut self, memarg: &MemArg, width: LaneWidth) -> TResult<Value> {
-        let (address, offset) = self.heap_address(memarg.offset)?;
+        let (address, offset) = self.heap_address(memarg)?;
         let flags = Self::heap_flags();
         let ty = width.scalar();
         let ins = self.builder.ins();
@@ -183,7 +183,7 @@ impl FuncTranslator<'_> {
     /// rules, stored with the lane's width.
     fn store_lane(&mut self, memarg: &MemArg, width: LaneWidth, lane: u8) -> TResult<()> {
         let vector: Operand = self.pop()?;
-        let (address, offset) = self.heap_address(memarg.offset)?;
+        let (address, offset) = self.heap_address(memarg)?;
         self.stack.push(vector);
         self.with_lane(extract_lane_name(width), lane, false)?;
         let value = self.pop_value()?;
