@@ -769,6 +769,7 @@ impl Lowering for RuleLowering {
                     plumb_rules::TrapCode::IntegerDivideByZero => TrapCode::INTEGER_DIVISION_BY_ZERO,
                     plumb_rules::TrapCode::IntegerOverflow => TrapCode::INTEGER_OVERFLOW,
                     plumb_rules::TrapCode::InvalidConversionToInteger => TrapCode::BAD_CONVERSION_TO_INTEGER,
+                    plumb_rules::TrapCode::MemoryOutOfBounds => TrapCode::HEAP_OUT_OF_BOUNDS,
                 };
                 Some((trap.name.clone(), operands.clone(), code))
             })

@@ -45,17 +45,21 @@ pub enum TrapCode {
     IntegerOverflow,
     /// A float-to-int truncation of NaN.
     InvalidConversionToInteger,
+    /// A memory access past the memory's length (the explicit bounds
+    /// check of 64-bit memories).
+    MemoryOutOfBounds,
 }
 
 impl TrapCode {
     /// Parses the snake-case name used in rule files
     /// (`integer_divide_by_zero`, `integer_overflow`,
-    /// `invalid_conversion_to_integer`).
+    /// `invalid_conversion_to_integer`, `memory_out_of_bounds`).
     pub fn from_name(name: &str) -> Option<TrapCode> {
         Some(match name {
             "integer_divide_by_zero" => TrapCode::IntegerDivideByZero,
             "integer_overflow" => TrapCode::IntegerOverflow,
             "invalid_conversion_to_integer" => TrapCode::InvalidConversionToInteger,
+            "memory_out_of_bounds" => TrapCode::MemoryOutOfBounds,
             _ => return None,
         })
     }

@@ -62,7 +62,7 @@ fn broken_files_name_the_place_and_the_problem() {
         (
             "(decl i32.add wasm () ((a i32)) i32 a)",
             "user.isle:1:1: operator `i32.add` collides with instance `i32.add` of operator `{T}.add` \
-             declared at ops.isle:49:1",
+             declared at ops.isle:58:1",
         ),
         (
             "(rule lower_add ((T Int)) (iadd.{T} x y) => x)",
@@ -110,20 +110,20 @@ fn a_declaration_cannot_take_the_name_of_an_existing_operator_or_instance() {
         (
             "\n  (decl uextend.i32.i64 clif ((X (one_of i8))) ((a i32)) i64 (sext 64 a))",
             "user.isle:2:3: operator `uextend.i32.i64` collides with instance `uextend.i32.i64` of \
-             operator `uextend` declared at ops.isle:169:1: an existing operator cannot be redefined; \
+             operator `uextend` declared at ops.isle:178:1: an existing operator cannot be redefined; \
              give the new one another name",
         ),
         // The same through an overload of `uextend` at the types it has.
         (
             "(decl uextend clif ((A (one_of i32)) (B (one_of i64))) ((a A)) B (sext B a))",
             "user.isle:1:1: instance `uextend.i32.i64` of operator `uextend` collides with instance \
-             `uextend.i32.i64` of operator `uextend` declared at ops.isle:169:1",
+             `uextend.i32.i64` of operator `uextend` declared at ops.isle:178:1",
         ),
         // A template whose instance is a Wasm operator.
         (
             "(decl {X}.extend_i32_u wasm ((X (one_of i64))) ((a i32)) i64 (sext 64 a))",
             "user.isle:1:1: instance `i64.extend_i32_u` of operator `{X}.extend_i32_u` collides with \
-             operator `i64.extend_i32_u` declared at ops.isle:86:1",
+             operator `i64.extend_i32_u` declared at ops.isle:95:1",
         ),
         // A Wasm operator's name taken by a CLIF operator.
         (

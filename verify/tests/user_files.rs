@@ -27,7 +27,7 @@ fn a_file_redefining_an_existing_operator_is_refused_not_proved() {
     assert_eq!(
         err.to_string(),
         "user.isle:2:1: operator `uextend.i32.i64` collides with instance `uextend.i32.i64` of operator \
-         `uextend` declared at ops.isle:169:1: an existing operator cannot be redefined; give the new one \
+         `uextend` declared at ops.isle:178:1: an existing operator cannot be redefined; give the new one \
          another name"
     );
     // Without the redefinition the rule means what it says, and is refuted.
