@@ -96,6 +96,12 @@ impl Backend for InterpBackend {
             Value::FuncRef(None),
         );
         exports.push(("table".to_string(), ExternVal::Table(table)));
+        let (min, max) = super::SPECTEST_TABLE64;
+        let table64 = store.add_table(
+            TableType { elem: ValType::FuncRef, limits: Limits { addr: AddrType::I64, min, max: Some(max) } },
+            Value::FuncRef(None),
+        );
+        exports.push(("table64".to_string(), ExternVal::Table(table64)));
         let (min, max) = super::SPECTEST_MEMORY;
         let memory = store.add_memory(Limits { addr: AddrType::I32, min, max: Some(max) });
         exports.push(("memory".to_string(), ExternVal::Memory(memory)));
