@@ -134,9 +134,81 @@ impl fmt::Display for FuncType {
     }
 }
 
-/// Size limits of a memory (in 64 KiB pages) or a table (in elements).
+/// The address type of a memory or table (spec 3.0 §2.3 "Address Types"):
+/// the type of its addresses or indices, of its size as `memory.size` and
+/// `table.size` return it, and of the operands that count bytes or
+/// elements in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AddrType {
+    /// 32-bit addresses: every memory and table of WebAssembly 2.0.
+    I32,
+    /// 64-bit addresses (memory64 and table64, WebAssembly 3.0).
+    I64,
+}
+
+impl AddrType {
+    /// The value type of addresses and sizes.
+    pub fn val_type(self) -> ValType {
+        match self {
+            AddrType::I32 => ValType::I32,
+            AddrType::I64 => ValType::I64,
+        }
+    }
+
+    /// `n` as a value of this type, wrapped to 32 bits for `I32` (where
+    /// callers only pass results that fit, or `u64::MAX` for -1).
+    pub fn value(self, n: u64) -> Value {
+        match self {
+            AddrType::I32 => Value::I32(n as i32),
+            AddrType::I64 => Value::I64(n as i64),
+        }
+    }
+
+    /// The address or count `value` holds, zero-extended; `None` when it is
+    /// not a value of this type.
+    pub fn address(self, value: Value) -> Option<u64> {
+        match (self, value) {
+            (AddrType::I32, Value::I32(v)) => Some(u64::from(v as u32)),
+            (AddrType::I64, Value::I64(v)) => Some(v as u64),
+            _ => None,
+        }
+    }
+
+    /// The largest size in pages a memory of this type may declare
+    /// (spec 3.0 §3.2 "Memory Types": 2^16 pages of 32-bit memories, 2^48
+    /// of 64-bit ones).
+    pub fn max_pages(self) -> u64 {
+        match self {
+            AddrType::I32 => 1 << 16,
+            AddrType::I64 => 1 << 48,
+        }
+    }
+
+    /// The largest number of elements a table of this type may hold
+    /// (spec 3.0 §3.2 "Table Types": 2^32 - 1 or 2^64 - 1).
+    pub fn max_elements(self) -> u64 {
+        match self {
+            AddrType::I32 => u64::from(u32::MAX),
+            AddrType::I64 => u64::MAX,
+        }
+    }
+}
+
+impl fmt::Display for AddrType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.val_type().fmt(f)
+    }
+}
+
+/// Size limits of a memory (in 64 KiB pages) or a table (in elements), with
+/// the address type they count in. The spec 3.0 keeps the address type
+/// beside the limits in a memory or table type; it lives here because the
+/// binary format encodes both in one limits flag, and because what matches
+/// an import is the address type and the limits together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    /// The address type of the memory or table.
+    pub addr: AddrType,
     /// Minimum (initial) size.
     pub min: u64,
     /// Maximum size, if any.
@@ -144,11 +216,14 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Import matching of limits (spec §4.5.2 "Limits"): `self` (the actual
-    /// limits of the provided extern) matches `expected` when it is at least
-    /// as large and at most as permissive.
+    /// Import matching of memory and table types without their element
+    /// types (spec 3.0 §4.5.2 "Limits", "Memory Types", "Table Types"):
+    /// `self` (the actual type of the provided extern) matches `expected`
+    /// when the address types are equal and it is at least as large and at
+    /// most as permissive.
     pub fn matches(&self, expected: &Limits) -> bool {
-        self.min >= expected.min
+        self.addr == expected.addr
+            && self.min >= expected.min
             && match (self.max, expected.max) {
                 (_, None) => true,
                 (Some(actual), Some(wanted)) => actual <= wanted,
@@ -160,8 +235,8 @@ impl Limits {
 impl fmt::Display for Limits {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.max {
-            Some(max) => write!(f, "{{min {}, max {max}}}", self.min),
-            None => write!(f, "{{min {}}}", self.min),
+            Some(max) => write!(f, "{} {{min {}, max {max}}}", self.addr, self.min),
+            None => write!(f, "{} {{min {}}}", self.addr, self.min),
         }
     }
 }

@@ -3,8 +3,10 @@
 //! reference interpreter and the JIT engine are judged by the same code.
 //!
 //! Every directive counts as one assertion: `module` asserts that the module
-//! compiles and instantiates, `register` that the instance exists, `invoke`
-//! that the call returns without trapping, and each `assert_*` what it says.
+//! compiles and instantiates, `module definition` that it compiles (it is
+//! instantiated later by `module instance`, if at all), `register` that the
+//! instance exists, `invoke` that the call returns without trapping, and
+//! each `assert_*` what it says.
 
 use std::fmt;
 use std::path::Path;
@@ -103,6 +105,10 @@ pub const SPECTEST_TABLE: (u64, u64) = (10, 20);
 /// See [`SPECTEST_TABLE`]; in pages.
 pub const SPECTEST_MEMORY: (u64, u64) = (1, 2);
 
+/// The `spectest` module's `table64`: a funcref table with 64-bit indices
+/// (table64, WebAssembly 3.0), limits (min, max) in elements.
+pub const SPECTEST_TABLE64: (u64, u64) = (10, 20);
+
 /// One failed assertion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
@@ -173,7 +179,14 @@ pub fn run_script<B: Backend>(text: &str, backend: B) -> Report {
             return single_failure(format!("script does not parse: {e}"));
         }
     };
-    let mut runner = Runner { backend, text, current: None, named: Vec::new(), report: Report::default() };
+    let mut runner = Runner {
+        backend,
+        text,
+        current: None,
+        named: Vec::new(),
+        definitions: Vec::new(),
+        report: Report::default(),
+    };
     if let Err(e) = runner.backend.spectest().map(|s| runner.backend.register("spectest", &s)) {
         return single_failure(format!("cannot create the spectest module: {e}"));
     }
@@ -197,6 +210,8 @@ struct Runner<'t, B: Backend> {
     current: Option<B::Instance>,
     /// Instances by their `$name`.
     named: Vec<(String, B::Instance)>,
+    /// Compiled `module definition`s, by their `$name` if they have one.
+    definitions: Vec<(Option<String>, B::Module)>,
     report: Report,
 }
 
@@ -234,6 +249,39 @@ impl<B: Backend> Runner<'_, B> {
         Ok(())
     }
 
+    /// `module definition`: compiles the module and keeps it for a later
+    /// `module instance`.
+    fn define_only(&mut self, mut module: QuoteWat<'_>) -> Result<(), String> {
+        let name = module.name().map(|id| id.name().to_string());
+        let bytes = self.encode(&mut module)?;
+        let compiled = self.backend.compile(&bytes)?;
+        self.definitions.push((name, compiled));
+        Ok(())
+    }
+
+    /// `module instance $i $m`: instantiates the definition `$m` (the most
+    /// recent one when unnamed) as the instance `$i`.
+    fn instantiate_definition(
+        &mut self,
+        instance: Option<wast::token::Id<'_>>,
+        module: Option<wast::token::Id<'_>>,
+    ) -> Result<(), String> {
+        let definition = match module {
+            None => self.definitions.last(),
+            Some(id) => self.definitions.iter().rev().find(|(n, _)| n.as_deref() == Some(id.name())),
+        };
+        let (_, compiled) = definition.ok_or_else(|| match module {
+            None => "no module definition yet".to_string(),
+            Some(id) => format!("unknown module definition ${}", id.name()),
+        })?;
+        let created = self.backend.instantiate(compiled).map_err(|e| e.to_string())?;
+        if let Some(id) = instance {
+            self.named.push((id.name().to_string(), created.clone()));
+        }
+        self.current = Some(created);
+        Ok(())
+    }
+
     fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Result<Result<Vec<Value>, Trap>, String> {
         let instance = self.instance(invoke.module)?;
         let args = invoke.args.iter().map(arg).collect::<Result<Vec<_>, _>>()?;
@@ -267,6 +315,10 @@ impl<B: Backend> Runner<'_, B> {
     fn directive(&mut self, directive: WastDirective<'_>) -> Result<(), String> {
         match directive {
             WastDirective::Module(module) => self.define(module),
+            WastDirective::ModuleDefinition(module) => self.define_only(module),
+            WastDirective::ModuleInstance { instance, module, .. } => {
+                self.instantiate_definition(instance, module)
+            }
             WastDirective::Register { name, module, .. } => {
                 let instance = self.instance(module)?;
                 self.backend.register(name, &instance);
@@ -316,8 +368,6 @@ impl<B: Backend> Runner<'_, B> {
 /// The directive's keyword, for messages about unsupported ones.
 fn kind_of(directive: &WastDirective<'_>) -> &'static str {
     match directive {
-        WastDirective::ModuleDefinition(_) => "module definition",
-        WastDirective::ModuleInstance { .. } => "module instance",
         WastDirective::AssertInvalidCustom { .. } => "assert_invalid_custom",
         WastDirective::AssertMalformedCustom { .. } => "assert_malformed_custom",
         WastDirective::AssertException { .. } => "assert_exception",
@@ -519,8 +569,8 @@ fn v128_in_shape_of(want: &V128Pattern, v: u128) -> String {
 /// of the suite to the decoder in robustness tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScriptModule {
-    /// A module the script expects to compile (`module`, `assert_trap`,
-    /// `assert_unlinkable`).
+    /// A module the script expects to compile (`module`, `module
+    /// definition`, `assert_trap`, `assert_unlinkable`).
     Valid(Vec<u8>),
     /// A binary the script expects the decoder or validator to reject.
     Rejected(Vec<u8>),
@@ -534,7 +584,7 @@ pub fn script_modules(text: &str) -> Result<Vec<ScriptModule>, String> {
     let mut out = Vec::new();
     for directive in script.directives {
         match directive {
-            WastDirective::Module(mut m) => {
+            WastDirective::Module(mut m) | WastDirective::ModuleDefinition(mut m) => {
                 if let Ok(bytes) = m.encode() {
                     out.push(ScriptModule::Valid(bytes));
                 }

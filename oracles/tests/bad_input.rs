@@ -1,13 +1,15 @@
 //! Bad input never panics: every module the spec suite (SIMD scripts
-//! included) expects to be rejected, and truncated and bit-flipped variants
-//! of every module it expects to be valid, go through the decoder, the
-//! validator and (when they validate) instantiation and calls. Each
-//! rejection must name what is wrong and the byte offset; nothing may panic.
+//! included, and the 3.0 scripts of 64-bit memories and tables) expects to
+//! be rejected, and truncated and bit-flipped variants of every module it
+//! expects to be valid, go through the decoder, the validator and (when
+//! they validate) instantiation and calls. Each rejection must name what is
+//! wrong and the byte offset; nothing may panic.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
 
 use plumb_oracles::interp::{ExternVal, Module, features};
-use plumb_oracles::suite::{Rng, damaged_variants, simd_scripts, spec_scripts};
+use plumb_oracles::suite::{Rng, damaged_variants, listed_scripts, simd_scripts, spec_scripts};
 use plumb_oracles::wast::{Backend, InterpBackend, ScriptModule, script_modules};
 use wasmparser::WasmFeatures;
 
@@ -70,14 +72,22 @@ impl Tally {
     }
 }
 
-#[test]
-fn malformed_invalid_truncated_and_bit_flipped_modules_give_clear_errors_and_never_panic() {
-    let mut files = spec_scripts("wasm-2.0").expect("the spec test suite is at ../shared/spec-testsuite");
-    files.extend(simd_scripts("wasm-2.0").expect("the SIMD scripts are beside the others"));
+/// What feeding the modules of some scripts through [`Tally`] gave.
+struct Sweep {
+    tally: Tally,
+    expected_rejections: usize,
+    variants_tried: usize,
+}
+
+/// Decodes every module of `files`: those the scripts expect rejected must
+/// be rejected under `reject_with` (the features of the suite the scripts
+/// belong to); damaged variants of the valid ones are decoded with every
+/// feature and, when they validate, run.
+fn sweep(files: &[PathBuf], reject_with: WasmFeatures) -> Sweep {
     let mut tally = Tally::default();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let (mut expected_rejections, mut variants_tried) = (0, 0);
-    for path in &files {
+    for path in files {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let text = std::fs::read_to_string(path).expect("readable script");
         let modules = script_modules(&text).unwrap_or_else(|e| panic!("{name} does not parse: {e}"));
@@ -86,9 +96,7 @@ fn malformed_invalid_truncated_and_bit_flipped_modules_give_clear_errors_and_nev
                 ScriptModule::Rejected(bytes) => {
                     expected_rejections += 1;
                     let origin = format!("{name} module {i}");
-                    // The 2.0 scripts reject what 2.0 forbids (a second
-                    // memory, say), which later features may allow.
-                    if tally.decode(&origin, bytes, WasmFeatures::WASM2).is_some() {
+                    if tally.decode(&origin, bytes, reject_with).is_some() {
                         tally
                             .problems
                             .push(format!("{origin}: accepted, the suite says it is malformed or invalid"));
@@ -110,6 +118,16 @@ fn malformed_invalid_truncated_and_bit_flipped_modules_give_clear_errors_and_nev
         "expected rejections {expected_rejections}, variants {variants_tried}, rejected {}, accepted {}",
         tally.rejected, tally.accepted
     );
+    Sweep { tally, expected_rejections, variants_tried }
+}
+
+#[test]
+fn malformed_invalid_truncated_and_bit_flipped_modules_give_clear_errors_and_never_panic() {
+    let mut files = spec_scripts("wasm-2.0").expect("the spec test suite is at ../shared/spec-testsuite");
+    files.extend(simd_scripts("wasm-2.0").expect("the SIMD scripts are beside the others"));
+    // The 2.0 scripts reject what 2.0 forbids (a second memory, say),
+    // which later features may allow.
+    let Sweep { tally, expected_rejections, variants_tried } = sweep(&files, WasmFeatures::WASM2);
     assert!(expected_rejections > 2_000, "only {expected_rejections} malformed/invalid modules found");
     assert!(variants_tried > 10_000, "only {variants_tried} variants tried");
     assert!(
@@ -118,5 +136,16 @@ fn malformed_invalid_truncated_and_bit_flipped_modules_give_clear_errors_and_nev
         tally.rejected,
         tally.accepted
     );
+    assert!(tally.problems.is_empty(), "{} problems:\n{}", tally.problems.len(), tally.problems.join("\n"));
+}
+
+#[test]
+fn bad_64_bit_memory_and_table_modules_give_clear_errors_and_never_panic() {
+    let files =
+        listed_scripts("wasm-3.0", include_str!("spec-3.0-interp-only.txt")).expect("the listed scripts");
+    let Sweep { tally, expected_rejections, variants_tried } = sweep(&files, features());
+    assert!(expected_rejections > 100, "only {expected_rejections} malformed/invalid modules found");
+    assert!(variants_tried > 2_000, "only {variants_tried} variants tried");
+    assert!(tally.accepted > 100, "accepted {}", tally.accepted);
     assert!(tally.problems.is_empty(), "{} problems:\n{}", tally.problems.len(), tally.problems.join("\n"));
 }

@@ -5,6 +5,11 @@
 //! Every variant documents the execution rule of the spec (§4.4
 //! "Instructions") it implements; numeric operators are [`UnOp`] and
 //! [`BinOp`], documented in `numerics`.
+//!
+//! Memory and table instructions name their memory or table but not its
+//! address type (`i32`, or `i64` for memory64 and table64): the executor
+//! reads that from the memory or table instance, which carries its type as
+//! in the spec, so an imported memory needs nothing at translation time.
 
 use super::numerics::{BinOp, UnOp};
 use super::simd::{IShape, VectorLoadOp, VectorOp};

@@ -8,9 +8,9 @@ use std::rc::Rc;
 use super::code::{FuncBody, Instr, LoadOp, StoreOp};
 use super::numerics::{eval_binop, eval_unop};
 use super::simd::{eval_vector, memory as vector_memory};
-use super::store::{FuncInst, InstanceAddr, PAGE_SIZE, Store, at, at_mut};
+use super::store::{FuncInst, InstanceAddr, PAGE_SIZE, Store, at, at_mut, range};
 use crate::trap::{Trap, TrapCode};
-use crate::values::{FuncAddr, ValType, Value};
+use crate::values::{AddrType, FuncAddr, ValType, Value};
 
 /// A label (spec §4.2.13): where a branch to it continues, how many values it
 /// carries, and the stack height to unwind to.
@@ -68,6 +68,12 @@ impl Thread {
         }
     }
 
+    /// Pops an address, index or size of a memory or table with address
+    /// type `addr`, zero-extended.
+    fn pop_addr(&mut self, addr: AddrType) -> Result<u64, Trap> {
+        addr.address(self.pop()?).ok_or_else(invariant)
+    }
+
     fn pop_v128(&mut self) -> Result<u128, Trap> {
         match self.pop()? {
             Value::V128(v) => Ok(v),
@@ -97,25 +103,26 @@ impl Thread {
     }
 }
 
+/// The bytes `[addr + offset, addr + offset + n)` of an access, when they
+/// lie within `len`. The effective address is computed without wrapping:
+/// with 64-bit memories `addr + offset` can exceed `u64::MAX`, and that is
+/// out of bounds too.
+fn access(addr: u64, offset: u64, n: usize, len: usize) -> Option<std::ops::Range<usize>> {
+    range(addr.checked_add(offset)?, n as u64, len)
+}
+
 /// Reads `N` bytes of memory at `addr + offset`, or traps out of bounds.
-pub(crate) fn read<const N: usize>(bytes: &[u8], addr: i32, offset: u64) -> Result<[u8; N], Trap> {
-    let start = u64::from(addr as u32) + offset;
-    let range = usize::try_from(start).ok().and_then(|s| Some(s..s.checked_add(N)?));
+pub(crate) fn read<const N: usize>(bytes: &[u8], addr: u64, offset: u64) -> Result<[u8; N], Trap> {
+    let range = access(addr, offset, N, bytes.len());
     range.and_then(|r| bytes.get(r)).and_then(|b| b.try_into().ok()).ok_or(TrapCode::MemoryOutOfBounds.into())
 }
 
 /// Writes `data` to memory at `addr + offset`, or traps out of bounds.
-pub(crate) fn write(bytes: &mut [u8], addr: i32, offset: u64, data: &[u8]) -> Result<(), Trap> {
-    let start = u64::from(addr as u32) + offset;
-    let range = usize::try_from(start).ok().and_then(|s| Some(s..s.checked_add(data.len())?));
+pub(crate) fn write(bytes: &mut [u8], addr: u64, offset: u64, data: &[u8]) -> Result<(), Trap> {
+    let range = access(addr, offset, data.len(), bytes.len());
     let dst = range.and_then(|r| bytes.get_mut(r)).ok_or(Trap::from(TrapCode::MemoryOutOfBounds))?;
     dst.copy_from_slice(data);
     Ok(())
-}
-
-/// Whether `[start, start + n)` lies within `len`.
-fn in_bounds(start: u32, n: u32, len: usize) -> bool {
-    start as usize + n as usize <= len
 }
 
 impl Store {
@@ -289,62 +296,66 @@ impl Store {
                 at_mut(&mut self.globals, global)?.value = thread.pop()?;
             }
             Instr::TableGet(t) => {
-                let index = thread.pop_i32()? as u32 as usize;
                 let table = self.table(frame.instance, t)?;
-                let value = *table.elems.get(index).ok_or(Trap::from(TrapCode::TableOutOfBounds))?;
-                thread.stack.push(value);
+                let index = thread.pop_addr(table.addr)?;
+                let value = usize::try_from(index).ok().and_then(|i| table.elems.get(i));
+                thread.stack.push(*value.ok_or(Trap::from(TrapCode::TableOutOfBounds))?);
             }
             Instr::TableSet(t) => {
                 let value = thread.pop()?;
-                let index = thread.pop_i32()? as u32 as usize;
                 let table = self.table_mut(frame.instance, t)?;
-                *table.elems.get_mut(index).ok_or(Trap::from(TrapCode::TableOutOfBounds))? = value;
+                let index = thread.pop_addr(table.addr)?;
+                let slot = usize::try_from(index).ok().and_then(|i| table.elems.get_mut(i));
+                *slot.ok_or(Trap::from(TrapCode::TableOutOfBounds))? = value;
             }
             Instr::TableSize(t) => {
-                let len = self.table(frame.instance, t)?.elems.len();
-                thread.stack.push(Value::I32(len as i32));
+                let table = self.table(frame.instance, t)?;
+                thread.stack.push(table.addr.value(table.elems.len() as u64));
             }
             Instr::TableGrow(t) => {
-                let n = u64::from(thread.pop_i32()? as u32);
-                let init = thread.pop()?;
                 let limit = self.limits.max_table_elements;
                 let table = self.table_mut(frame.instance, t)?;
+                let n = thread.pop_addr(table.addr)?;
+                let init = thread.pop()?;
                 let old = table.elems.len() as u64;
-                let max = table.max.unwrap_or(u64::from(u32::MAX)).min(limit);
-                if old + n > max {
-                    thread.stack.push(Value::I32(-1));
-                } else {
-                    table.elems.resize((old + n) as usize, init);
-                    thread.stack.push(Value::I32(old as i32));
+                let max = table.max.unwrap_or(u64::MAX).min(table.addr.max_elements()).min(limit);
+                match old.checked_add(n).filter(|&new| new <= max) {
+                    Some(new) => {
+                        table.elems.resize(usize::try_from(new).map_err(|_| invariant())?, init);
+                        thread.stack.push(table.addr.value(old));
+                    }
+                    // -1: the table cannot grow by `n`.
+                    None => thread.stack.push(table.addr.value(u64::MAX)),
                 }
             }
             Instr::TableFill(t) => {
-                let n = thread.pop_i32()? as u32;
-                let value = thread.pop()?;
-                let start = thread.pop_i32()? as u32;
                 let table = self.table_mut(frame.instance, t)?;
-                if !in_bounds(start, n, table.elems.len()) {
-                    return Err(TrapCode::TableOutOfBounds.into());
-                }
-                table.elems[start as usize..][..n as usize].fill(value);
+                let n = thread.pop_addr(table.addr)?;
+                let value = thread.pop()?;
+                let start = thread.pop_addr(table.addr)?;
+                let slots =
+                    range(start, n, table.elems.len()).ok_or(Trap::from(TrapCode::TableOutOfBounds))?;
+                table.elems[slots].fill(value);
             }
             Instr::TableCopy { dst, src } => {
-                let n = thread.pop_i32()? as u32;
-                let s = thread.pop_i32()? as u32;
-                let d = thread.pop_i32()? as u32;
-                let src_len = self.table(frame.instance, src)?.elems.len();
-                let dst_len = self.table(frame.instance, dst)?.elems.len();
-                if !in_bounds(s, n, src_len) || !in_bounds(d, n, dst_len) {
+                let src_table = self.table(frame.instance, src)?;
+                let dst_table = self.table(frame.instance, dst)?;
+                // The length has the narrower of the two index types.
+                let n = thread.pop_addr(src_table.addr.min(dst_table.addr))?;
+                let s = thread.pop_addr(src_table.addr)?;
+                let d = thread.pop_addr(dst_table.addr)?;
+                let (Some(s), Some(d)) =
+                    (range(s, n, src_table.elems.len()), range(d, n, dst_table.elems.len()))
+                else {
                     return Err(TrapCode::TableOutOfBounds.into());
-                }
-                let items = self.table(frame.instance, src)?.elems[s as usize..][..n as usize].to_vec();
-                self.table_mut(frame.instance, dst)?.elems[d as usize..][..n as usize]
-                    .copy_from_slice(&items);
+                };
+                let items = src_table.elems[s].to_vec();
+                self.table_mut(frame.instance, dst)?.elems[d].copy_from_slice(&items);
             }
             Instr::TableInit { elem, table } => {
-                let n = thread.pop_i32()? as u32;
-                let s = thread.pop_i32()? as u32;
-                let d = thread.pop_i32()? as u32;
+                let n = thread.pop_addr(AddrType::I32)?;
+                let s = thread.pop_addr(AddrType::I32)?;
+                let d = thread.pop_addr(self.table(frame.instance, table)?.addr)?;
                 self.table_init(frame.instance, table, elem, d, s, n)?;
             }
             Instr::ElemDrop(e) => {
@@ -352,67 +363,69 @@ impl Store {
                 at_mut(&mut inst.elems, e)?.clear();
             }
             Instr::Load { op, mem, offset } => {
-                let addr = thread.pop_i32()?;
-                let bytes = &self.memory(frame.instance, mem)?.bytes;
-                thread.stack.push(load(bytes, op, addr, offset)?);
+                let mem = self.memory(frame.instance, mem)?;
+                let addr = thread.pop_addr(mem.addr)?;
+                thread.stack.push(load(&mem.bytes, op, addr, offset)?);
             }
             Instr::Store { op, mem, offset } => {
                 let value = thread.pop()?;
-                let addr = thread.pop_i32()?;
-                let bytes = &mut self.memory_mut(frame.instance, mem)?.bytes;
-                store(bytes, op, addr, offset, value)?;
+                let mem = self.memory_mut(frame.instance, mem)?;
+                let addr = thread.pop_addr(mem.addr)?;
+                store(&mut mem.bytes, op, addr, offset, value)?;
             }
             Instr::MemorySize(mem) => {
-                let pages = self.memory(frame.instance, mem)?.pages();
-                thread.stack.push(Value::I32(pages as i32));
+                let mem = self.memory(frame.instance, mem)?;
+                thread.stack.push(mem.addr.value(mem.pages()));
             }
             Instr::MemoryGrow(mem) => {
-                let n = u64::from(thread.pop_i32()? as u32);
-                let limit = self.limits.max_memory_pages.min(65536);
+                let limit = self.limits.max_memory_pages;
                 let mem = self.memory_mut(frame.instance, mem)?;
+                let n = thread.pop_addr(mem.addr)?;
                 let old = mem.pages();
-                if old + n > mem.max.unwrap_or(limit).min(limit) {
-                    thread.stack.push(Value::I32(-1));
-                } else {
-                    // A fresh zeroed allocation leaves untouched pages lazy.
-                    let mut bytes = vec![0; ((old + n) * PAGE_SIZE) as usize];
-                    bytes[..mem.bytes.len()].copy_from_slice(&mem.bytes);
-                    mem.bytes = bytes;
-                    thread.stack.push(Value::I32(old as i32));
+                let max = mem.max.unwrap_or(u64::MAX).min(mem.addr.max_pages()).min(limit);
+                match old.checked_add(n).filter(|&new| new <= max) {
+                    Some(new) => {
+                        // A fresh zeroed allocation leaves untouched pages lazy.
+                        let len = new.checked_mul(PAGE_SIZE).and_then(|l| usize::try_from(l).ok());
+                        let mut bytes = vec![0; len.ok_or_else(invariant)?];
+                        bytes[..mem.bytes.len()].copy_from_slice(&mem.bytes);
+                        mem.bytes = bytes;
+                        thread.stack.push(mem.addr.value(old));
+                    }
+                    // -1: the memory cannot grow by `n`.
+                    None => thread.stack.push(mem.addr.value(u64::MAX)),
                 }
             }
             Instr::MemoryFill(mem) => {
-                let n = thread.pop_i32()? as u32;
+                let mem = self.memory_mut(frame.instance, mem)?;
+                let n = thread.pop_addr(mem.addr)?;
                 let value = thread.pop_i32()? as u8;
-                let d = thread.pop_i32()? as u32;
-                let bytes = &mut self.memory_mut(frame.instance, mem)?.bytes;
-                if !in_bounds(d, n, bytes.len()) {
-                    return Err(TrapCode::MemoryOutOfBounds.into());
-                }
-                bytes[d as usize..][..n as usize].fill(value);
+                let d = thread.pop_addr(mem.addr)?;
+                let bytes = range(d, n, mem.bytes.len()).ok_or(Trap::from(TrapCode::MemoryOutOfBounds))?;
+                mem.bytes[bytes].fill(value);
             }
             Instr::MemoryCopy { dst, src } => {
-                let n = thread.pop_i32()? as u32;
-                let s = thread.pop_i32()? as u32;
-                let d = thread.pop_i32()? as u32;
-                if !in_bounds(s, n, self.memory(frame.instance, src)?.bytes.len())
-                    || !in_bounds(d, n, self.memory(frame.instance, dst)?.bytes.len())
-                {
-                    return Err(TrapCode::MemoryOutOfBounds.into());
-                }
-                let (s, d, n) = (s as usize, d as usize, n as usize);
                 let (src, dst) = (self.mem_addr(frame.instance, src)?, self.mem_addr(frame.instance, dst)?);
+                let (src_mem, dst_mem) = (at(&self.mems, src)?, at(&self.mems, dst)?);
+                // The length has the narrower of the two address types.
+                let n = thread.pop_addr(src_mem.addr.min(dst_mem.addr))?;
+                let s = thread.pop_addr(src_mem.addr)?;
+                let d = thread.pop_addr(dst_mem.addr)?;
+                let (Some(s), Some(d)) = (range(s, n, src_mem.bytes.len()), range(d, n, dst_mem.bytes.len()))
+                else {
+                    return Err(TrapCode::MemoryOutOfBounds.into());
+                };
                 if src == dst {
-                    at_mut(&mut self.mems, dst)?.bytes.copy_within(s..s + n, d);
+                    at_mut(&mut self.mems, dst)?.bytes.copy_within(s, d.start);
                 } else {
-                    let bytes = at(&self.mems, src)?.bytes[s..s + n].to_vec();
-                    at_mut(&mut self.mems, dst)?.bytes[d..d + n].copy_from_slice(&bytes);
+                    let bytes = src_mem.bytes[s].to_vec();
+                    at_mut(&mut self.mems, dst)?.bytes[d].copy_from_slice(&bytes);
                 }
             }
             Instr::MemoryInit { data, mem } => {
-                let n = thread.pop_i32()? as u32;
-                let s = thread.pop_i32()? as u32;
-                let d = thread.pop_i32()? as u32;
+                let n = thread.pop_addr(AddrType::I32)?;
+                let s = thread.pop_addr(AddrType::I32)?;
+                let d = thread.pop_addr(self.memory(frame.instance, mem)?.addr)?;
                 self.memory_init(frame.instance, mem, data, d, s, n)?;
             }
             Instr::DataDrop(d) => {
@@ -444,27 +457,28 @@ impl Store {
                 thread.stack.push(eval_vector(op, &operands)?);
             }
             Instr::VectorLoad { op, mem, offset } => {
-                let addr = thread.pop_i32()?;
-                let bytes = &self.memory(frame.instance, mem)?.bytes;
-                thread.stack.push(Value::V128(vector_memory::load(bytes, op, addr, offset)?));
+                let mem = self.memory(frame.instance, mem)?;
+                let addr = thread.pop_addr(mem.addr)?;
+                thread.stack.push(Value::V128(vector_memory::load(&mem.bytes, op, addr, offset)?));
             }
             Instr::VectorStore { mem, offset } => {
                 let value = thread.pop_v128()?;
-                let addr = thread.pop_i32()?;
-                vector_memory::store(&mut self.memory_mut(frame.instance, mem)?.bytes, addr, offset, value)?;
+                let mem = self.memory_mut(frame.instance, mem)?;
+                let addr = thread.pop_addr(mem.addr)?;
+                vector_memory::store(&mut mem.bytes, addr, offset, value)?;
             }
             Instr::VectorLoadLane { shape, lane, mem, offset } => {
                 let value = thread.pop_v128()?;
-                let addr = thread.pop_i32()?;
-                let bytes = &self.memory(frame.instance, mem)?.bytes;
-                let loaded = vector_memory::load_lane(bytes, shape, lane, addr, offset, value)?;
+                let mem = self.memory(frame.instance, mem)?;
+                let addr = thread.pop_addr(mem.addr)?;
+                let loaded = vector_memory::load_lane(&mem.bytes, shape, lane, addr, offset, value)?;
                 thread.stack.push(Value::V128(loaded));
             }
             Instr::VectorStoreLane { shape, lane, mem, offset } => {
                 let value = thread.pop_v128()?;
-                let addr = thread.pop_i32()?;
-                let bytes = &mut self.memory_mut(frame.instance, mem)?.bytes;
-                vector_memory::store_lane(bytes, shape, lane, addr, offset, value)?;
+                let mem = self.memory_mut(frame.instance, mem)?;
+                let addr = thread.pop_addr(mem.addr)?;
+                vector_memory::store_lane(&mut mem.bytes, shape, lane, addr, offset, value)?;
             }
         }
         Ok(())
@@ -481,8 +495,8 @@ impl Store {
     ) -> Result<FuncAddr, Trap> {
         let inst = at(&self.instances, frame.instance)?;
         let table = at(&self.tables, *at(&inst.tables, table)?)?;
-        let index = thread.pop_i32()? as u32 as usize;
-        let func = match table.elems.get(index) {
+        let index = thread.pop_addr(table.addr)?;
+        let func = match usize::try_from(index).ok().and_then(|i| table.elems.get(i)) {
             None => return Err(TrapCode::UndefinedElement.into()),
             Some(Value::FuncRef(None)) => return Err(TrapCode::UninitializedElement.into()),
             Some(Value::FuncRef(Some(func))) => *func,
@@ -551,7 +565,7 @@ impl Store {
 
 /// `t.load` and `t.loadN_sx` (spec §4.4.7): little-endian, sign or zero
 /// extended to the result type.
-fn load(bytes: &[u8], op: LoadOp, addr: i32, offset: u64) -> Result<Value, Trap> {
+fn load(bytes: &[u8], op: LoadOp, addr: u64, offset: u64) -> Result<Value, Trap> {
     use LoadOp::*;
     Ok(match op {
         I32Load => Value::I32(i32::from_le_bytes(read(bytes, addr, offset)?)),
@@ -572,7 +586,7 @@ fn load(bytes: &[u8], op: LoadOp, addr: i32, offset: u64) -> Result<Value, Trap>
 }
 
 /// `t.store` and `t.storeN` (spec §4.4.7): little-endian, wrapped to N bits.
-fn store(bytes: &mut [u8], op: StoreOp, addr: i32, offset: u64, value: Value) -> Result<(), Trap> {
+fn store(bytes: &mut [u8], op: StoreOp, addr: u64, offset: u64, value: Value) -> Result<(), Trap> {
     use StoreOp::*;
     let data: Vec<u8> = match (op, value) {
         (I32Store, Value::I32(v)) => v.to_le_bytes().to_vec(),

@@ -1,6 +1,6 @@
-//! Modules (spec §2.5): validated with `wasmparser` under exactly the
-//! WebAssembly 2.0 feature set without SIMD, then decoded into plain data the
-//! store instantiates.
+//! Modules (spec §2.5): validated with `wasmparser` under the features the
+//! interpreter implements ([`features`]) or a chosen subset of them, then
+//! decoded into plain data the store instantiates.
 //!
 //! Every error names what is wrong and the byte offset where it was found.
 //! Nothing here panics on any input.
@@ -15,7 +15,7 @@ use wasmparser::{
 use super::code::{FuncBody, Instr};
 use super::numerics::BinOp;
 use super::translate::translate_body;
-use crate::values::{FuncType, GlobalType, Limits, TableType, ValType, Value};
+use crate::values::{AddrType, FuncType, GlobalType, Limits, TableType, ValType, Value};
 
 /// A module that failed to decode or validate.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,13 +41,15 @@ impl From<BinaryReaderError> for ModuleError {
 
 /// The features this interpreter implements: all of WebAssembly 2.0,
 /// fixed-width SIMD included, and of 3.0 tail calls, extended constant
-/// expressions, relaxed SIMD and multiple memories.
+/// expressions, relaxed SIMD, multiple memories, and 64-bit memories and
+/// tables (`MEMORY64` covers both in `wasmparser`).
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::TAIL_CALL
         | WasmFeatures::EXTENDED_CONST
         | WasmFeatures::RELAXED_SIMD
         | WasmFeatures::MULTI_MEMORY
+        | WasmFeatures::MEMORY64
 }
 
 /// What an import or export refers to.
@@ -70,7 +72,7 @@ pub enum ImportType {
     Func(u32),
     /// A table of this type.
     Table(TableType),
-    /// A memory with these limits (in pages).
+    /// A memory with these limits (in pages) and address type.
     Memory(Limits),
     /// A global of this type.
     Global(GlobalType),
@@ -183,7 +185,8 @@ pub struct Module {
     /// Tables defined by the module, with the value each slot starts with
     /// (`ref.null` unless a table initialiser says otherwise).
     pub tables: Vec<(TableType, ConstExpr)>,
-    /// Memories defined by the module, limits in 64 KiB pages.
+    /// Memories defined by the module: their address types and limits in
+    /// 64 KiB pages.
     pub memories: Vec<Limits>,
     /// Globals defined by the module.
     pub globals: Vec<Global>,
@@ -250,8 +253,27 @@ fn ref_type(ty: wasmparser::RefType, offset: u64) -> Result<ValType, ModuleError
     val_type(wasmparser::ValType::Ref(ty), offset)
 }
 
-fn limits(min: u64, max: Option<u64>) -> Limits {
-    Limits { min, max }
+/// The address type 64-bit memories and tables have, and 2.0's others.
+fn addr_type(is_64: bool) -> AddrType {
+    if is_64 { AddrType::I64 } else { AddrType::I32 }
+}
+
+/// A memory type: its address type and limits in pages. Custom page sizes
+/// are a feature the validator refuses; should one get through, it is
+/// reported rather than run with 64 KiB pages.
+fn memory_limits(ty: &wasmparser::MemoryType, offset: u64) -> Result<Limits, ModuleError> {
+    match ty.page_size_log2 {
+        None | Some(16) => Ok(Limits { addr: addr_type(ty.memory64), min: ty.initial, max: ty.maximum }),
+        Some(log2) => Err(ModuleError::new(format!("unsupported page size 2^{log2}"), offset)),
+    }
+}
+
+/// A table type (spec 3.0 §2.3 "Table Types").
+fn table_type(ty: &wasmparser::TableType, offset: u64) -> Result<TableType, ModuleError> {
+    Ok(TableType {
+        elem: ref_type(ty.element_type, offset)?,
+        limits: Limits { addr: addr_type(ty.table64), min: ty.initial, max: ty.maximum },
+    })
 }
 
 fn global_type(ty: wasmparser::GlobalType, offset: u64) -> Result<GlobalType, ModuleError> {
@@ -317,11 +339,8 @@ fn decode(bytes: &[u8]) -> Result<Module, ModuleError> {
 
                     let ty = match import.ty {
                         TypeRef::Func(t) => ImportType::Func(t),
-                        TypeRef::Table(t) => ImportType::Table(TableType {
-                            elem: ref_type(t.element_type, offset)?,
-                            limits: limits(t.initial, t.maximum),
-                        }),
-                        TypeRef::Memory(m) => ImportType::Memory(limits(m.initial, m.maximum)),
+                        TypeRef::Table(t) => ImportType::Table(table_type(&t, offset)?),
+                        TypeRef::Memory(m) => ImportType::Memory(memory_limits(&m, offset)?),
                         TypeRef::Global(g) => ImportType::Global(global_type(g, offset)?),
                         other => {
                             return Err(ModuleError::new(format!("unsupported import {other:?}"), offset));
@@ -342,19 +361,18 @@ fn decode(bytes: &[u8]) -> Result<Module, ModuleError> {
             Payload::TableSection(reader) => {
                 for table in reader.into_iter_with_offsets() {
                     let (offset, table) = table?;
-                    let elem = ref_type(table.ty.element_type, offset)?;
+                    let ty = table_type(&table.ty, offset)?;
                     let init = match table.init {
-                        wasmparser::TableInit::RefNull => vec![Instr::RefNull(elem)],
+                        wasmparser::TableInit::RefNull => vec![Instr::RefNull(ty.elem)],
                         wasmparser::TableInit::Expr(e) => const_expr(&e)?,
                     };
-                    let limits = limits(table.ty.initial, table.ty.maximum);
-                    module.tables.push((TableType { elem, limits }, init));
+                    module.tables.push((ty, init));
                 }
             }
             Payload::MemorySection(reader) => {
-                for memory in reader {
-                    let memory = memory?;
-                    module.memories.push(limits(memory.initial, memory.maximum));
+                for memory in reader.into_iter_with_offsets() {
+                    let (offset, memory) = memory?;
+                    module.memories.push(memory_limits(&memory, offset)?);
                 }
             }
             Payload::GlobalSection(reader) => {

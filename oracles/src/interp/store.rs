@@ -1,6 +1,11 @@
 //! The store (spec §4.2.3) and instantiation (spec §4.5.4): every function,
 //! table, memory and global instance lives here, addressed by index, and
 //! module instances map their index spaces to those addresses.
+//!
+//! Table and memory instances carry their address type (`i32`, or `i64` for
+//! table64 and memory64), as the spec's instances carry their types: the
+//! executor reads it there to know the type of the addresses, indices and
+//! sizes an instruction pops and pushes, so instructions need not record it.
 
 use std::fmt;
 use std::rc::Rc;
@@ -8,7 +13,7 @@ use std::rc::Rc;
 use super::code::{FuncBody, Instr};
 use super::module::{ConstExpr, DataMode, ElemMode, ExternKind, ImportType, Module};
 use crate::trap::{Trap, TrapCode};
-use crate::values::{FuncAddr, FuncType, GlobalType, Limits, TableType, ValType, Value};
+use crate::values::{AddrType, FuncAddr, FuncType, GlobalType, Limits, TableType, ValType, Value};
 
 /// The address of a module instance in the store.
 pub type InstanceAddr = usize;
@@ -87,6 +92,8 @@ impl fmt::Debug for FuncInst {
 pub struct TableInst {
     /// The element type.
     pub elem: ValType,
+    /// The type of its indices and size.
+    pub addr: AddrType,
     /// The maximum size, if any.
     pub max: Option<u64>,
     /// The elements: references of type `elem`.
@@ -96,6 +103,8 @@ pub struct TableInst {
 /// A memory instance (spec §4.2.8).
 #[derive(Debug, Clone)]
 pub struct MemInst {
+    /// The type of its addresses and size.
+    pub addr: AddrType,
     /// The maximum size in pages, if any.
     pub max: Option<u64>,
     /// The bytes; always a whole number of pages.
@@ -155,7 +164,8 @@ pub enum InstantiationError {
 /// Resource limits of a store: bounds an embedder chooses, below the spec's.
 #[derive(Debug, Clone, Copy)]
 pub struct StoreLimits {
-    /// Largest memory, in pages (the spec's bound is 65536).
+    /// Largest memory, in pages (the spec's bound is 65536 for 32-bit
+    /// memories, 2^48 for 64-bit ones; this bounds both).
     pub max_memory_pages: u64,
     /// Largest table, in elements.
     pub max_table_elements: u64,
@@ -201,6 +211,16 @@ pub(crate) fn at<T>(items: &[T], index: impl TryInto<usize>) -> Result<&T, Trap>
     index.try_into().ok().and_then(|i| items.get(i)).ok_or(Trap::from(TrapCode::InvariantViolated))
 }
 
+/// The indices `[start, start + n)` when they lie within `len`: bounds of
+/// every bulk table and memory instruction, computed without wrapping.
+pub(crate) fn range(start: u64, n: u64, len: usize) -> Option<std::ops::Range<usize>> {
+    let end = start.checked_add(n)?;
+    if end > len as u64 {
+        return None;
+    }
+    Some(usize::try_from(start).ok()?..usize::try_from(end).ok()?)
+}
+
 /// Mutable [`at`].
 pub(crate) fn at_mut<T>(items: &mut [T], index: impl TryInto<usize>) -> Result<&mut T, Trap> {
     index.try_into().ok().and_then(|i| items.get_mut(i)).ok_or(Trap::from(TrapCode::InvariantViolated))
@@ -218,17 +238,19 @@ impl Store {
         self.funcs.len() - 1
     }
 
-    /// Adds a table of `ty` filled with `init`.
+    /// Adds a table of `ty` filled with `init`. Its size must be within
+    /// the store's limits (instantiation checks).
     pub fn add_table(&mut self, ty: TableType, init: Value) -> usize {
         let elems = vec![init; ty.limits.min as usize];
-        self.tables.push(TableInst { elem: ty.elem, max: ty.limits.max, elems });
+        self.tables.push(TableInst { elem: ty.elem, addr: ty.limits.addr, max: ty.limits.max, elems });
         self.tables.len() - 1
     }
 
-    /// Adds a zeroed memory with these limits (in pages).
+    /// Adds a zeroed memory with these limits (in pages). Its size must be
+    /// within the store's limits (instantiation checks).
     pub fn add_memory(&mut self, limits: Limits) -> usize {
-        let bytes = vec![0; (limits.min * PAGE_SIZE) as usize];
-        self.mems.push(MemInst { max: limits.max, bytes });
+        let bytes = vec![0; limits.min.saturating_mul(PAGE_SIZE) as usize];
+        self.mems.push(MemInst { addr: limits.addr, max: limits.max, bytes });
         self.mems.len() - 1
     }
 
@@ -260,7 +282,7 @@ impl Store {
             }
             (ImportType::Table(want), ExternVal::Table(addr)) => {
                 let table = self.tables.get(addr).ok_or("unknown table")?;
-                let have = Limits { min: table.elems.len() as u64, max: table.max };
+                let have = Limits { addr: table.addr, min: table.elems.len() as u64, max: table.max };
                 if table.elem == want.elem && have.matches(&want.limits) {
                     Ok(())
                 } else {
@@ -269,7 +291,7 @@ impl Store {
             }
             (ImportType::Memory(want), ExternVal::Memory(addr)) => {
                 let mem = self.mems.get(addr).ok_or("unknown memory")?;
-                let have = Limits { min: mem.pages(), max: mem.max };
+                let have = Limits { addr: mem.addr, min: mem.pages(), max: mem.max };
                 if have.matches(want) { Ok(()) } else { mismatch(format!("memory {have}, expected {want}")) }
             }
             (ImportType::Global(want), ExternVal::Global(addr)) => {
@@ -390,9 +412,11 @@ impl Store {
             match &elem.mode {
                 ElemMode::Active { table, offset } => {
                     let dst = self.eval_const(&self.instances[addr], offset).map_err(trap)?;
-                    let Value::I32(dst) = dst else { return Err(trap(TrapCode::InvariantViolated.into())) };
-                    let n = elem.items.len() as u32;
-                    self.table_init(addr, *table, i as u32, dst as u32, 0, n).map_err(trap)?;
+                    let table_addr = *at(&self.instances[addr].tables, *table).map_err(trap)?;
+                    let addr_type = at(&self.tables, table_addr).map_err(trap)?.addr;
+                    let dst = addr_type.address(dst).ok_or(trap(TrapCode::InvariantViolated.into()))?;
+                    let n = elem.items.len() as u64;
+                    self.table_init(addr, *table, i as u32, dst, 0, n).map_err(trap)?;
                     self.instances[addr].elems[i].clear();
                 }
                 ElemMode::Declared => self.instances[addr].elems[i].clear(),
@@ -402,9 +426,11 @@ impl Store {
         for (i, data) in module.datas.iter().enumerate() {
             if let DataMode::Active { memory, offset } = &data.mode {
                 let dst = self.eval_const(&self.instances[addr], offset).map_err(trap)?;
-                let Value::I32(dst) = dst else { return Err(trap(TrapCode::InvariantViolated.into())) };
-                let n = data.bytes.len() as u32;
-                self.memory_init(addr, *memory, i as u32, dst as u32, 0, n).map_err(trap)?;
+                let mem_addr = *at(&self.instances[addr].mems, *memory).map_err(trap)?;
+                let addr_type = at(&self.mems, mem_addr).map_err(trap)?.addr;
+                let dst = addr_type.address(dst).ok_or(trap(TrapCode::InvariantViolated.into()))?;
+                let n = data.bytes.len() as u64;
+                self.memory_init(addr, *memory, i as u32, dst, 0, n).map_err(trap)?;
                 self.instances[addr].datas[i].clear();
             }
         }
@@ -422,19 +448,18 @@ impl Store {
         instance: InstanceAddr,
         table: u32,
         elem: u32,
-        dst: u32,
-        src: u32,
-        n: u32,
+        dst: u64,
+        src: u64,
+        n: u64,
     ) -> Result<(), Trap> {
         let inst = at(&self.instances, instance)?;
         let table = *at(&inst.tables, table)?;
         let segment = at(&inst.elems, elem)?;
         let table = at_mut(&mut self.tables, table)?;
-        let (dst, src, n) = (dst as usize, src as usize, n as usize);
-        if src + n > segment.len() || dst + n > table.elems.len() {
+        let (Some(src), Some(dst)) = (range(src, n, segment.len()), range(dst, n, table.elems.len())) else {
             return Err(TrapCode::TableOutOfBounds.into());
-        }
-        table.elems[dst..dst + n].copy_from_slice(&segment[src..src + n]);
+        };
+        table.elems[dst].copy_from_slice(&segment[src]);
         Ok(())
     }
 
@@ -445,19 +470,18 @@ impl Store {
         instance: InstanceAddr,
         memory: u32,
         data: u32,
-        dst: u32,
-        src: u32,
-        n: u32,
+        dst: u64,
+        src: u64,
+        n: u64,
     ) -> Result<(), Trap> {
         let inst = at(&self.instances, instance)?;
         let mem = *at(&inst.mems, memory)?;
         let segment = at(&inst.datas, data)?;
         let mem = at_mut(&mut self.mems, mem)?;
-        let (dst, src, n) = (dst as usize, src as usize, n as usize);
-        if src + n > segment.len() || dst + n > mem.bytes.len() {
+        let (Some(src), Some(dst)) = (range(src, n, segment.len()), range(dst, n, mem.bytes.len())) else {
             return Err(TrapCode::MemoryOutOfBounds.into());
-        }
-        mem.bytes[dst..dst + n].copy_from_slice(&segment[src..src + n]);
+        };
+        mem.bytes[dst].copy_from_slice(&segment[src]);
         Ok(())
     }
 }

@@ -7,7 +7,7 @@ use wasmparser::WasmFeatures;
 
 use crate::interp::{ExternVal, InstanceAddr, InstantiationError, Module, Store, features};
 use crate::trap::Trap;
-use crate::values::{FuncType, GlobalType, Limits, TableType, ValType, Value};
+use crate::values::{AddrType, FuncType, GlobalType, Limits, TableType, ValType, Value};
 
 /// Runs scripts on the reference interpreter.
 #[derive(Debug)]
@@ -92,12 +92,18 @@ impl Backend for InterpBackend {
         }
         let (min, max) = super::SPECTEST_TABLE;
         let table = store.add_table(
-            TableType { elem: ValType::FuncRef, limits: Limits { min, max: Some(max) } },
+            TableType { elem: ValType::FuncRef, limits: Limits { addr: AddrType::I32, min, max: Some(max) } },
             Value::FuncRef(None),
         );
         exports.push(("table".to_string(), ExternVal::Table(table)));
+        let (min, max) = super::SPECTEST_TABLE64;
+        let table64 = store.add_table(
+            TableType { elem: ValType::FuncRef, limits: Limits { addr: AddrType::I64, min, max: Some(max) } },
+            Value::FuncRef(None),
+        );
+        exports.push(("table64".to_string(), ExternVal::Table(table64)));
         let (min, max) = super::SPECTEST_MEMORY;
-        let memory = store.add_memory(Limits { min, max: Some(max) });
+        let memory = store.add_memory(Limits { addr: AddrType::I32, min, max: Some(max) });
         exports.push(("memory".to_string(), ExternVal::Memory(memory)));
         store.instances.push(crate::interp::ModuleInst { exports, ..Default::default() });
         Ok(store.instances.len() - 1)

@@ -28,7 +28,7 @@ memory_operators! {
 }
 
 /// Reads `n` bytes (at most 16) at `addr + offset` as a little-endian number.
-fn read_le(bytes: &[u8], n: u64, addr: i32, offset: u64) -> Result<u128, Trap> {
+fn read_le(bytes: &[u8], n: u64, addr: u64, offset: u64) -> Result<u128, Trap> {
     Ok(match n {
         1 => u128::from(u8::from_le_bytes(read(bytes, addr, offset)?)),
         2 => u128::from(u16::from_le_bytes(read(bytes, addr, offset)?)),
@@ -48,7 +48,7 @@ fn extend(m: u32, signed_lane: bool, data: u128) -> u128 {
 
 /// `v128.load*` (spec §4.4.7 `exec-load` for `v128.load`, `exec-load-extend`,
 /// `exec-load-splat`, `exec-load-zero`).
-pub(crate) fn load(bytes: &[u8], op: VectorLoadOp, addr: i32, offset: u64) -> Result<u128, Trap> {
+pub(crate) fn load(bytes: &[u8], op: VectorLoadOp, addr: u64, offset: u64) -> Result<u128, Trap> {
     use VectorLoadOp::*;
     let data = read_le(bytes, op.bytes(), addr, offset)?;
     Ok(match op {
@@ -66,7 +66,7 @@ pub(crate) fn load(bytes: &[u8], op: VectorLoadOp, addr: i32, offset: u64) -> Re
 }
 
 /// `v128.store` (spec §4.4.7 `exec-store`): the 16 bytes, little-endian.
-pub(crate) fn store(bytes: &mut [u8], addr: i32, offset: u64, v: u128) -> Result<(), Trap> {
+pub(crate) fn store(bytes: &mut [u8], addr: u64, offset: u64, v: u128) -> Result<(), Trap> {
     write(bytes, addr, offset, &v.to_le_bytes())
 }
 
@@ -76,7 +76,7 @@ pub(crate) fn load_lane(
     bytes: &[u8],
     shape: IShape,
     l: u8,
-    addr: i32,
+    addr: u64,
     offset: u64,
     v: u128,
 ) -> Result<u128, Trap> {
@@ -91,7 +91,7 @@ pub(crate) fn store_lane(
     bytes: &mut [u8],
     shape: IShape,
     l: u8,
-    addr: i32,
+    addr: u64,
     offset: u64,
     v: u128,
 ) -> Result<(), Trap> {
