@@ -45,6 +45,8 @@ code_mutants=(
   "bitmask-wrong-bit op_specs rules differential"
   "load-lane-reversed differential"
   "tail-call-args-swapped differential"
+  "memory-index-ignored differential"
+  "memory64-index-truncated-before-check differential"
 )
 
 selected=("$@")

@@ -9,6 +9,7 @@ use plumb::{
 };
 use plumb_oracles::wast::{
     Backend, InstantiateError, SPECTEST_GLOBALS, SPECTEST_MEMORY, SPECTEST_PRINTS, SPECTEST_TABLE,
+    SPECTEST_TABLE64,
 };
 use plumb_oracles::{Trap, TrapCode, Value};
 
@@ -158,6 +159,10 @@ impl Backend for EngineBackend {
         let table_ty = TableType { element: ValType::FuncRef, limits: Limits { min, max: Some(max) } };
         let table = Table::new(&mut *store, table_ty, Val::FuncRef(None)).map_err(err)?;
         items.push(("table".to_string(), Extern::Table(table)));
+        let (min, max) = SPECTEST_TABLE64;
+        let table_ty = TableType { element: ValType::FuncRef, limits: Limits { min, max: Some(max) } };
+        let table64 = Table::new64(&mut *store, table_ty, Val::FuncRef(None)).map_err(err)?;
+        items.push(("table64".to_string(), Extern::Table(table64)));
         let (min, max) = SPECTEST_MEMORY;
         let memory = Memory::new(&mut *store, Limits { min, max: Some(max) }).map_err(err)?;
         items.push(("memory".to_string(), Extern::Memory(memory)));

@@ -11,7 +11,7 @@ use plumb::{Config, Engine, Module};
 /// Fuel for each instantiation: plenty for any start function that ends.
 const FUEL: u64 = 1_000_000;
 use plumb_cli::engine_backend::EngineBackend;
-use plumb_oracles::suite::{Rng, damaged_variants, spec_scripts};
+use plumb_oracles::suite::{Rng, damaged_variants, listed_scripts, spec_scripts};
 use plumb_oracles::wast::{Backend, ScriptModule, script_modules};
 
 #[test]
@@ -21,19 +21,23 @@ fn damaged_and_invalid_modules_give_clear_errors_and_never_panic_the_engine() {
     let engine = Engine::new(&config).expect("an engine with fuel");
     // The 2.0 scripts reject what 2.0 forbids (a second memory, say),
     // which later features allow: their invalid modules go to an engine
-    // without those features, the damaged valid ones to the full engine.
-    config.wasm_multi_memory(false);
+    // without those features, the damaged valid ones to the full engine;
+    // the 3.0 scripts of the features implemented go to the full one.
+    config.wasm_multi_memory(false).wasm_memory64(false);
     let wasm_2_0 = Engine::new(&config).expect("an engine with the 2.0 features");
     let files = spec_scripts("wasm-2.0").expect("the spec test suite is at ../shared/spec-testsuite");
+    let list = include_str!("../oracles/tests/spec-3.0-passing.txt");
+    let files_3_0 = listed_scripts("wasm-3.0", list).expect("the listed 3.0 scripts");
+    let scripts = files.iter().map(|f| (f, &wasm_2_0)).chain(files_3_0.iter().map(|f| (f, &engine)));
     let mut rng = Rng(0x51ed_270b_27f6_5a3d);
     let (mut rejected, mut compiled, mut problems) = (0, 0, Vec::new());
-    for path in &files {
+    for (path, rejecting) in scripts {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
         let text = std::fs::read_to_string(path).expect("readable script");
         let modules = script_modules(&text).unwrap_or_else(|e| panic!("{name} does not parse: {e}"));
         for (i, module) in modules.iter().enumerate() {
             let (inputs, engine) = match module {
-                ScriptModule::Rejected(bytes) => (vec![bytes.clone()], &wasm_2_0),
+                ScriptModule::Rejected(bytes) => (vec![bytes.clone()], rejecting),
                 ScriptModule::Valid(bytes) => (damaged_variants(bytes, &mut rng), &engine),
             };
             for (j, bytes) in inputs.iter().enumerate() {

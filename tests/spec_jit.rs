@@ -9,10 +9,11 @@ use plumb_oracles::suite::{listed_scripts, run_scripts, simd_scripts, skip_list,
 /// The engine the suites run on: every module's machine code is checked
 /// (`Config::check_machine_code`), so a false positive of the checker
 /// fails the suite. The 2.0 scripts run without the 3.0 features that make
-/// modules they call invalid valid (a second memory).
+/// modules they call invalid valid (a second memory, 64-bit addresses).
 fn checked_engine(version: &str) -> plumb::Engine {
     let mut config = plumb::Config::new();
-    config.check_machine_code(true).wasm_multi_memory(version != "wasm-2.0");
+    let later = version != "wasm-2.0";
+    config.check_machine_code(true).wasm_multi_memory(later).wasm_memory64(later);
     plumb::Engine::new(&config).expect("an engine")
 }
 

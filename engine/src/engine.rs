@@ -25,6 +25,7 @@ pub struct Config {
     memory_init_cow: bool,
     allocation_strategy: InstanceAllocationStrategy,
     multi_memory: bool,
+    memory64: bool,
     pub(crate) instrumentation: Instrumentation,
 }
 
@@ -151,6 +152,7 @@ impl Default for Config {
             memory_init_cow: true,
             allocation_strategy: InstanceAllocationStrategy::OnDemand,
             multi_memory: true,
+            memory64: true,
             instrumentation: Instrumentation::default(),
         }
     }
@@ -267,10 +269,24 @@ impl Config {
         self
     }
 
+    /// Whether memories may have 64-bit addresses (WebAssembly 3.0's
+    /// memory64; on by default). Plumb's 64-bit memories grow to at most
+    /// 4 GiB, as its 32-bit ones (`memory.grow` gives -1 past that), and
+    /// have the same reservation and guard region; since a guard cannot
+    /// cover a 64-bit address, every access is also checked against the
+    /// memory's length (the rule set's `heap_oob`, a proved rule), which
+    /// costs a compare and a branch per access. Off, a 64-bit memory is
+    /// invalid, as in WebAssembly 2.0.
+    pub fn wasm_memory64(&mut self, enable: bool) -> &mut Config {
+        self.memory64 = enable;
+        self
+    }
+
     /// The WebAssembly features modules are validated with.
     pub(crate) fn wasm_features(&self) -> WasmFeatures {
         let mut features = crate::module::features();
         features.set(WasmFeatures::MULTI_MEMORY, self.multi_memory);
+        features.set(WasmFeatures::MEMORY64, self.memory64);
         features
     }
 

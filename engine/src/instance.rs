@@ -128,7 +128,13 @@ pub struct Memory {
 impl Memory {
     /// A new memory with these limits, in 64 KiB pages.
     pub fn new(mut store: impl AsContextMut, limits: Limits) -> Result<Memory> {
-        store.as_context_mut().0.enter(|inner| inner.add_memory(limits))
+        store.as_context_mut().0.enter(|inner| inner.add_memory(limits, false))
+    }
+
+    /// A new memory with 64-bit addresses (memory64), for imports declared
+    /// `(memory i64 ...)`; it grows to at most 4 GiB, as every memory.
+    pub fn new64(mut store: impl AsContextMut, limits: Limits) -> Result<Memory> {
+        store.as_context_mut().0.enter(|inner| inner.add_memory(limits, true))
     }
 
     /// The memory's bytes.
@@ -248,7 +254,13 @@ pub struct Table {
 impl Table {
     /// A new table of type `ty`, every element `init`.
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
-        store.as_context_mut().0.enter(|inner| inner.add_table(ty, init))
+        store.as_context_mut().0.enter(|inner| inner.add_table(ty, init, false))
+    }
+
+    /// A new table with 64-bit indices (table64), for imports declared
+    /// `(table i64 ...)`.
+    pub fn new64(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
+        store.as_context_mut().0.enter(|inner| inner.add_table(ty, init, true))
     }
 
     fn element<T>(&self, store: &crate::Store<T>) -> Result<ValType> {

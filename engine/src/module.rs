@@ -20,6 +20,7 @@ pub(crate) fn features() -> WasmFeatures {
         | WasmFeatures::EXTENDED_CONST
         | WasmFeatures::RELAXED_SIMD
         | WasmFeatures::MULTI_MEMORY
+        | WasmFeatures::MEMORY64
 }
 
 pub(crate) struct ModuleInner {
@@ -140,7 +141,11 @@ impl Module {
                     // A data offset is an i32; one that reads a global is
                     // known only at instantiation.
                     Some((0, offset)) => {
-                        segments.push((u64::from(offset.constant()? as u32), &data.bytes[..]))
+                        let offset = offset.constant()?;
+                        // An `i64` offset for a 64-bit memory, else an `i32`.
+                        let offset =
+                            if *info.memory64.first()? { offset as u64 } else { u64::from(offset as u32) };
+                        segments.push((offset, &data.bytes[..]))
                     }
                     // A segment of another memory may trap, after which
                     // memory 0 must not hold what later segments write.

@@ -133,6 +133,10 @@ pub(crate) struct ModuleInfo {
     pub tables: Vec<TableType>,
     pub imported_tables: usize,
     pub memories: Vec<Limits>,
+    /// Per memory: whether its addresses are `i64` (memory64).
+    pub memory64: Vec<bool>,
+    /// Per table: whether its indices are `i64` (table64).
+    pub table64: Vec<bool>,
     pub imported_memories: usize,
     pub globals: Vec<GlobalType>,
     pub imported_globals: usize,
@@ -229,11 +233,13 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(ModuleInfo, Vec<FunctionBody<'_>>)
                                 element,
                                 limits: Limits { min: t.initial, max: t.maximum },
                             });
+                            info.table64.push(t.table64);
                             info.imported_tables += 1;
                             EntityIndex::Table(info.tables.len() as u32 - 1)
                         }
                         TypeRef::Memory(m) => {
                             info.memories.push(Limits { min: m.initial, max: m.maximum });
+                            info.memory64.push(m.memory64);
                             info.imported_memories += 1;
                             EntityIndex::Memory(info.memories.len() as u32 - 1)
                         }
@@ -265,12 +271,14 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(ModuleInfo, Vec<FunctionBody<'_>>)
                     let element = ref_type(table.ty.element_type, offset)?;
                     let limits = Limits { min: table.ty.initial, max: table.ty.maximum };
                     info.tables.push(TableType { element, limits });
+                    info.table64.push(table.ty.table64);
                 }
             }
             Payload::MemorySection(reader) => {
                 for memory in reader {
                     let memory = memory?;
                     info.memories.push(Limits { min: memory.initial, max: memory.maximum });
+                    info.memory64.push(memory.memory64);
                 }
             }
             Payload::GlobalSection(reader) => {

@@ -312,10 +312,13 @@ impl StoreInner {
         Func { store: self.id, index }
     }
 
-    /// Adds a table of type `ty` filled with `init`.
-    pub fn add_table(&mut self, ty: TableType, init: Val) -> Result<Table> {
+    /// Adds a table of `ty` (with `i64` indices if `index64`), every
+    /// element `init`.
+    pub fn add_table(&mut self, ty: TableType, init: Val, index64: bool) -> Result<Table> {
         let init = self.ref_from_val(init)?;
-        self.push_table(ty, init, false)
+        let table = self.push_table(ty, init, false)?;
+        self.tables[table.index as usize].index64 = index64;
+        Ok(table)
     }
 
     /// Adds a table, from the pooling allocator's if `pooled` and the engine
@@ -350,9 +353,12 @@ impl StoreInner {
         Ok(Table { store: self.id, index: self.tables.len() as u32 - 1 })
     }
 
-    /// Adds a memory with these limits (pages).
-    pub fn add_memory(&mut self, limits: Limits) -> Result<Memory> {
-        self.push_memory(limits, false, None)
+    /// Adds a memory with these limits (pages), with `i64` addresses if
+    /// `index64`.
+    pub fn add_memory(&mut self, limits: Limits, index64: bool) -> Result<Memory> {
+        let memory = self.push_memory(limits, false, None)?;
+        self.memories[memory.index as usize].index64 = index64;
+        Ok(memory)
     }
 
     /// Adds a memory, once the limiter allows it: for an instance
@@ -510,7 +516,10 @@ impl StoreInner {
                 let want = info.tables.get(i as usize).ok_or(Error::Link("bad import".into()))?;
                 let table = &self.tables[t.index as usize];
                 let have = Limits { min: table.elems.len() as u64, max: table.ty.limits.max };
-                if table.ty.element == want.element && have.matches(&want.limits) {
+                let index64 = info.table64.get(i as usize).copied().unwrap_or(false);
+                if let Some(why) = address_type_mismatch("table with", "indices", table.index64, index64) {
+                    incompatible(why)
+                } else if table.ty.element == want.element && have.matches(&want.limits) {
                     Ok(())
                 } else {
                     incompatible(format!(
@@ -524,7 +533,11 @@ impl StoreInner {
                 let want = info.memories.get(i as usize).ok_or(Error::Link("bad import".into()))?;
                 let memory = &self.memories[m.index as usize];
                 let have = Limits { min: memory.pages(), max: memory.declared_max() };
-                if have.matches(want) {
+                let index64 = info.memory64.get(i as usize).copied().unwrap_or(false);
+                if let Some(why) = address_type_mismatch("memory with", "addresses", memory.index64, index64)
+                {
+                    incompatible(why)
+                } else if have.matches(want) {
                     Ok(())
                 } else {
                     incompatible(format!("memory {have:?}, expected {want:?}"))
@@ -611,17 +624,20 @@ impl StoreInner {
             let func = self.push_func(FuncData { vm, ty, host: None }, entry);
             instance.funcs.push(&self.funcs[func.index as usize].vm);
         }
-        for ty in &info.tables[info.imported_tables..] {
+        for (ty, &index64) in info.tables.iter().zip(&info.table64).skip(info.imported_tables) {
             let table = self.push_table(*ty, 0, true)?;
             let table = &mut *self.tables[table.index as usize];
+            table.index64 = index64;
             instance.tables.push(&mut table.vm);
             instance.table_data.push(table);
         }
-        for limits in &info.memories[info.imported_memories..] {
+        for (limits, &index64) in info.memories.iter().zip(&info.memory64).skip(info.imported_memories) {
             // Only memory 0 can start from the module's image.
             let image = module.memory_image().filter(|_| instance.memories.is_empty());
             let memory = self.push_memory(*limits, true, image)?;
-            instance.memories.push(&mut *self.memories[memory.index as usize]);
+            let memory = &mut *self.memories[memory.index as usize];
+            memory.index64 = index64;
+            instance.memories.push(memory);
         }
         for (ty, init) in info.globals[info.imported_globals..].iter().zip(&info.global_inits) {
             let cell = self.eval_const(&instance, init)?;
@@ -668,7 +684,10 @@ impl StoreInner {
         for (i, segment) in info.elems.iter().enumerate() {
             if let (Some((table, _)), Some(offset)) = (&segment.active, elem_offsets[i]) {
                 let n = segment.items.len() as u32;
-                if let Err(code) = table_init_impl(instance, *table, i as u32, offset as u32, 0, n) {
+                // The offset is an `i64` for a 64-bit table, else an `i32`.
+                let index64 = info.table64.get(*table as usize).copied().unwrap_or(false);
+                let offset = if index64 { offset } else { u64::from(offset as u32) };
+                if let Err(code) = table_init_impl(instance, *table, i as u32, offset, 0, n) {
                     // The data segments are not applied: a memory from the
                     // pool that came with this module's image loses it.
                     if info.imported_memories == 0
@@ -689,14 +708,16 @@ impl StoreInner {
         for (i, segment) in info.datas.iter().enumerate() {
             if let (Some((memory, _)), Some(offset)) = (&segment.active, data_offsets[i]) {
                 let memory = instance.memory(*memory).map_err(Trap::new)?;
-                let end = u64::from(offset as u32) + segment.bytes.len() as u64;
+                // The offset is an `i64` for a 64-bit memory, else an `i32`.
+                let offset = if memory.index64 { offset } else { u64::from(offset as u32) };
+                let end = offset.saturating_add(segment.bytes.len() as u64);
                 if plumb_rules::mutant::active("data-segment-bounds-off-by-one")
                     && end >= memory.data().len() as u64
                 {
                     return Err(Trap::new(TrapCode::MemoryOutOfBounds).into());
                 }
                 if image.is_none() {
-                    memory.write(u64::from(offset as u32), &segment.bytes).map_err(Trap::new)?;
+                    memory.write(offset, &segment.bytes).map_err(Trap::new)?;
                 }
                 instance.drop_data(i as u32);
             }
@@ -748,4 +769,11 @@ impl StoreInner {
             }
         })
     }
+}
+
+/// Why a memory or table whose addresses are 64-bit (`have`) does not
+/// link to an import that wants them 64-bit or not (`want`), if it does not.
+fn address_type_mismatch(what: &str, unit: &str, have: bool, want: bool) -> Option<String> {
+    let bits = |b: bool| if b { "i64" } else { "i32" };
+    (have != want).then(|| format!("{what} {} {unit}, expected {}", bits(have), bits(want)))
 }

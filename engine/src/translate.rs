@@ -579,9 +579,24 @@ impl<'a> FuncTranslator<'a> {
     /// traps with `code`.
     fn table_slot(&mut self, table: u32, index: Value, code: u8) -> Value {
         let flags = MemFlagsData::trusted();
+        let table_index = table;
         let table = self.table_record(table);
         let len = self.builder.ins().load(types::I64, flags, table, vm::table::LEN);
-        let index = self.builder.ins().uextend(types::I64, index);
+        let index = if self.table64(table_index) {
+            // No table is longer than `MAX_TABLE_ELEMENTS` < 2^32: a 64-bit
+            // index with any of its upper 32 bits set is out of bounds, and
+            // one without is its low 32 bits zero-extended. Checking and
+            // addressing with that value, as for a 32-bit table, keeps
+            // Cranelift from rewriting the element's offset into a value
+            // other than the one compared (`(x << 25) << 3` into `x << 28`),
+            // which the machine-code checker could not relate to the check.
+            let high = self.builder.ins().ushr_imm_u(index, 32);
+            self.builder.ins().trapnz(high, user_trap::code(code));
+            let low = self.builder.ins().ireduce(types::I32, index);
+            self.builder.ins().uextend(types::I64, low)
+        } else {
+            self.builder.ins().uextend(types::I64, index)
+        };
         let cc = if mutant::active("table-bound-off-by-one") {
             IntCC::UnsignedGreaterThan
         } else {
@@ -592,6 +607,17 @@ impl<'a> FuncTranslator<'a> {
         let elems = self.builder.ins().load(types::I64, flags, table, vm::table::ELEMS);
         let offset = self.builder.ins().ishl_imm_u(index, 3);
         self.builder.ins().iadd(elems, offset)
+    }
+
+    /// Whether table `index` has `i64` indices (table64).
+    fn table64(&self, index: u32) -> bool {
+        self.module.table64.get(index as usize).copied().unwrap_or(false)
+    }
+
+    /// An index or length operand of table `table` as an `i64`
+    /// (zero-extended for a 32-bit table).
+    fn index_operand(&mut self, table: u32, value: Value) -> Value {
+        if self.table64(table) { value } else { self.builder.ins().uextend(types::I64, value) }
     }
 
     /// The `VMTable` of `table`.
@@ -622,7 +648,7 @@ impl<'a> FuncTranslator<'a> {
     /// The base of memory `index`: it never moves (each memory reserves
     /// its whole range), so the loads are read-only.
     fn memory_base(&mut self, index: u32) -> Value {
-        if index == 0 {
+        if index == 0 || mutant::active("memory-index-ignored") {
             return self.vmctx_load(vm::vmctx::MEMORY_BASE);
         }
         let record = self.memory_record(index);
@@ -630,19 +656,82 @@ impl<'a> FuncTranslator<'a> {
         self.builder.ins().load(types::I64, flags, record, vm::MEMORY_BASE)
     }
 
-    /// The address `base + zext(addr) + offset` of a memory access; the
-    /// static offset is folded into the access when it fits.
-    fn heap_address(&mut self, memarg: &wasmparser::MemArg) -> TResult<(Value, i32)> {
-        let offset = memarg.offset;
+    /// Whether memory `index` has `i64` addresses (memory64).
+    fn memory64(&self, index: u32) -> bool {
+        self.module.memory64.get(index as usize).copied().unwrap_or(false)
+    }
+
+    /// An address or length operand of memory `index` as the `i64` the
+    /// memory libcalls take (zero-extended for a 32-bit memory).
+    fn address_operand(&mut self, index: u32, value: Value) -> Value {
+        if self.memory64(index) { value } else { self.builder.ins().uextend(types::I64, value) }
+    }
+
+    /// The bounds check of an access of `size` bytes at `index + offset`
+    /// in 64-bit memory `memory`: `heap_oob` from the rule set, lowered by
+    /// its proved rule, then `trapnz`. Returns the index as the low 32 bits
+    /// of the checked one, zero-extended: every 64-bit memory is at most
+    /// 4 GiB, so an index that passed the check is below 2^32 and this is
+    /// the same value, and were the check ever wrong the access would still
+    /// land in the memory's 8 GiB reservation, as the machine-code checker
+    /// proves without modelling the check.
+    fn heap_check64(&mut self, memory: u32, index: Value, offset: u64, size: u64) -> TResult<Value> {
+        // An end past 2^64 - 1 cannot be in bounds of a memory of at most
+        // 4 GiB; `u64::MAX` then stands for it (the check still fails).
+        let end = offset.saturating_add(size);
+        let record = self.memory_record(memory);
+        let len = self.builder.ins().load(types::I64, MemFlagsData::trusted(), record, vm::MEMORY_LEN);
+        let checked = if mutant::active("memory64-index-truncated-before-check") {
+            let low = self.builder.ins().ireduce(types::I32, index);
+            self.builder.ins().uextend(types::I64, low)
+        } else {
+            index
+        };
+        let check = PureExpr::op(
+            "heap_oob".to_string(),
+            vec![
+                Rc::new(self.leaf(checked)),
+                Rc::new(PureExpr::Const(types::I64, u128::from(end))),
+                Rc::new(self.leaf(len)),
+            ],
+            types::I8,
+        );
+        let out = self.lowering.lower(&mut self.builder, &check, &mut self.log)?;
+        self.builder.ins().trapnz(out, TrapCode::HEAP_OUT_OF_BOUNDS);
+        let low = self.builder.ins().ireduce(types::I32, index);
+        Ok(self.builder.ins().uextend(types::I64, low))
+    }
+
+    /// The address `base + zext(addr) + offset` of an access of `size`
+    /// bytes; the static offset is folded into the access when it fits. A
+    /// 64-bit memory's access is checked first ([`Self::heap_check64`]).
+    fn heap_address(&mut self, memarg: &wasmparser::MemArg, size: u64) -> TResult<(Value, i32)> {
+        let mut offset = memarg.offset;
         let memory = Self::memory_index(memarg)?;
         let addr = self.pop_value()?;
         let base = self.memory_base(memory);
+        if self.memory64(memory) {
+            let index = self.heap_check64(memory, addr, offset, size)?;
+            // An offset of 2^32 or more always fails the check: the
+            // access it would make is never reached.
+            if offset > u64::from(u32::MAX) {
+                offset = 0;
+            }
+            let address = self.builder.ins().iadd(base, index);
+            return Ok(self.offset_address(address, offset));
+        }
         let addr = if mutant::active("heap-index-sign-extended") {
             self.builder.ins().sextend(types::I64, addr)
         } else {
             self.builder.ins().uextend(types::I64, addr)
         };
-        let mut address = self.builder.ins().iadd(base, addr);
+        let address = self.builder.ins().iadd(base, addr);
+        Ok(self.offset_address(address, offset))
+    }
+
+    /// `address + offset` as an address and the displacement of the
+    /// access: the offset itself when it fits in an `i32`.
+    fn offset_address(&mut self, mut address: Value, offset: u64) -> (Value, i32) {
         let offset = match i32::try_from(offset) {
             Ok(o) => o,
             Err(_) if mutant::active("heap-offset-in-signed-displacement") => offset as i32,
@@ -652,7 +741,7 @@ impl<'a> FuncTranslator<'a> {
                 0
             }
         };
-        Ok((address, offset))
+        (address, offset)
     }
 
     fn heap_flags() -> MemFlagsData {
@@ -662,7 +751,13 @@ impl<'a> FuncTranslator<'a> {
     }
 
     fn load(&mut self, ty: types::Type, memarg: &wasmparser::MemArg, kind: LoadKind) -> TResult<()> {
-        let (address, offset) = self.heap_address(memarg)?;
+        let size = match kind {
+            LoadKind::Plain => u64::from(ty.bytes()),
+            LoadKind::S8 | LoadKind::U8 => 1,
+            LoadKind::S16 | LoadKind::U16 => 2,
+            LoadKind::S32 | LoadKind::U32 => 4,
+        };
+        let (address, offset) = self.heap_address(memarg, size)?;
         let flags = Self::heap_flags();
         let ins = self.builder.ins();
         let value = match kind {
@@ -681,7 +776,7 @@ impl<'a> FuncTranslator<'a> {
 
     fn store(&mut self, memarg: &wasmparser::MemArg, bytes: u8) -> TResult<()> {
         let value = self.pop_value()?;
-        let (address, offset) = self.heap_address(memarg)?;
+        let (address, offset) = self.heap_address(memarg, u64::from(bytes))?;
         let flags = Self::heap_flags();
         let ins = self.builder.ins();
         match bytes {
@@ -878,36 +973,62 @@ impl<'a> FuncTranslator<'a> {
                 let len =
                     self.builder.ins().load(types::I64, MemFlagsData::trusted(), memory, vm::MEMORY_LEN);
                 let pages = self.builder.ins().ushr_imm_u(len, 16);
-                let pages = self.builder.ins().ireduce(types::I32, pages);
+                let pages =
+                    if self.memory64(mem) { pages } else { self.builder.ins().ireduce(types::I32, pages) };
                 self.push(pages);
             }
             Operator::MemoryGrow { mem } => {
                 let delta = self.pop_value()?;
-                let args = [self.builder.ins().iconst(types::I32, i64::from(mem)), delta];
-                let old =
-                    self.libcall(Libcall::MemoryGrow, &args, &[types::I32; 2], LibcallRet::ValueOrStatus);
+                let args =
+                    [self.builder.ins().iconst(types::I32, i64::from(mem)), self.address_operand(mem, delta)];
+                let params = [types::I32, types::I64];
+                let old = self.libcall(Libcall::MemoryGrow, &args, &params, LibcallRet::ValueOrStatus);
+                // The old size in pages or -1, as an i64 for a 64-bit memory.
+                let old = if self.memory64(mem) { self.builder.ins().sextend(types::I64, old) } else { old };
                 self.push(old);
             }
             Operator::MemoryFill { mem } => {
-                let mut args = vec![self.builder.ins().iconst(types::I32, i64::from(mem))];
-                args.extend(self.pop_values(3)?);
-                self.libcall(Libcall::MemoryFill, &args, &[types::I32; 4], LibcallRet::Status);
+                let [dst, value, len] = self.pop_values(3)?[..] else {
+                    return Err("memory.fill operands".into());
+                };
+                let args = [
+                    self.builder.ins().iconst(types::I32, i64::from(mem)),
+                    self.address_operand(mem, dst),
+                    value,
+                    self.address_operand(mem, len),
+                ];
+                let params = [types::I32, types::I64, types::I32, types::I64];
+                self.libcall(Libcall::MemoryFill, &args, &params, LibcallRet::Status);
             }
             Operator::MemoryCopy { dst_mem, src_mem } => {
-                let mut args = vec![
+                let [dst, src, len] = self.pop_values(3)?[..] else {
+                    return Err("memory.copy operands".into());
+                };
+                // The length has the narrower of the two address types.
+                let len_mem = if self.memory64(dst_mem) { src_mem } else { dst_mem };
+                let args = [
                     self.builder.ins().iconst(types::I32, i64::from(dst_mem)),
                     self.builder.ins().iconst(types::I32, i64::from(src_mem)),
+                    self.address_operand(dst_mem, dst),
+                    self.address_operand(src_mem, src),
+                    self.address_operand(len_mem, len),
                 ];
-                args.extend(self.pop_values(3)?);
-                self.libcall(Libcall::MemoryCopy, &args, &[types::I32; 5], LibcallRet::Status);
+                let params = [types::I32, types::I32, types::I64, types::I64, types::I64];
+                self.libcall(Libcall::MemoryCopy, &args, &params, LibcallRet::Status);
             }
             Operator::MemoryInit { data_index, mem } => {
-                let mut args = vec![
+                let [dst, src, len] = self.pop_values(3)?[..] else {
+                    return Err("memory.init operands".into());
+                };
+                let args = [
                     self.builder.ins().iconst(types::I32, i64::from(mem)),
                     self.builder.ins().iconst(types::I32, i64::from(data_index)),
+                    self.address_operand(mem, dst),
+                    src,
+                    len,
                 ];
-                args.extend(self.pop_values(3)?);
-                self.libcall(Libcall::MemoryInit, &args, &[types::I32; 5], LibcallRet::Status);
+                let params = [types::I32, types::I32, types::I64, types::I32, types::I32];
+                self.libcall(Libcall::MemoryInit, &args, &params, LibcallRet::Status);
             }
             Operator::DataDrop { data_index } => {
                 let index = self.builder.ins().iconst(types::I32, i64::from(data_index));
@@ -925,39 +1046,59 @@ impl<'a> FuncTranslator<'a> {
                 self.builder.ins().store(MemFlagsData::trusted(), values[1], slot, 0);
             }
             Operator::TableSize { table } => {
-                let table = self.table_record(table);
-                let len = self.builder.ins().load(types::I64, MemFlagsData::trusted(), table, vm::table::LEN);
-                let size = self.builder.ins().ireduce(types::I32, len);
+                let record = self.table_record(table);
+                let len =
+                    self.builder.ins().load(types::I64, MemFlagsData::trusted(), record, vm::table::LEN);
+                let size =
+                    if self.table64(table) { len } else { self.builder.ins().ireduce(types::I32, len) };
                 self.push(size);
             }
             Operator::TableGrow { table } => {
-                let values = self.pop_values(2)?;
+                let [init, delta] = self.pop_values(2)?[..] else { return Err("table.grow operands".into()) };
                 let t = self.builder.ins().iconst(types::I32, i64::from(table));
-                let params = [types::I32, types::I64, types::I32];
-                let args = [t, values[0], values[1]];
+                let params = [types::I32, types::I64, types::I64];
+                let args = [t, init, self.index_operand(table, delta)];
                 let old = self.libcall(Libcall::TableGrow, &args, &params, LibcallRet::ValueOrStatus);
+                // The old size or -1, as an i64 for a 64-bit table.
+                let old = if self.table64(table) { self.builder.ins().sextend(types::I64, old) } else { old };
                 self.push(old);
             }
             Operator::TableFill { table } => {
-                let values = self.pop_values(3)?;
+                let [start, value, len] = self.pop_values(3)?[..] else {
+                    return Err("table.fill operands".into());
+                };
                 let t = self.builder.ins().iconst(types::I32, i64::from(table));
-                let params = [types::I32, types::I32, types::I64, types::I32];
-                let args = [t, values[0], values[1], values[2]];
+                let params = [types::I32, types::I64, types::I64, types::I64];
+                let args = [t, self.index_operand(table, start), value, self.index_operand(table, len)];
                 self.libcall(Libcall::TableFill, &args, &params, LibcallRet::Status);
             }
             Operator::TableCopy { dst_table, src_table } => {
-                let values = self.pop_values(3)?;
+                let [dst, src, len] = self.pop_values(3)?[..] else {
+                    return Err("table.copy operands".into());
+                };
                 let d = self.builder.ins().iconst(types::I32, i64::from(dst_table));
                 let s = self.builder.ins().iconst(types::I32, i64::from(src_table));
-                let args = [d, s, values[0], values[1], values[2]];
-                self.libcall(Libcall::TableCopy, &args, &[types::I32; 5], LibcallRet::Status);
+                // The length has the narrower of the two index types.
+                let len_table = if self.table64(dst_table) { src_table } else { dst_table };
+                let args = [
+                    d,
+                    s,
+                    self.index_operand(dst_table, dst),
+                    self.index_operand(src_table, src),
+                    self.index_operand(len_table, len),
+                ];
+                let params = [types::I32, types::I32, types::I64, types::I64, types::I64];
+                self.libcall(Libcall::TableCopy, &args, &params, LibcallRet::Status);
             }
             Operator::TableInit { elem_index, table } => {
-                let values = self.pop_values(3)?;
+                let [dst, src, len] = self.pop_values(3)?[..] else {
+                    return Err("table.init operands".into());
+                };
                 let t = self.builder.ins().iconst(types::I32, i64::from(table));
                 let e = self.builder.ins().iconst(types::I32, i64::from(elem_index));
-                let args = [t, e, values[0], values[1], values[2]];
-                self.libcall(Libcall::TableInit, &args, &[types::I32; 5], LibcallRet::Status);
+                let args = [t, e, self.index_operand(table, dst), src, len];
+                let params = [types::I32, types::I32, types::I64, types::I32, types::I32];
+                self.libcall(Libcall::TableInit, &args, &params, LibcallRet::Status);
             }
             Operator::ElemDrop { elem_index } => {
                 let index = self.builder.ins().iconst(types::I32, i64::from(elem_index));

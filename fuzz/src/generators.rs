@@ -42,28 +42,31 @@ pub enum ModulePurpose {
 
 /// A swarm-style wasm-smith configuration drawn from the input: features
 /// and limits are chosen at random, then clamped to what Plumb implements
-/// (WebAssembly 2.0 with SIMD, and 3.0's tail calls, extended constants
-/// and relaxed SIMD, each as the swarm draws it) and to small sizes.
+/// (WebAssembly 2.0 with SIMD, and 3.0's tail calls, extended constants,
+/// relaxed SIMD, multiple memories and memory64, each as the swarm draws
+/// it) and to small sizes.
 pub fn swarm_config(u: &mut Unstructured<'_>, purpose: ModulePurpose) -> Result<wasm_smith::Config> {
     let mut c = wasm_smith::Config::arbitrary(u)?;
     // SIMD, relaxed SIMD (Plumb's one result per relaxed instruction is the
-    // interpreter's too), tail calls and extended constants as the swarm
-    // draws them; the other proposals beyond 2.0: off.
+    // interpreter's too), tail calls, extended constants, multi-memory and
+    // memory64 (with 64-bit tables) as the swarm draws them; the other
+    // proposals beyond 2.0: off.
     c.exceptions_enabled = false;
     c.threads_enabled = false;
     c.shared_everything_threads_enabled = false;
     c.gc_enabled = false;
     c.compact_imports_enabled = false;
-    c.memory64_enabled = false;
     c.wide_arithmetic_enabled = false;
     c.custom_page_sizes_enabled = false;
     c.custom_descriptors_enabled = false;
     c.acquire_release_atomics_enabled = false;
     c.multibyte_array_access_enabled = false;
-    c.max_memories = c.max_memories.min(1);
+    // Up to three memories (multi-memory), as the swarm draws it.
+    c.max_memories = c.max_memories.min(3);
     // Small sizes, and a maximum on every memory and table so that both
     // implementations hit the same growth limit.
     c.max_memory32_bytes = c.max_memory32_bytes.min(MAX_MEMORY_BYTES);
+    c.max_memory64_bytes = c.max_memory64_bytes.min(u128::from(MAX_MEMORY_BYTES));
     c.memory_max_size_required = true;
     c.max_table_elements = c.max_table_elements.min(MAX_TABLE_ELEMENTS);
     c.table_max_size_required = true;

@@ -87,6 +87,15 @@ pub const MUTANTS: &[(&str, &str)] = &[
         "engine: return_call and return_call_indirect pass their first two arguments of one type in each \
          other's place",
     ),
+    (
+        "memory64-index-truncated-before-check",
+        "engine: the bounds check of a 64-bit memory tests the index's low 32 bits, so an index of 2^32 \
+         or more reaches the low addresses",
+    ),
+    (
+        "memory-index-ignored",
+        "engine: loads and stores of memory 1 and above go through memory 0's base (multi-memory)",
+    ),
 ];
 
 /// Whether mutant `name` is switched on (`PLUMB_MUTANT=name`). An unknown

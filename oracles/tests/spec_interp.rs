@@ -2,9 +2,8 @@
 //! on the reference interpreter, validating with exactly the 2.0 features,
 //! except the files in `spec-skip.txt` and `spec-simd-skip.txt` (each with
 //! its reason), and so does every WebAssembly 3.0 script of
-//! `spec-3.0-passing.txt` (the features Plumb implements) and of
-//! `spec-3.0-interp-only.txt` (features only the interpreter implements yet),
-//! validating with all of them.
+//! `spec-3.0-passing.txt` (the features Plumb implements), validating with
+//! all of them.
 
 use std::path::PathBuf;
 
@@ -49,23 +48,5 @@ fn the_wasm_3_0_scripts_of_implemented_features_pass_on_the_interpreter() {
         "ran {} of {} files",
         outcome.files,
         files.len()
-    );
-}
-
-#[test]
-fn the_wasm_3_0_scripts_of_interpreter_only_features_pass_on_the_interpreter() {
-    let files =
-        listed_scripts("wasm-3.0", include_str!("spec-3.0-interp-only.txt")).expect("the listed scripts");
-    let outcome = run_all(&files, "", features());
-    eprintln!(
-        "interpreter-only 3.0 scripts: {} run, {}/{} assertions passed",
-        outcome.files, outcome.passed, outcome.total
-    );
-    assert!(
-        outcome.total > 7_900 && outcome.files == files.len(),
-        "ran {} of {} files, {} assertions",
-        outcome.files,
-        files.len(),
-        outcome.total
     );
 }

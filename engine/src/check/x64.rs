@@ -601,7 +601,15 @@ impl Checker<'_> {
                 Some(b) => Val::Bounded(b.min(u64::from(u32::MAX))).exact_if(v),
                 None => Val::Bounded(u64::from(u32::MAX)),
             },
-            2 => Val::Bounded(0xffff),
+            // The low 16 or 8 bits (ah..bh are bits 8-15: only bounded).
+            2 | 1 => {
+                let mask = if r.size() == 2 { 0xffff } else { 0xff };
+                let high = matches!(r, Register::AH | Register::CH | Register::DH | Register::BH);
+                match v {
+                    Val::Const(c) if !high => Val::Const(c & mask),
+                    _ => Val::Bounded(mask),
+                }
+            }
             _ => Val::Bounded(0xff),
         }
     }
@@ -915,6 +923,27 @@ mod tests {
     fn a_sign_extended_heap_index_is_refused_at_the_access() {
         let sext = [0x48, 0x63, 0xd2]; // movsxd rdx, edx
         assert_eq!(verdict(&function(&[&HEAP_BASE, &sext, &LOAD])), Err((Property::MemoryAccess, 11)));
+    }
+
+    /// `mov r9d, K; test r9b, r9b; jne trap; mov rax, [rdx]; ...; trap:
+    /// ud2`: a condition Cranelift folded to a constant (a `trapnz` on a
+    /// comparison of a value with itself).
+    fn folded_trap(k: u8) -> Vec<u8> {
+        let mut code = function(&[
+            &[0x41, 0xb9, k, 0, 0, 0],
+            &[0x45, 0x84, 0xc9],
+            &[0x0f, 0x85, 5, 0, 0, 0],
+            &[0x48, 0x8b, 0x02],
+        ]);
+        code.extend_from_slice(&[0x0f, 0x0b]);
+        code
+    }
+
+    #[test]
+    fn code_after_a_trap_on_a_constant_true_condition_is_never_reached() {
+        assert_eq!(verdict(&folded_trap(1)), Ok(()));
+        // With the condition false, the unchecked load runs and is refused.
+        assert_eq!(verdict(&folded_trap(0)), Err((Property::MemoryAccess, 19)));
     }
 
     #[test]

@@ -36,13 +36,15 @@ pub(crate) struct TableData {
     pub ty: TableType,
     /// Most elements it may grow to, whatever its type allows.
     pub max_elements: u64,
+    /// Whether its indices are `i64` (table64).
+    pub index64: bool,
 }
 
 impl TableData {
     /// A table of `ty` filled with `init`, growing to at most `max_elements`.
     pub fn new(ty: TableType, init: u64, max_elements: u64) -> TableData {
         let vm = VMTable { elems: std::ptr::null_mut(), len: 0 };
-        let mut table = TableData { vm, elems: vec![], ty, max_elements };
+        let mut table = TableData { vm, elems: vec![], ty, max_elements, index64: false };
         table.elems = vec![init; ty.limits.min as usize];
         table.sync();
         table
@@ -64,10 +66,15 @@ impl TableData {
         Some(old)
     }
 
-    /// The elements `[start, start + len)`, or a table-bounds trap.
-    pub fn range(&self, start: u32, len: u32) -> Result<std::ops::Range<usize>, TrapCode> {
-        let (start, end) = (start as usize, start as usize + len as usize);
-        if end > self.elems.len() { Err(TrapCode::TableOutOfBounds) } else { Ok(start..end) }
+    /// The elements `[start, start + len)`, or a table-bounds trap (the
+    /// indices of 32-bit tables zero-extended; the sum cannot wrap).
+    pub fn range(&self, start: u64, len: u64) -> Result<std::ops::Range<usize>, TrapCode> {
+        let end = u128::from(start) + u128::from(len);
+        if end > self.elems.len() as u128 {
+            Err(TrapCode::TableOutOfBounds)
+        } else {
+            Ok(start as usize..end as usize)
+        }
     }
 }
 

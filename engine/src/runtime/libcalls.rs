@@ -97,15 +97,25 @@ fn status_and_value(result: Result<u32, Trap>) -> u64 {
 
 /// Bounds check of `[start, start + len)` within `size`.
 fn range(start: u32, len: u32, size: usize, code: TrapCode) -> Result<std::ops::Range<usize>, TrapCode> {
-    let (start, end) = (start as usize, start as usize + len as usize);
-    let out = if mutant::active("bulk-memory-bounds-off-by-one") { end >= size } else { end > size };
-    if out { Err(code) } else { Ok(start..end) }
+    range64(u64::from(start), u64::from(len), size, code)
+}
+
+/// [`range`] for the 64-bit addresses and lengths of memory instructions
+/// (those of 32-bit memories zero-extended); the sum cannot wrap.
+fn range64(start: u64, len: u64, size: usize, code: TrapCode) -> Result<std::ops::Range<usize>, TrapCode> {
+    let end = u128::from(start) + u128::from(len);
+    let out = if mutant::active("bulk-memory-bounds-off-by-one") {
+        end >= size as u128
+    } else {
+        end > size as u128
+    };
+    if out { Err(code) } else { Ok(start as usize..end as usize) }
 }
 
 /// `memory.grow`: the old size in pages, or -1 past the maximum or when the
 /// store's limiter denies it; a limiter's error traps (see
 /// [`status_and_value`]).
-pub(crate) extern "C" fn memory_grow(vmctx: *mut VMContext, memory: u32, delta: u32) -> u64 {
+pub(crate) extern "C" fn memory_grow(vmctx: *mut VMContext, memory: u32, delta: u64) -> u64 {
     // SAFETY: called by generated code with its own context.
     let instance = unsafe { instance(vmctx) };
     let store = instance.store;
@@ -115,11 +125,10 @@ pub(crate) extern "C" fn memory_grow(vmctx: *mut VMContext, memory: u32, delta: 
     };
     // SAFETY: the instance's store outlives its code, and no other borrow of
     // it is live while its code runs a libcall.
-    let grown = unsafe { (*store).grow_memory(memory, u64::from(delta)) };
+    let grown = unsafe { (*store).grow_memory(memory, delta) };
+    // The old size fits in 31 bits: no memory exceeds 65536 pages.
     status_and_value(match grown {
-        Ok(Some(old)) if mutant::active("memory-grow-returns-new-size") => {
-            Ok((old + u64::from(delta)) as u32)
-        }
+        Ok(Some(old)) if mutant::active("memory-grow-returns-new-size") => Ok(old.wrapping_add(delta) as u32),
         Ok(Some(old)) => Ok(old as u32),
         Ok(None) => Ok(u32::MAX),
         Err(e) => Err(Trap::host(e.to_string())),
@@ -130,15 +139,15 @@ pub(crate) extern "C" fn memory_grow(vmctx: *mut VMContext, memory: u32, delta: 
 pub(crate) extern "C" fn memory_fill(
     vmctx: *mut VMContext,
     memory: u32,
-    dst: u32,
+    dst: u64,
     value: u32,
-    len: u32,
+    len: u64,
 ) -> u32 {
     // SAFETY: called by generated code with its own context.
     let instance = unsafe { instance(vmctx) };
     status(instance.memory(memory).and_then(|memory| {
         let data = memory.data_mut();
-        let r = range(dst, len, data.len(), memory_trap())?;
+        let r = range64(dst, len, data.len(), memory_trap())?;
         data[r].fill(value as u8);
         Ok(())
     }))
@@ -149,9 +158,9 @@ pub(crate) extern "C" fn memory_copy(
     vmctx: *mut VMContext,
     dst_memory: u32,
     src_memory: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     // SAFETY: called by generated code with its own context.
     let instance = unsafe { instance(vmctx) };
@@ -161,15 +170,15 @@ pub(crate) extern "C" fn memory_copy(
         if std::ptr::eq(from, to) {
             // SAFETY: the memory lives in the store as long as the instance.
             let data = unsafe { (*to).data_mut() };
-            let s = range(src, len, data.len(), memory_trap())?;
-            range(dst, len, data.len(), memory_trap())?;
-            data.copy_within(s, dst as usize);
+            let s = range64(src, len, data.len(), memory_trap())?;
+            let d = range64(dst, len, data.len(), memory_trap())?;
+            data.copy_within(s, d.start);
         } else {
             // SAFETY: two distinct memories of the store, so the two
             // borrows do not overlap.
             let (from, to) = unsafe { ((*from).data(), (*to).data_mut()) };
-            let s = range(src, len, from.len(), memory_trap())?;
-            let d = range(dst, len, to.len(), memory_trap())?;
+            let s = range64(src, len, from.len(), memory_trap())?;
+            let d = range64(dst, len, to.len(), memory_trap())?;
             to[d].copy_from_slice(&from[s]);
         }
         Ok(())
@@ -190,7 +199,7 @@ pub(crate) extern "C" fn memory_init(
     vmctx: *mut VMContext,
     memory: u32,
     segment: u32,
-    dst: u32,
+    dst: u64,
     src: u32,
     len: u32,
 ) -> u32 {
@@ -201,7 +210,7 @@ pub(crate) extern "C" fn memory_init(
             let memory = *instance.memories.get(memory as usize).ok_or(TrapCode::MemoryOutOfBounds)?;
             // SAFETY: the memory lives in the store as long as the instance.
             let memory = unsafe { &mut *memory };
-            let d = range(dst, len, memory.data().len(), TrapCode::MemoryOutOfBounds)?;
+            let d = range64(dst, u64::from(len), memory.data().len(), TrapCode::MemoryOutOfBounds)?;
             memory.data_mut()[d].copy_from_slice(&bytes[s]);
             Ok(())
         }),
@@ -219,7 +228,7 @@ pub(crate) extern "C" fn data_drop(vmctx: *mut VMContext, segment: u32) {
 
 /// `table.grow`: the old size, or -1 past the maximum or when the store's
 /// limiter denies it; a limiter's error traps (see [`status_and_value`]).
-pub(crate) extern "C" fn table_grow(vmctx: *mut VMContext, table: u32, init: u64, delta: u32) -> u64 {
+pub(crate) extern "C" fn table_grow(vmctx: *mut VMContext, table: u32, init: u64, delta: u64) -> u64 {
     // SAFETY: called by generated code with its own context.
     let instance = unsafe { instance(vmctx) };
     let store = instance.store;
@@ -228,7 +237,8 @@ pub(crate) extern "C" fn table_grow(vmctx: *mut VMContext, table: u32, init: u64
         Err(code) => return status_and_value(Err(Trap::new(code))),
     };
     // SAFETY: as for `memory_grow`.
-    status_and_value(match unsafe { (*store).grow_table(table, u64::from(delta), init) } {
+    // The old size fits in 31 bits: no table exceeds `MAX_TABLE_ELEMENTS`.
+    status_and_value(match unsafe { (*store).grow_table(table, delta, init) } {
         Ok(Some(old)) => Ok(old as u32),
         Ok(None) => Ok(u32::MAX),
         Err(e) => Err(Trap::host(e.to_string())),
@@ -239,9 +249,9 @@ pub(crate) extern "C" fn table_grow(vmctx: *mut VMContext, table: u32, init: u64
 pub(crate) extern "C" fn table_fill(
     vmctx: *mut VMContext,
     table: u32,
-    start: u32,
+    start: u64,
     value: u64,
-    len: u32,
+    len: u64,
 ) -> u32 {
     // SAFETY: called by generated code with its own context.
     let instance = unsafe { instance(vmctx) };
@@ -257,9 +267,9 @@ pub(crate) extern "C" fn table_copy(
     vmctx: *mut VMContext,
     dst_table: u32,
     src_table: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     // SAFETY: called by generated code with its own context.
     let instance = unsafe { instance(vmctx) };
@@ -278,7 +288,7 @@ pub(crate) fn table_init_impl(
     instance: &mut InstanceData,
     table: u32,
     segment: u32,
-    dst: u32,
+    dst: u64,
     src: u32,
     len: u32,
 ) -> Result<(), TrapCode> {
@@ -288,7 +298,7 @@ pub(crate) fn table_init_impl(
     let items = items[s].to_vec();
     drop(elems);
     let t = instance.table(table)?;
-    let d = t.range(dst, len)?;
+    let d = t.range(dst, u64::from(len))?;
     t.elems[d].copy_from_slice(&items);
     Ok(())
 }
@@ -298,7 +308,7 @@ pub(crate) extern "C" fn table_init(
     vmctx: *mut VMContext,
     table: u32,
     segment: u32,
-    dst: u32,
+    dst: u64,
     src: u32,
     len: u32,
 ) -> u32 {

@@ -32,6 +32,11 @@ impl LaneWidth {
         if matches!(self, LaneWidth::B8) { types::I64 } else { types::I32 }
     }
 
+    /// Bytes per lane.
+    fn bytes(self) -> u64 {
+        16 / u64::from(self.lanes())
+    }
+
     /// How many lanes of this width a `v128` has.
     fn lanes(self) -> u8 {
         match self {
@@ -111,7 +116,8 @@ impl FuncTranslator<'_> {
     }
 
     fn vector_load(&mut self, memarg: &MemArg, kind: VectorLoad) -> TResult<()> {
-        let (address, offset) = self.heap_address(memarg)?;
+        let size = if matches!(kind, VectorLoad::Whole) { 16 } else { 8 };
+        let (address, offset) = self.heap_address(memarg, size)?;
         let flags = Self::heap_flags();
         let ins = self.builder.ins();
         let value = match kind {
@@ -130,14 +136,14 @@ impl FuncTranslator<'_> {
 
     fn vector_store(&mut self, memarg: &MemArg) -> TResult<()> {
         let value = self.pop_value()?;
-        let (address, offset) = self.heap_address(memarg)?;
+        let (address, offset) = self.heap_address(memarg, 16)?;
         self.builder.ins().store(Self::heap_flags(), value, address, offset);
         Ok(())
     }
 
     /// A lane-wide scalar load, zero-extended to the lane's scalar type.
     fn load_lane_bits(&mut self, memarg: &MemArg, width: LaneWidth) -> TResult<Value> {
-        let (address, offset) = self.heap_address(memarg)?;
+        let (address, offset) = self.heap_address(memarg, width.bytes())?;
         let flags = Self::heap_flags();
         let ty = width.scalar();
         let ins = self.builder.ins();
@@ -183,7 +189,7 @@ impl FuncTranslator<'_> {
     /// rules, stored with the lane's width.
     fn store_lane(&mut self, memarg: &MemArg, width: LaneWidth, lane: u8) -> TResult<()> {
         let vector: Operand = self.pop()?;
-        let (address, offset) = self.heap_address(memarg)?;
+        let (address, offset) = self.heap_address(memarg, width.bytes())?;
         self.stack.push(vector);
         self.with_lane(extract_lane_name(width), lane, false)?;
         let value = self.pop_value()?;

@@ -8,6 +8,7 @@ use plumb::{
 };
 use plumb_oracles::Value;
 use plumb_oracles::interp::{self, ImportType};
+use plumb_oracles::values::AddrType;
 
 use super::differential::Call;
 use super::{engine, engine_type, to_engine};
@@ -53,11 +54,21 @@ pub fn check(bytes: &[u8], plan: &HostPlan) {
                 })
             }
             ImportType::Memory(l) => {
-                Memory::new(&mut store, Limits { min: l.min, max: l.max }).map(Extern::Memory)
+                let limits = Limits { min: l.min, max: l.max };
+                match l.addr {
+                    AddrType::I32 => Memory::new(&mut store, limits),
+                    AddrType::I64 => Memory::new64(&mut store, limits),
+                }
+                .map(Extern::Memory)
             }
             ImportType::Table(t) => engine_type(t.elem).and_then(|element| {
                 let ty = TableType { element, limits: Limits { min: t.limits.min, max: t.limits.max } };
-                Table::new(&mut store, ty, Val::default_for(ty.element)).map(Extern::Table)
+                let init = Val::default_for(ty.element);
+                match t.limits.addr {
+                    AddrType::I32 => Table::new(&mut store, ty, init),
+                    AddrType::I64 => Table::new64(&mut store, ty, init),
+                }
+                .map(Extern::Table)
             }),
             ImportType::Global(g) => engine_type(g.content).and_then(|content| {
                 let ty = GlobalType { content, mutable: g.mutable };

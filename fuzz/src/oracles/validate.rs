@@ -1,6 +1,7 @@
 //! Decoding and validation of arbitrary bytes: Plumb accepts exactly what
 //! wasmparser accepts with the same features (WebAssembly 2.0, SIMD
-//! included, plus 3.0's tail calls, extended constants and relaxed SIMD),
+//! included, plus 3.0's tail calls, extended constants, relaxed SIMD,
+//! multiple memories and memory64),
 //! and whatever it accepts it also compiles. Neither step may panic;
 //! that the bytes may also be text is part of the API (`Module::validate`
 //! takes `.wat` too), so text goes through `wat` first on the reference
@@ -12,11 +13,14 @@ use wasmparser::{Validator, WasmFeatures};
 use super::engine;
 
 /// The WebAssembly features Plumb implements: 2.0 (SIMD included) and
-/// 3.0's tail calls, extended constants and relaxed SIMD.
+/// 3.0's tail calls, extended constants, relaxed SIMD, multiple memories
+/// and 64-bit memories and tables.
 pub const FEATURES: WasmFeatures = WasmFeatures::WASM2
     .union(WasmFeatures::TAIL_CALL)
     .union(WasmFeatures::EXTENDED_CONST)
-    .union(WasmFeatures::RELAXED_SIMD);
+    .union(WasmFeatures::RELAXED_SIMD)
+    .union(WasmFeatures::MULTI_MEMORY)
+    .union(WasmFeatures::MEMORY64);
 
 /// Checks one input.
 pub fn check(bytes: &[u8]) {

@@ -75,6 +75,20 @@ impl Checker<'_> {
     /// `false`, with `st` unchanged, when that edge can never be taken.
     fn refine(&self, st: &mut State, cc: ConditionCode, taken: bool) -> bool {
         let (Some(f), Some(p)) = (st.flags.clone(), pred(cc, taken)) else { return true };
+        // Two constants (a condition Cranelift folded, as `trapnz` on a
+        // comparison of a value with itself): the edge is taken or not.
+        if let (Val::Const(a), Val::Const(b)) = (f.vals[0], f.vals[1]) {
+            let mask = if f.bits >= 64 { u64::MAX } else { (1u64 << f.bits) - 1 };
+            let (a, b) = (a & mask, b & mask);
+            return match p {
+                Pred::Below => a < b,
+                Pred::BelowEq => a <= b,
+                Pred::AboveEq => a >= b,
+                Pred::Above => a > b,
+                Pred::Eq => a == b,
+                Pred::Ne => a != b,
+            };
+        }
         // x < y or x <= y, as operand indices.
         let (x, y, strict) = match p {
             // Unsigned, x != 0 is 0 < x.
@@ -105,13 +119,24 @@ impl Checker<'_> {
         // register only when its upper bits are known to be zero.
         let whole = |v: Val| f.bits == 64 || v.bound().is_some_and(|b| b <= u64::from(u32::MAX));
         let (xv, yv) = (f.vals[x], f.vals[y]);
-        // A constant below a table's length: elements up to it exist.
+        // A constant below a table's length: elements up to it exist. Any
+        // value below it: element 0 exists (Cranelift may fold the index of
+        // a checked access to 0, as `(x << 63) << 3`).
         if let (Val::Const(c), Val::TableLen(t)) = (xv, yv) {
+            // A table's length is below 2^32 (the runtime bounds every table
+            // by `MAX_TABLE_ELEMENTS`): a 64-bit index of 2^32 or more
+            // (table64) is never below it.
+            if f.bits == 64 && c >= u64::from(u32::MAX) {
+                return false;
+            }
             let n = if strict { c.checked_add(1) } else { Some(c) };
             if let Some(n) = n.filter(|_| f.bits == 64) {
                 let e = st.table_min.entry(t).or_insert(0);
                 *e = (*e).max(n);
             }
+        } else if let (Val::TableLen(t), true, 64) = (yv, strict, f.bits) {
+            let e = st.table_min.entry(t).or_insert(0);
+            *e = (*e).max(1);
         }
         if let Some(r) = f.regs[x] {
             let full = st.regs[r as usize];

@@ -52,6 +52,10 @@ pub struct LinearMemory {
     /// The pooling allocator's slot it lives in; `None` for a reservation
     /// of its own.
     slot: Option<PoolSlot>,
+    /// Whether its addresses are `i64` (memory64). Such a memory has the
+    /// same reservation and the same 4 GiB bound on its size as a 32-bit
+    /// one; generated code checks its accesses against its length.
+    pub index64: bool,
 }
 
 // SAFETY: the mapping is owned by this value alone; access to it is
@@ -85,6 +89,7 @@ impl LinearMemory {
             declared_max: max,
             image: None,
             slot: None,
+            index64: false,
         };
         if memory.grow(min).is_none() {
             return Err(format!("cannot commit {min} pages of linear memory"));
@@ -108,6 +113,7 @@ impl LinearMemory {
             declared_max,
             image,
             slot: Some(slot),
+            index64: false,
         }
     }
 
