@@ -165,5 +165,65 @@ fn calls(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, compile, machine_code_check, load_precompiled, instantiate, idle_instances, calls);
+/// A memory-bound kernel (two loads and a store per step over 256 KiB,
+/// the shape of Sightglass's array loops) on a memory with `addr`
+/// (`i32` or `i64`) addresses: the 64-bit one pays the explicit bounds
+/// check of every access (`heap_oob`).
+fn memory_kernel(addr: &str) -> String {
+    let at = |e: &str| if addr == "i64" { format!("(i64.extend_i32_u {e})") } else { e.to_string() };
+    let (i4, i4n) = (
+        at("(i32.shl (local.get $i) (i32.const 2))"),
+        at("(i32.shl (i32.add (local.get $i) (i32.const 1)) (i32.const 2))"),
+    );
+    format!(
+        r#"(module
+          (memory {addr} 4)
+          (func (export "init")
+            (local $i i32)
+            (loop $l
+              (i32.store {i4} (i32.mul (local.get $i) (i32.const -1640531535)))
+              (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 65536)))))
+          (func (export "run") (param $n i32) (result i32)
+            (local $i i32)
+            (loop $rounds
+              (local.set $i (i32.const 0))
+              (loop $l
+                (i32.store {i4}
+                  (i32.xor (i32.add (i32.load {i4}) (i32.load {i4n}))
+                           (i32.shr_u (i32.load {i4}) (i32.const 3))))
+                (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 65535))))
+              (br_if $rounds (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+            (i32.load {zero})))"#,
+        zero = at("(i32.const 0)"),
+    )
+}
+
+fn memory64_cost(c: &mut Criterion) {
+    let engine = Engine::default();
+    let mut group = c.benchmark_group("memory64 (run, 65535 steps)");
+    for addr in ["i32", "i64"] {
+        let module = Module::new(&engine, memory_kernel(addr)).expect("compiles");
+        let mut store = Store::new(&engine, ());
+        let instance = Linker::new(&engine).instantiate(&mut store, &module).expect("instantiates");
+        instance
+            .get_typed_func::<(), ()>(&store, "init")
+            .expect("init")
+            .call(&mut store, ())
+            .expect("init runs");
+        let run = instance.get_typed_func::<i32, i32>(&store, "run").expect("run");
+        group.bench_function(format!("{addr} addresses"), |b| b.iter(|| run.call(&mut store, black_box(1))));
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    compile,
+    machine_code_check,
+    load_precompiled,
+    instantiate,
+    idle_instances,
+    calls,
+    memory64_cost
+);
 criterion_main!(benches);
