@@ -26,6 +26,10 @@ pub enum TrapCode {
     UninitializedElement,
     /// `call_indirect` to a function of the wrong type.
     IndirectCallTypeMismatch,
+    /// `call_ref` or `return_call_ref` of a null reference (Wasm 3.0).
+    NullFunctionReference,
+    /// `ref.as_non_null` of a null reference (Wasm 3.0).
+    NullReference,
     /// The call stack (frames or values) exceeded its limit.
     StackExhausted,
     /// The fuel given to the interpreter ran out (a bound the embedder chose,
@@ -55,6 +59,8 @@ impl TrapCode {
             TrapCode::UndefinedElement => "undefined element",
             TrapCode::UninitializedElement => "uninitialized element",
             TrapCode::IndirectCallTypeMismatch => "indirect call type mismatch",
+            TrapCode::NullFunctionReference => "null function reference",
+            TrapCode::NullReference => "null reference",
             TrapCode::StackExhausted => "call stack exhausted",
             TrapCode::OutOfFuel => "all fuel consumed",
             TrapCode::HostError => "host function error",

@@ -2,10 +2,22 @@
 //!
 //! Floats are kept as raw bit patterns so that NaN payloads survive every move
 //! through locals, globals, tables and the value stack untouched.
+//!
+//! Typed function references (WebAssembly 3.0) give reference types a
+//! nullability and a heap type. What a value *is* at run time does not
+//! change — a function reference is a [`Value::FuncRef`] whatever its static
+//! type — so [`ValType`] stays the type of the representation, and the
+//! exact reference type is a [`RefType`] kept beside it where execution
+//! looks at it: import matching of functions, tables and globals, and the
+//! signature checks of indirect calls ([`DefType`]).
 
 use std::fmt;
+use std::rc::Rc;
 
-/// A value type (spec §2.3 "Value Types").
+/// A value type (spec §2.3 "Value Types"), reference types by what their
+/// values are: `FuncRef` stands for every function reference type
+/// (`funcref`, `(ref func)`, `(ref $t)`, `(ref null $t)`), `ExternRef` for
+/// `externref` and `(ref extern)`. The exact type is a [`RefType`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ValType {
     /// 32-bit integer.
@@ -18,14 +30,18 @@ pub enum ValType {
     F64,
     /// 128-bit vector (spec §2.3.2 "Vector Types").
     V128,
-    /// A nullable reference to a function.
+    /// A reference to a function, nullable or not.
     FuncRef,
-    /// A nullable reference to a host object.
+    /// A reference to a host object, nullable or not.
     ExternRef,
 }
 
 impl ValType {
     /// The default value of a local or table slot of this type (spec §4.2.1).
+    /// For a non-nullable reference type, which has none, it is the null
+    /// placeholder a local starts with: validation guarantees no
+    /// instruction reads the local before it is set (spec 3.0 §3.4.5
+    /// "Local Initialization").
     pub fn default_value(self) -> Value {
         match self {
             ValType::I32 => Value::I32(0),
@@ -118,13 +134,168 @@ impl fmt::Display for Value {
     }
 }
 
-/// A function type (spec §2.3.5): parameters and results.
+/// A function type (spec §2.3.5): parameters and results, references by
+/// their [`ValType`]; the exact types are its [`DefType`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct FuncType {
     /// Parameter types, in order.
     pub params: Vec<ValType>,
     /// Result types, in order.
     pub results: Vec<ValType>,
+}
+
+/// A heap type (spec 3.0 §2.3.4 "Heap Types") of the function-references
+/// proposal, without GC's: the abstract `func` and `extern`, or a concrete
+/// function type. A concrete one is held as its defined type rather than as
+/// a module's type index, so that heap types of different modules compare
+/// by structure, as type equivalence requires (spec 3.0 §3.3.1 "Defined
+/// Types": without GC every type is a recursion group of its own, which
+/// may refer to earlier types only, so the structure is finite).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum HeapType {
+    /// `func`: any function.
+    Func,
+    /// `extern`: any host reference.
+    Extern,
+    /// A concrete function type.
+    Def(Rc<DefType>),
+}
+
+/// A reference type (spec 3.0 §2.3.3 "Reference Types"): `(ref null? ht)`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RefType {
+    /// Whether `ref.null` is a value of the type.
+    pub nullable: bool,
+    /// The heap type.
+    pub heap: HeapType,
+}
+
+impl RefType {
+    /// `funcref`, that is `(ref null func)`.
+    pub const FUNCREF: RefType = RefType { nullable: true, heap: HeapType::Func };
+    /// `externref`, that is `(ref null extern)`.
+    pub const EXTERNREF: RefType = RefType { nullable: true, heap: HeapType::Extern };
+
+    /// The nullable abstract reference type of values of `ty`, if it is a
+    /// reference type: what 2.0's `funcref` and `externref` mean.
+    pub fn of_kind(ty: ValType) -> Option<RefType> {
+        match ty {
+            ValType::FuncRef => Some(RefType::FUNCREF),
+            ValType::ExternRef => Some(RefType::EXTERNREF),
+            _ => None,
+        }
+    }
+
+    /// The type of the values: `FuncRef` or `ExternRef`.
+    pub fn kind(&self) -> ValType {
+        match self.heap {
+            HeapType::Extern => ValType::ExternRef,
+            HeapType::Func | HeapType::Def(_) => ValType::FuncRef,
+        }
+    }
+
+    /// Reference subtyping (spec 3.0 §3.3.3 "Reference Types", §3.3.2
+    /// "Heap Types"), without GC's types: `(ref $t)` <: `(ref null $t)` <:
+    /// `funcref`, a concrete type matches only an equivalent one.
+    pub fn matches(&self, expected: &RefType) -> bool {
+        let heap = match (&self.heap, &expected.heap) {
+            (HeapType::Func | HeapType::Def(_), HeapType::Func) | (HeapType::Extern, HeapType::Extern) => {
+                true
+            }
+            (HeapType::Def(a), HeapType::Def(b)) => a == b,
+            _ => false,
+        };
+        heap && (expected.nullable || !self.nullable)
+    }
+}
+
+impl fmt::Display for RefType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let null = if self.nullable { "null " } else { "" };
+        match &self.heap {
+            HeapType::Func => write!(f, "(ref {null}func)"),
+            HeapType::Extern => write!(f, "(ref {null}extern)"),
+            HeapType::Def(d) => write!(f, "(ref {null}{d})"),
+        }
+    }
+}
+
+/// A value type in full (spec 3.0 §2.3 "Value Types"): a number or vector
+/// type, or a reference type with its nullability and heap type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ExactType {
+    /// `i32`, `i64`, `f32`, `f64` or `v128`.
+    Plain(ValType),
+    /// A reference type.
+    Ref(RefType),
+}
+
+impl ExactType {
+    /// The full type of a 2.0 value type (references nullable and abstract).
+    pub fn of_kind(ty: ValType) -> ExactType {
+        RefType::of_kind(ty).map_or(ExactType::Plain(ty), ExactType::Ref)
+    }
+
+    /// The type of the values.
+    pub fn kind(&self) -> ValType {
+        match self {
+            ExactType::Plain(t) => *t,
+            ExactType::Ref(r) => r.kind(),
+        }
+    }
+
+    /// Value subtyping (spec 3.0 §3.3.4 "Value Types"): numbers and vectors
+    /// match themselves, references by [`RefType::matches`].
+    pub fn matches(&self, expected: &ExactType) -> bool {
+        match (self, expected) {
+            (ExactType::Plain(a), ExactType::Plain(b)) => a == b,
+            (ExactType::Ref(a), ExactType::Ref(b)) => a.matches(b),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for ExactType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExactType::Plain(t) => t.fmt(f),
+            ExactType::Ref(r) => r.fmt(f),
+        }
+    }
+}
+
+/// A defined function type with the exact types of its parameters and
+/// results, independent of any module (spec 3.0 §2.3.9 "Defined Types"):
+/// two are equal exactly when the spec calls them equivalent, which is what
+/// `call_indirect` and function imports compare.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct DefType {
+    /// Parameter types, in order.
+    pub params: Vec<ExactType>,
+    /// Result types, in order.
+    pub results: Vec<ExactType>,
+}
+
+impl DefType {
+    /// The defined type of a 2.0 function type (references nullable and
+    /// abstract): how host functions are typed.
+    pub fn of_func_type(ty: &FuncType) -> DefType {
+        let exact = |types: &[ValType]| types.iter().map(|&t| ExactType::of_kind(t)).collect();
+        DefType { params: exact(&ty.params), results: exact(&ty.results) }
+    }
+
+    /// The function type: references by their [`ValType`].
+    pub fn func_type(&self) -> FuncType {
+        let kinds = |types: &[ExactType]| types.iter().map(ExactType::kind).collect();
+        FuncType { params: kinds(&self.params), results: kinds(&self.results) }
+    }
+}
+
+impl fmt::Display for DefType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |v: &[ExactType]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" ");
+        write!(f, "(func [{}] -> [{}])", list(&self.params), list(&self.results))
+    }
 }
 
 impl fmt::Display for FuncType {
@@ -242,19 +413,54 @@ impl fmt::Display for Limits {
 }
 
 /// A table type (spec §2.3.9).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableType {
-    /// The reference type of the elements.
+    /// What the elements are: `FuncRef` or `ExternRef`.
     pub elem: ValType,
     /// Size limits in elements.
     pub limits: Limits,
+    /// The exact reference type of the elements (spec 3.0: `(ref $t)`
+    /// tables and the like); its [`RefType::kind`] is `elem`.
+    pub elem_type: RefType,
+}
+
+impl TableType {
+    /// A table of `elem_type` references with these limits.
+    pub fn new(elem_type: RefType, limits: Limits) -> TableType {
+        TableType { elem: elem_type.kind(), limits, elem_type }
+    }
 }
 
 /// A global type (spec §2.3.10).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GlobalType {
-    /// The type of the value held.
+    /// What the value is.
     pub content: ValType,
     /// Whether `global.set` may change it.
     pub mutable: bool,
+    /// The exact type of the value (spec 3.0: globals of typed references);
+    /// its [`ExactType::kind`] is `content`.
+    pub content_type: ExactType,
+}
+
+impl GlobalType {
+    /// A global holding values of `content_type`.
+    pub fn new(content_type: ExactType, mutable: bool) -> GlobalType {
+        GlobalType { content: content_type.kind(), mutable, content_type }
+    }
+
+    /// Import matching of globals (spec 3.0 §4.5.2 "Global Types"): the
+    /// same mutability; a mutable global's type equal both ways, an
+    /// immutable one's a subtype of what is expected.
+    pub fn matches(&self, expected: &GlobalType) -> bool {
+        self.mutable == expected.mutable
+            && self.content_type.matches(&expected.content_type)
+            && (!self.mutable || expected.content_type.matches(&self.content_type))
+    }
+}
+
+impl fmt::Display for GlobalType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.mutable { write!(f, "(mut {})", self.content_type) } else { self.content_type.fmt(f) }
+    }
 }

@@ -403,13 +403,26 @@ fn arg(arg: &WastArg<'_>) -> Result<Value, String> {
         WastArgCore::F32(v) => Value::F32(v.bits),
         WastArgCore::F64(v) => Value::F64(v.bits),
         WastArgCore::V128(v) => Value::V128(u128::from_le_bytes(v.to_le_bytes())),
-        WastArgCore::RefNull(HeapType::Abstract { ty: AbstractHeapType::Func, .. }) => Value::FuncRef(None),
-        WastArgCore::RefNull(HeapType::Abstract { ty: AbstractHeapType::Extern, .. }) => {
-            Value::ExternRef(None)
-        }
+        WastArgCore::RefNull(ty) if null_of(ty) == Some(Value::FuncRef(None)) => Value::FuncRef(None),
+        WastArgCore::RefNull(ty) if null_of(ty) == Some(Value::ExternRef(None)) => Value::ExternRef(None),
         WastArgCore::RefExtern(n) => Value::ExternRef(Some(*n)),
         other => return Err(format!("unsupported argument {other:?}")),
     })
+}
+
+/// The null reference of heap type `ty` (`ref.null ty`): a function
+/// reference for `func`, `nofunc` and concrete types (without GC every
+/// concrete type is a function type), a host one for `extern` and
+/// `noextern`; `None` for GC's heap types.
+fn null_of(ty: &HeapType<'_>) -> Option<Value> {
+    use AbstractHeapType as A;
+    match ty {
+        HeapType::Abstract { ty: A::Func | A::NoFunc, .. } | HeapType::Concrete(_) => {
+            Some(Value::FuncRef(None))
+        }
+        HeapType::Abstract { ty: A::Extern | A::NoExtern, .. } => Some(Value::ExternRef(None)),
+        _ => None,
+    }
 }
 
 fn check_results(actual: &[Value], expected: &[WastRet<'_>]) -> Result<(), String> {
@@ -446,12 +459,10 @@ fn matches(value: &Value, want: &WastRetCore<'_>) -> Result<bool, String> {
         (WastRetCore::F64(w), Value::F64(v)) => f64_matches(w, *v),
         (WastRetCore::V128(w), Value::V128(v)) => v128_matches(w, *v),
         (WastRetCore::RefNull(None), v) => v.is_null_ref(),
-        (WastRetCore::RefNull(Some(HeapType::Abstract { ty: AbstractHeapType::Func, .. })), v) => {
-            *v == Value::FuncRef(None)
-        }
-        (WastRetCore::RefNull(Some(HeapType::Abstract { ty: AbstractHeapType::Extern, .. })), v) => {
-            *v == Value::ExternRef(None)
-        }
+        (WastRetCore::RefNull(Some(ty)), v) => match null_of(ty) {
+            Some(null) => *v == null,
+            None => return Err(format!("unsupported expected result {}", describe(want))),
+        },
         (WastRetCore::RefExtern(None), Value::ExternRef(v)) => v.is_some(),
         (WastRetCore::RefExtern(Some(w)), Value::ExternRef(v)) => *v == Some(*w),
         (WastRetCore::RefFunc(_), Value::FuncRef(v)) => v.is_some(),

@@ -126,6 +126,21 @@ pub enum Instr {
     ReturnCall(u32),
     /// `return_call_indirect x y` (Wasm 3.0): spec §4.4.8 [exec-return-call-indirect](https://webassembly.github.io/spec/core/exec/instructions.html#exec-return-call-indirect).
     ReturnCallIndirect { type_index: u32, table: u32 },
+    /// `call_ref x` (Wasm 3.0): spec §4.4.8 [exec-call-ref](https://webassembly.github.io/spec/core/exec/instructions.html#exec-call-ref).
+    /// Calls the function reference on top of the stack; null traps. Its
+    /// type is `x` by validation, so it is not checked again.
+    CallRef(u32),
+    /// `return_call_ref x` (Wasm 3.0): spec §4.4.8 [exec-return-call-ref](https://webassembly.github.io/spec/core/exec/instructions.html#exec-return-call-ref).
+    /// `call_ref` whose callee replaces the calling frame.
+    ReturnCallRef(u32),
+    /// `br_on_null l` (Wasm 3.0): spec §4.4.8 [exec-br-on-null](https://webassembly.github.io/spec/core/exec/instructions.html#exec-br-on-null).
+    /// Branches to `l` if the reference on top is null (dropping it),
+    /// otherwise leaves it there.
+    BrOnNull(u32),
+    /// `br_on_non_null l` (Wasm 3.0): spec §4.4.8 [exec-br-on-non-null](https://webassembly.github.io/spec/core/exec/instructions.html#exec-br-on-non-null).
+    /// Branches to `l` with the reference on top if it is not null,
+    /// otherwise drops it.
+    BrOnNonNull(u32),
     /// `drop`: spec §4.4.4 [exec-drop](https://webassembly.github.io/spec/core/exec/instructions.html#exec-drop).
     Drop,
     /// `select` (typed or not): spec §4.4.4 [exec-select](https://webassembly.github.io/spec/core/exec/instructions.html#exec-select).
@@ -175,9 +190,13 @@ pub enum Instr {
     /// `t.const c`: spec §4.4.1 [exec-const](https://webassembly.github.io/spec/core/exec/instructions.html#exec-const).
     Const(Value),
     /// `ref.null t`: spec §4.4.2 [exec-ref-null](https://webassembly.github.io/spec/core/exec/instructions.html#exec-ref-null).
+    /// `t` is what the null is (`FuncRef` also for `ref.null $t`).
     RefNull(ValType),
     /// `ref.is_null`: spec §4.4.2 [exec-ref-is-null](https://webassembly.github.io/spec/core/exec/instructions.html#exec-ref-is-null).
     RefIsNull,
+    /// `ref.as_non_null` (Wasm 3.0): spec §4.4.2 [exec-ref-as-non-null](https://webassembly.github.io/spec/core/exec/instructions.html#exec-ref-as-non-null).
+    /// Traps on null, leaves any other reference in place.
+    RefAsNonNull,
     /// `ref.func x`: spec §4.4.2 [exec-ref-func](https://webassembly.github.io/spec/core/exec/instructions.html#exec-ref-func).
     RefFunc(u32),
     /// A unary, test or conversion operator: spec §4.4.1 [exec-unop](https://webassembly.github.io/spec/core/exec/instructions.html#exec-unop).
@@ -200,7 +219,9 @@ pub enum Instr {
 /// A decoded function body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FuncBody {
-    /// Declared locals after the parameters, in order.
+    /// Declared locals after the parameters, in order. A local of a
+    /// non-nullable reference type starts as a null placeholder, which
+    /// validation guarantees is never read (spec 3.0 §3.4.5).
     pub locals: Vec<ValType>,
     /// The instructions, ending with the body's final `end`.
     pub instrs: Vec<Instr>,

@@ -74,6 +74,15 @@ impl Thread {
         addr.address(self.pop()?).ok_or_else(invariant)
     }
 
+    /// Pops the function reference a `call_ref` calls; null traps.
+    fn pop_func_ref(&mut self) -> Result<FuncAddr, Trap> {
+        match self.pop()? {
+            Value::FuncRef(Some(func)) => Ok(func),
+            Value::FuncRef(None) => Err(TrapCode::NullFunctionReference.into()),
+            _ => Err(invariant()),
+        }
+    }
+
     fn pop_v128(&mut self) -> Result<u128, Trap> {
         match self.pop()? {
             Value::V128(v) => Ok(v),
@@ -146,7 +155,7 @@ impl Store {
     /// completion here (`None`); a Wasm function gets a new frame.
     fn enter(&mut self, thread: &mut Thread, func: FuncAddr) -> Result<Option<Frame>, Trap> {
         match at(&self.funcs, func)? {
-            FuncInst::Host { ty, func } => {
+            FuncInst::Host { ty, func, .. } => {
                 let args = thread.pop_n(ty.params.len())?;
                 let results = func(&args)?;
                 let types: Vec<ValType> = results.iter().map(Value::ty).collect();
@@ -156,7 +165,7 @@ impl Store {
                 thread.stack.extend(results);
                 Ok(None)
             }
-            FuncInst::Wasm { ty, instance, body } => {
+            FuncInst::Wasm { ty, instance, body, .. } => {
                 let limits = self.limits;
                 if thread.callers.len() >= limits.max_call_depth {
                     return Err(TrapCode::StackExhausted.into());
@@ -271,6 +280,29 @@ impl Store {
             Instr::ReturnCallIndirect { type_index, table } => {
                 let func = self.indirect_callee(thread, frame, type_index, table)?;
                 self.tail_call(thread, frame, func)?;
+            }
+            Instr::CallRef(_) => {
+                let func = thread.pop_func_ref()?;
+                self.call(thread, frame, func)?;
+            }
+            Instr::ReturnCallRef(_) => {
+                let func = thread.pop_func_ref()?;
+                self.tail_call(thread, frame, func)?;
+            }
+            Instr::BrOnNull(depth) => {
+                let value = thread.pop()?;
+                if value.is_null_ref() {
+                    thread.branch(frame, depth)?;
+                } else {
+                    thread.stack.push(value);
+                }
+            }
+            Instr::BrOnNonNull(depth) => {
+                let value = thread.pop()?;
+                if !value.is_null_ref() {
+                    thread.stack.push(value);
+                    thread.branch(frame, depth)?;
+                }
             }
             Instr::Drop => {
                 thread.pop()?;
@@ -439,6 +471,11 @@ impl Store {
                 let value = thread.pop()?;
                 thread.stack.push(Value::I32(i32::from(value.is_null_ref())));
             }
+            Instr::RefAsNonNull => {
+                if thread.stack.last().ok_or_else(invariant)?.is_null_ref() {
+                    return Err(TrapCode::NullReference.into());
+                }
+            }
             Instr::RefFunc(index) => {
                 let func = *at(&at(&self.instances, frame.instance)?.funcs, index)?;
                 thread.stack.push(Value::FuncRef(Some(func)));
@@ -502,7 +539,11 @@ impl Store {
             Some(Value::FuncRef(Some(func))) => *func,
             Some(_) => return Err(invariant()),
         };
-        if at(&self.funcs, func)?.ty() != at(&inst.types, type_index)? {
+        // Without GC a function's type matches the expected one when it is
+        // equivalent (spec 3.0 §4.4.8 `call_indirect` step 13); within one
+        // module the two are mostly the same object.
+        let (have, want) = (at(&self.funcs, func)?.def_type(), &**at(&inst.def_types, type_index)?);
+        if !std::ptr::eq(have, want) && have != want {
             return Err(TrapCode::IndirectCallTypeMismatch.into());
         }
         Ok(func)

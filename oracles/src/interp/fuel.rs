@@ -9,7 +9,8 @@
 //! `return` are free, every other instruction costs 1. Fuel is charged per
 //! *run*: the instructions from the body's start, or from just after a
 //! control instruction (`unreachable`, `block`, `loop`, `if`, `else`,
-//! `end`, `br`, `br_if`, `br_table`, `return`, `call`, `call_indirect`),
+//! `end`, `br`, `br_if`, `br_table`, `return`, `call`, `call_indirect`,
+//! and of 3.0 the tail calls, `call_ref`, `br_on_null` and `br_on_non_null`),
 //! up to and including the next control instruction. Entering a run
 //! charges all of it; when it costs more than the fuel left, execution
 //! traps with `OutOfFuel` before the run's first instruction and the fuel
@@ -51,6 +52,10 @@ fn ends_run(instr: &Instr) -> bool {
             | Instr::CallIndirect { .. }
             | Instr::ReturnCall(_)
             | Instr::ReturnCallIndirect { .. }
+            | Instr::CallRef(_)
+            | Instr::ReturnCallRef(_)
+            | Instr::BrOnNull(_)
+            | Instr::BrOnNonNull(_)
     )
 }
 

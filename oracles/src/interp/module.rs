@@ -15,7 +15,9 @@ use wasmparser::{
 use super::code::{FuncBody, Instr};
 use super::numerics::BinOp;
 use super::translate::translate_body;
-use crate::values::{AddrType, FuncType, GlobalType, Limits, TableType, ValType, Value};
+use crate::values::{
+    AddrType, DefType, ExactType, FuncType, GlobalType, HeapType, Limits, RefType, TableType, ValType, Value,
+};
 
 /// A module that failed to decode or validate.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,8 +43,9 @@ impl From<BinaryReaderError> for ModuleError {
 
 /// The features this interpreter implements: all of WebAssembly 2.0,
 /// fixed-width SIMD included, and of 3.0 tail calls, extended constant
-/// expressions, relaxed SIMD, multiple memories, and 64-bit memories and
-/// tables (`MEMORY64` covers both in `wasmparser`).
+/// expressions, relaxed SIMD, multiple memories, 64-bit memories and
+/// tables (`MEMORY64` covers both in `wasmparser`), and typed function
+/// references (not GC).
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::TAIL_CALL
@@ -50,6 +53,7 @@ pub fn features() -> WasmFeatures {
         | WasmFeatures::RELAXED_SIMD
         | WasmFeatures::MULTI_MEMORY
         | WasmFeatures::MEMORY64
+        | WasmFeatures::FUNCTION_REFERENCES
 }
 
 /// What an import or export refers to.
@@ -175,8 +179,11 @@ pub struct DataSegment {
 /// A validated, decoded module (spec §2.5).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Module {
-    /// The type section.
+    /// The type section, references by their [`ValType`].
     pub types: Vec<FuncType>,
+    /// The type section with exact types, independent of the module (the
+    /// same types as `types`, index for index).
+    pub def_types: Vec<Rc<DefType>>,
     /// Imports, in order; imported functions, tables, memories and globals
     /// come first in their index spaces.
     pub imports: Vec<Import>,
@@ -234,6 +241,8 @@ impl Module {
     }
 }
 
+/// What values of a value type are; typed references by their heap type's
+/// hierarchy (a concrete function type's values are `FuncRef`s).
 pub(crate) fn val_type(ty: wasmparser::ValType, offset: u64) -> Result<ValType, ModuleError> {
     Ok(match ty {
         wasmparser::ValType::I32 => ValType::I32,
@@ -241,16 +250,44 @@ pub(crate) fn val_type(ty: wasmparser::ValType, offset: u64) -> Result<ValType, 
         wasmparser::ValType::F32 => ValType::F32,
         wasmparser::ValType::F64 => ValType::F64,
         wasmparser::ValType::V128 => ValType::V128,
-        wasmparser::ValType::FUNCREF => ValType::FuncRef,
-        wasmparser::ValType::EXTERNREF => ValType::ExternRef,
-        other => {
-            return Err(ModuleError::new(format!("unsupported value type {other}"), offset));
-        }
+        wasmparser::ValType::Ref(r) => ref_kind(r, offset)?,
     })
 }
 
-fn ref_type(ty: wasmparser::RefType, offset: u64) -> Result<ValType, ModuleError> {
-    val_type(wasmparser::ValType::Ref(ty), offset)
+/// What references of `ty` are: `FuncRef` or `ExternRef`. Other heap types
+/// belong to GC, which the validator refuses without its feature.
+pub(crate) fn ref_kind(ty: wasmparser::RefType, offset: u64) -> Result<ValType, ModuleError> {
+    use wasmparser::{AbstractHeapType, HeapType as H};
+    match ty.heap_type() {
+        H::Abstract { shared: false, ty: AbstractHeapType::Func } | H::Concrete(_) => Ok(ValType::FuncRef),
+        H::Abstract { shared: false, ty: AbstractHeapType::Extern } => Ok(ValType::ExternRef),
+        _ => Err(ModuleError::new(format!("unsupported reference type {ty}"), offset)),
+    }
+}
+
+/// The exact reference type `ty` of a module whose types decoded so far
+/// are `defs`. Without GC a type refers to earlier types only (the
+/// validator refuses any other reference as an unknown type).
+fn ref_type(ty: wasmparser::RefType, defs: &[Rc<DefType>], offset: u64) -> Result<RefType, ModuleError> {
+    use wasmparser::{AbstractHeapType, HeapType as H, UnpackedIndex};
+    let heap = match ty.heap_type() {
+        H::Abstract { shared: false, ty: AbstractHeapType::Func } => HeapType::Func,
+        H::Abstract { shared: false, ty: AbstractHeapType::Extern } => HeapType::Extern,
+        H::Concrete(UnpackedIndex::Module(i)) => match defs.get(i as usize) {
+            Some(def) => HeapType::Def(Rc::clone(def)),
+            None => return Err(ModuleError::new(format!("unknown type {i}"), offset)),
+        },
+        _ => return Err(ModuleError::new(format!("unsupported reference type {ty}"), offset)),
+    };
+    Ok(RefType { nullable: ty.is_nullable(), heap })
+}
+
+/// The exact value type `ty` (see [`ref_type`]).
+fn exact_type(ty: wasmparser::ValType, defs: &[Rc<DefType>], offset: u64) -> Result<ExactType, ModuleError> {
+    Ok(match ty {
+        wasmparser::ValType::Ref(r) => ExactType::Ref(ref_type(r, defs, offset)?),
+        plain => ExactType::Plain(val_type(plain, offset)?),
+    })
 }
 
 /// The address type 64-bit memories and tables have, and 2.0's others.
@@ -269,15 +306,30 @@ fn memory_limits(ty: &wasmparser::MemoryType, offset: u64) -> Result<Limits, Mod
 }
 
 /// A table type (spec 3.0 §2.3 "Table Types").
-fn table_type(ty: &wasmparser::TableType, offset: u64) -> Result<TableType, ModuleError> {
-    Ok(TableType {
-        elem: ref_type(ty.element_type, offset)?,
-        limits: Limits { addr: addr_type(ty.table64), min: ty.initial, max: ty.maximum },
-    })
+fn table_type(
+    ty: &wasmparser::TableType,
+    defs: &[Rc<DefType>],
+    offset: u64,
+) -> Result<TableType, ModuleError> {
+    let limits = Limits { addr: addr_type(ty.table64), min: ty.initial, max: ty.maximum };
+    Ok(TableType::new(ref_type(ty.element_type, defs, offset)?, limits))
 }
 
-fn global_type(ty: wasmparser::GlobalType, offset: u64) -> Result<GlobalType, ModuleError> {
-    Ok(GlobalType { content: val_type(ty.content_type, offset)?, mutable: ty.mutable })
+fn global_type(
+    ty: wasmparser::GlobalType,
+    defs: &[Rc<DefType>],
+    offset: u64,
+) -> Result<GlobalType, ModuleError> {
+    Ok(GlobalType::new(exact_type(ty.content_type, defs, offset)?, ty.mutable))
+}
+
+/// The next function type of the type section, after `defs`, its
+/// parameters and results as exact types.
+fn def_type(ty: &wasmparser::FuncType, defs: &[Rc<DefType>], offset: u64) -> Result<DefType, ModuleError> {
+    let list = |types: &[wasmparser::ValType]| {
+        types.iter().map(|&t| exact_type(t, defs, offset)).collect::<Result<Vec<_>, _>>()
+    };
+    Ok(DefType { params: list(ty.params())?, results: list(ty.results())? })
 }
 
 /// Decodes a constant expression: the instructions before its final `end`.
@@ -293,7 +345,7 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, ModuleError
             Operator::F32Const { value } => Instr::Const(Value::F32(value.bits())),
             Operator::F64Const { value } => Instr::Const(Value::F64(value.bits())),
             Operator::V128Const { value } => Instr::Const(Value::V128(u128::from_le_bytes(*value.bytes()))),
-            Operator::RefNull { hty } => Instr::RefNull(ref_type(
+            Operator::RefNull { hty } => Instr::RefNull(ref_kind(
                 wasmparser::RefType::new(true, hty)
                     .ok_or_else(|| ModuleError::new("unsupported reference type", offset))?,
                 offset,
@@ -326,11 +378,9 @@ fn decode(bytes: &[u8]) -> Result<Module, ModuleError> {
             Payload::TypeSection(reader) => {
                 let offset = reader.range().start;
                 for ty in reader.into_iter_err_on_gc_types() {
-                    let ty = ty?;
-                    let list = |types: &[wasmparser::ValType]| {
-                        types.iter().map(|&t| val_type(t, offset)).collect::<Result<Vec<_>, _>>()
-                    };
-                    module.types.push(FuncType { params: list(ty.params())?, results: list(ty.results())? });
+                    let def = def_type(&ty?, &module.def_types, offset)?;
+                    module.types.push(def.func_type());
+                    module.def_types.push(Rc::new(def));
                 }
             }
             Payload::ImportSection(reader) => {
@@ -339,9 +389,9 @@ fn decode(bytes: &[u8]) -> Result<Module, ModuleError> {
 
                     let ty = match import.ty {
                         TypeRef::Func(t) => ImportType::Func(t),
-                        TypeRef::Table(t) => ImportType::Table(table_type(&t, offset)?),
+                        TypeRef::Table(t) => ImportType::Table(table_type(&t, &module.def_types, offset)?),
                         TypeRef::Memory(m) => ImportType::Memory(memory_limits(&m, offset)?),
-                        TypeRef::Global(g) => ImportType::Global(global_type(g, offset)?),
+                        TypeRef::Global(g) => ImportType::Global(global_type(g, &module.def_types, offset)?),
                         other => {
                             return Err(ModuleError::new(format!("unsupported import {other:?}"), offset));
                         }
@@ -361,7 +411,7 @@ fn decode(bytes: &[u8]) -> Result<Module, ModuleError> {
             Payload::TableSection(reader) => {
                 for table in reader.into_iter_with_offsets() {
                     let (offset, table) = table?;
-                    let ty = table_type(&table.ty, offset)?;
+                    let ty = table_type(&table.ty, &module.def_types, offset)?;
                     let init = match table.init {
                         wasmparser::TableInit::RefNull => vec![Instr::RefNull(ty.elem)],
                         wasmparser::TableInit::Expr(e) => const_expr(&e)?,
@@ -379,7 +429,7 @@ fn decode(bytes: &[u8]) -> Result<Module, ModuleError> {
                 for global in reader.into_iter_with_offsets() {
                     let (offset, global) = global?;
                     module.globals.push(Global {
-                        ty: global_type(global.ty, offset)?,
+                        ty: global_type(global.ty, &module.def_types, offset)?,
                         init: const_expr(&global.init_expr)?,
                     });
                 }
@@ -416,7 +466,7 @@ fn decode(bytes: &[u8]) -> Result<Module, ModuleError> {
                             )?,
                         ),
                         ElementItems::Expressions(ty, exprs) => (
-                            ref_type(ty, offset)?,
+                            ref_kind(ty, offset)?,
                             exprs.into_iter().map(|e| const_expr(&e?)).collect::<Result<Vec<_>, _>>()?,
                         ),
                     };

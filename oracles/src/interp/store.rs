@@ -13,7 +13,9 @@ use std::rc::Rc;
 use super::code::{FuncBody, Instr};
 use super::module::{ConstExpr, DataMode, ElemMode, ExternKind, ImportType, Module};
 use crate::trap::{Trap, TrapCode};
-use crate::values::{AddrType, FuncAddr, FuncType, GlobalType, Limits, TableType, ValType, Value};
+use crate::values::{
+    AddrType, DefType, FuncAddr, FuncType, GlobalType, Limits, RefType, TableType, ValType, Value,
+};
 
 /// The address of a module instance in the store.
 pub type InstanceAddr = usize;
@@ -55,6 +57,8 @@ pub enum FuncInst {
     Wasm {
         /// Its type.
         ty: FuncType,
+        /// Its type with exact reference types.
+        def: Rc<DefType>,
         /// The instance whose index spaces its body refers to.
         instance: InstanceAddr,
         /// Its code.
@@ -64,6 +68,8 @@ pub enum FuncInst {
     Host {
         /// Its type.
         ty: FuncType,
+        /// Its type with exact reference types.
+        def: Rc<DefType>,
         /// Its implementation.
         func: HostFunc,
     },
@@ -74,6 +80,14 @@ impl FuncInst {
     pub fn ty(&self) -> &FuncType {
         match self {
             FuncInst::Wasm { ty, .. } | FuncInst::Host { ty, .. } => ty,
+        }
+    }
+
+    /// The function's type with exact reference types: what indirect calls
+    /// and imports compare (spec 3.0 §4.5.2 "Functions").
+    pub fn def_type(&self) -> &DefType {
+        match self {
+            FuncInst::Wasm { def, .. } | FuncInst::Host { def, .. } => def,
         }
     }
 }
@@ -90,8 +104,10 @@ impl fmt::Debug for FuncInst {
 /// A table instance (spec §4.2.7).
 #[derive(Debug, Clone)]
 pub struct TableInst {
-    /// The element type.
+    /// What the elements are: `FuncRef` or `ExternRef`.
     pub elem: ValType,
+    /// The exact element type.
+    pub elem_type: RefType,
     /// The type of its indices and size.
     pub addr: AddrType,
     /// The maximum size, if any.
@@ -134,6 +150,8 @@ pub struct GlobalInst {
 pub struct ModuleInst {
     /// The module's types.
     pub types: Vec<FuncType>,
+    /// The module's types with exact reference types.
+    pub def_types: Vec<Rc<DefType>>,
     /// Function index space.
     pub funcs: Vec<FuncAddr>,
     /// Table index space.
@@ -234,7 +252,8 @@ impl Store {
 
     /// Adds a host function.
     pub fn add_host_func(&mut self, ty: FuncType, func: HostFunc) -> FuncAddr {
-        self.funcs.push(FuncInst::Host { ty, func });
+        let def = Rc::new(DefType::of_func_type(&ty));
+        self.funcs.push(FuncInst::Host { ty, def, func });
         self.funcs.len() - 1
     }
 
@@ -242,7 +261,8 @@ impl Store {
     /// the store's limits (instantiation checks).
     pub fn add_table(&mut self, ty: TableType, init: Value) -> usize {
         let elems = vec![init; ty.limits.min as usize];
-        self.tables.push(TableInst { elem: ty.elem, addr: ty.limits.addr, max: ty.limits.max, elems });
+        let (elem, elem_type) = (ty.elem, ty.elem_type);
+        self.tables.push(TableInst { elem, elem_type, addr: ty.limits.addr, max: ty.limits.max, elems });
         self.tables.len() - 1
     }
 
@@ -276,17 +296,21 @@ impl Store {
         let mismatch = |what: String| Err(format!("incompatible import type: {what}"));
         match (expected, provided) {
             (ImportType::Func(t), ExternVal::Func(addr)) => {
-                let want = module.types.get(*t as usize).ok_or("unknown type")?;
-                let have = self.funcs.get(addr).ok_or("unknown function")?.ty();
-                if want == have { Ok(()) } else { mismatch(format!("function {have}, expected {want}")) }
+                // Without GC, function types match when equivalent.
+                let want = module.def_types.get(*t as usize).ok_or("unknown type")?;
+                let have = self.funcs.get(addr).ok_or("unknown function")?.def_type();
+                if **want == *have { Ok(()) } else { mismatch(format!("function {have}, expected {want}")) }
             }
             (ImportType::Table(want), ExternVal::Table(addr)) => {
+                // Table element types match when equivalent (subtypes
+                // both ways: spec 3.0 §4.5.2 "Table Types").
                 let table = self.tables.get(addr).ok_or("unknown table")?;
                 let have = Limits { addr: table.addr, min: table.elems.len() as u64, max: table.max };
-                if table.elem == want.elem && have.matches(&want.limits) {
+                if table.elem_type == want.elem_type && have.matches(&want.limits) {
                     Ok(())
                 } else {
-                    mismatch(format!("table {} {have}, expected {} {}", table.elem, want.elem, want.limits))
+                    let (have_elem, want_elem) = (&table.elem_type, &want.elem_type);
+                    mismatch(format!("table {have_elem} {have}, expected {want_elem} {}", want.limits))
                 }
             }
             (ImportType::Memory(want), ExternVal::Memory(addr)) => {
@@ -295,8 +319,8 @@ impl Store {
                 if have.matches(want) { Ok(()) } else { mismatch(format!("memory {have}, expected {want}")) }
             }
             (ImportType::Global(want), ExternVal::Global(addr)) => {
-                let have = self.globals.get(addr).ok_or("unknown global")?.ty;
-                if have == *want { Ok(()) } else { mismatch(format!("global {have:?}, expected {want:?}")) }
+                let have = &self.globals.get(addr).ok_or("unknown global")?.ty;
+                if have.matches(want) { Ok(()) } else { mismatch(format!("global {have}, expected {want}")) }
             }
             (_, provided) => mismatch(format!("a {} cannot satisfy {expected:?}", provided.kind())),
         }
@@ -341,7 +365,11 @@ impl Store {
                 imports.len()
             )));
         }
-        let mut inst = ModuleInst { types: module.types.clone(), ..ModuleInst::default() };
+        let mut inst = ModuleInst {
+            types: module.types.clone(),
+            def_types: module.def_types.clone(),
+            ..ModuleInst::default()
+        };
         for (import, &provided) in module.imports.iter().zip(imports) {
             self.check_import(module, &import.ty, provided).map_err(|why| {
                 InstantiationError::Link(format!("{}.{}: {why}", import.module, import.name))
@@ -357,7 +385,8 @@ impl Store {
         let trap = InstantiationError::Trap;
         for func in &module.funcs {
             let ty = module.types.get(func.type_index as usize).cloned().unwrap_or_default();
-            self.funcs.push(FuncInst::Wasm { ty, instance: addr, body: Rc::clone(&func.body) });
+            let def = module.def_types.get(func.type_index as usize).cloned().unwrap_or_default();
+            self.funcs.push(FuncInst::Wasm { ty, def, instance: addr, body: Rc::clone(&func.body) });
             inst.funcs.push(self.funcs.len() - 1);
         }
         for (ty, init) in &module.tables {
@@ -368,7 +397,7 @@ impl Store {
                     ty.limits.min
                 )));
             }
-            inst.tables.push(self.add_table(*ty, init));
+            inst.tables.push(self.add_table(ty.clone(), init));
         }
         for limits in &module.memories {
             if limits.min > self.limits.max_memory_pages {
@@ -381,7 +410,7 @@ impl Store {
         }
         for global in &module.globals {
             let value = self.eval_const(&inst, &global.init).map_err(trap)?;
-            inst.globals.push(self.add_global(global.ty, value));
+            inst.globals.push(self.add_global(global.ty.clone(), value));
         }
         for export in &module.exports {
             let space = match export.kind {

@@ -5,7 +5,7 @@
 use wasmparser::{BlockType, FunctionBody, Operator};
 
 use super::code::{FuncBody, Instr, LoadOp, StoreOp};
-use super::module::{Module, ModuleError, val_type};
+use super::module::{Module, ModuleError, ref_kind, val_type};
 use super::numerics::{BinOp, UnOp};
 use super::simd::translate::vector_instr;
 use crate::values::Value;
@@ -111,6 +111,10 @@ pub(crate) fn translate_body(module: &Module, body: &FunctionBody<'_>) -> Result
             Operator::ReturnCallIndirect { type_index, table_index } => {
                 Instr::ReturnCallIndirect { type_index, table: table_index }
             }
+            Operator::CallRef { type_index } => Instr::CallRef(type_index),
+            Operator::ReturnCallRef { type_index } => Instr::ReturnCallRef(type_index),
+            Operator::BrOnNull { relative_depth } => Instr::BrOnNull(relative_depth),
+            Operator::BrOnNonNull { relative_depth } => Instr::BrOnNonNull(relative_depth),
             Operator::Drop => Instr::Drop,
             Operator::Select | Operator::TypedSelect { .. } => Instr::Select,
             Operator::LocalGet { local_index } => Instr::LocalGet(local_index),
@@ -164,9 +168,10 @@ pub(crate) fn translate_body(module: &Module, body: &FunctionBody<'_>) -> Result
             Operator::RefNull { hty } => {
                 let ty = wasmparser::RefType::new(true, hty)
                     .ok_or_else(|| ModuleError::new("unsupported reference type", offset))?;
-                Instr::RefNull(val_type(wasmparser::ValType::Ref(ty), offset)?)
+                Instr::RefNull(ref_kind(ty, offset)?)
             }
             Operator::RefIsNull => Instr::RefIsNull,
+            Operator::RefAsNonNull => Instr::RefAsNonNull,
             Operator::RefFunc { function_index } => Instr::RefFunc(function_index),
             other => match numeric(&other).or_else(|| vector_instr(&other)) {
                 Some(instr) => instr,

@@ -7,7 +7,7 @@ use wasmparser::WasmFeatures;
 
 use crate::interp::{ExternVal, InstanceAddr, InstantiationError, Module, Store, features};
 use crate::trap::Trap;
-use crate::values::{AddrType, FuncType, GlobalType, Limits, TableType, ValType, Value};
+use crate::values::{AddrType, ExactType, FuncType, GlobalType, Limits, RefType, TableType, Value};
 
 /// Runs scripts on the reference interpreter.
 #[derive(Debug)]
@@ -87,18 +87,18 @@ impl Backend for InterpBackend {
             exports.push((name.to_string(), ExternVal::Func(func)));
         }
         for (name, value) in super::SPECTEST_GLOBALS {
-            let global = store.add_global(GlobalType { content: value.ty(), mutable: false }, value);
+            let global = store.add_global(GlobalType::new(ExactType::of_kind(value.ty()), false), value);
             exports.push((name.to_string(), ExternVal::Global(global)));
         }
         let (min, max) = super::SPECTEST_TABLE;
         let table = store.add_table(
-            TableType { elem: ValType::FuncRef, limits: Limits { addr: AddrType::I32, min, max: Some(max) } },
+            TableType::new(RefType::FUNCREF, Limits { addr: AddrType::I32, min, max: Some(max) }),
             Value::FuncRef(None),
         );
         exports.push(("table".to_string(), ExternVal::Table(table)));
         let (min, max) = super::SPECTEST_TABLE64;
         let table64 = store.add_table(
-            TableType { elem: ValType::FuncRef, limits: Limits { addr: AddrType::I64, min, max: Some(max) } },
+            TableType::new(RefType::FUNCREF, Limits { addr: AddrType::I64, min, max: Some(max) }),
             Value::FuncRef(None),
         );
         exports.push(("table64".to_string(), ExternVal::Table(table64)));
