@@ -67,6 +67,8 @@ pub fn trap_code(code: plumb::TrapCode) -> TrapCode {
         E::HostError => TrapCode::HostError,
         E::OutOfFuel => TrapCode::OutOfFuel,
         E::Interrupt => TrapCode::Interrupt,
+        E::NullReference => TrapCode::NullReference,
+        E::NullFunctionReference => TrapCode::NullFunctionReference,
     }
 }
 

@@ -92,7 +92,8 @@ fn file_line(path: &std::path::Path, report: &Report) -> String {
 fn wast(engine: Engine, spec: Spec, files: &[PathBuf]) -> ExitCode {
     let (mut passed, mut total) = (0, 0);
     let mut config = plumb::Config::new();
-    config.wasm_multi_memory(spec == Spec::V3_0).wasm_memory64(spec == Spec::V3_0);
+    let later = spec == Spec::V3_0;
+    config.wasm_multi_memory(later).wasm_memory64(later).wasm_function_references(later);
     let jit = match plumb::Engine::new(&config) {
         Ok(jit) => jit,
         Err(e) => {

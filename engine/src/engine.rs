@@ -26,6 +26,7 @@ pub struct Config {
     allocation_strategy: InstanceAllocationStrategy,
     multi_memory: bool,
     memory64: bool,
+    function_references: bool,
     pub(crate) instrumentation: Instrumentation,
 }
 
@@ -153,6 +154,7 @@ impl Default for Config {
             allocation_strategy: InstanceAllocationStrategy::OnDemand,
             multi_memory: true,
             memory64: true,
+            function_references: true,
             instrumentation: Instrumentation::default(),
         }
     }
@@ -282,11 +284,26 @@ impl Config {
         self
     }
 
+    /// Whether typed function references are allowed (WebAssembly 3.0:
+    /// `(ref $t)` and `(ref null $t)` types, `call_ref`,
+    /// `return_call_ref`, `ref.as_non_null`, `br_on_null`,
+    /// `br_on_non_null`, table initialisers; on by default). Off, modules
+    /// using them are invalid, as in WebAssembly 2.0. The machine-code
+    /// checker does not model `call_ref`'s target (a function reference
+    /// from any value, whose validity is Wasm's type system, not a property
+    /// of the code it can prove): with `check_machine_code`, a module that
+    /// uses `call_ref` is refused.
+    pub fn wasm_function_references(&mut self, enable: bool) -> &mut Config {
+        self.function_references = enable;
+        self
+    }
+
     /// The WebAssembly features modules are validated with.
     pub(crate) fn wasm_features(&self) -> WasmFeatures {
         let mut features = crate::module::features();
         features.set(WasmFeatures::MULTI_MEMORY, self.multi_memory);
         features.set(WasmFeatures::MEMORY64, self.memory64);
+        features.set(WasmFeatures::FUNCTION_REFERENCES, self.function_references);
         features
     }
 

@@ -12,8 +12,9 @@ use crate::runtime::memory::PAGE_SIZE;
 use crate::runtime::memory::image::MemoryImage;
 
 /// The WebAssembly features Plumb implements: 2.0 (SIMD included), and of
-/// 3.0 tail calls, extended constants, relaxed SIMD and multiple memories.
-/// A `Config` may turn some off ([`crate::Config::wasm_multi_memory`]).
+/// 3.0 tail calls, extended constants, relaxed SIMD, multiple memories,
+/// memory64 and typed function references. A `Config` may turn some off
+/// ([`crate::Config::wasm_multi_memory`] and the like).
 pub(crate) fn features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::TAIL_CALL
@@ -21,6 +22,7 @@ pub(crate) fn features() -> WasmFeatures {
         | WasmFeatures::RELAXED_SIMD
         | WasmFeatures::MULTI_MEMORY
         | WasmFeatures::MEMORY64
+        | WasmFeatures::FUNCTION_REFERENCES
 }
 
 pub(crate) struct ModuleInner {

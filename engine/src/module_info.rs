@@ -137,6 +137,10 @@ pub(crate) struct ModuleInfo {
     pub memory64: Vec<bool>,
     /// Per table: whether its indices are `i64` (table64).
     pub table64: Vec<bool>,
+    /// Per defined table: the value every element starts with, when the
+    /// table has an initialiser expression (typed function references);
+    /// `None` is null.
+    pub table_inits: Vec<Option<ConstExpr>>,
     pub imported_memories: usize,
     pub globals: Vec<GlobalType>,
     pub imported_globals: usize,
@@ -265,9 +269,10 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(ModuleInfo, Vec<FunctionBody<'_>>)
             Payload::TableSection(reader) => {
                 for table in reader.into_iter_with_offsets() {
                     let (offset, table) = table?;
-                    if !matches!(table.init, wasmparser::TableInit::RefNull) {
-                        return Err(unsupported("table initialiser expressions", offset));
-                    }
+                    info.table_inits.push(match table.init {
+                        wasmparser::TableInit::RefNull => None,
+                        wasmparser::TableInit::Expr(expr) => Some(const_expr(&expr)?),
+                    });
                     let element = ref_type(table.ty.element_type, offset)?;
                     let limits = Limits { min: table.ty.initial, max: table.ty.maximum };
                     info.tables.push(TableType { element, limits });

@@ -645,6 +645,17 @@ impl StoreInner {
             let global = self.globals.last_mut().ok_or(Error::Link("global".into()))?;
             instance.globals.push(&mut global.cell);
         }
+        // Tables with an initialiser (typed function references): every
+        // element starts with its value, which may read the globals.
+        for (i, init) in info.table_inits.iter().enumerate() {
+            if let Some(init) = init {
+                let value = self.eval_const(&instance, init)? as u64;
+                let table =
+                    *instance.table_data.get(info.imported_tables + i).ok_or(Error::Link("table".into()))?;
+                // SAFETY: the table was just made by this store for this instance.
+                unsafe { (*table).elems.fill(value) };
+            }
+        }
         instance.publish(&*self.limits);
         let elems = info
             .elems

@@ -67,6 +67,10 @@ pub(crate) mod user_trap {
     pub const RAISED: u8 = 7;
     /// `table.get`/`table.set` index past the table.
     pub const TABLE_OUT_OF_BOUNDS: u8 = 8;
+    /// `ref.as_non_null` of null.
+    pub const NULL_REFERENCE: u8 = 9;
+    /// `call_ref` of null.
+    pub const NULL_FUNCTION_REFERENCE: u8 = 10;
 
     pub(crate) fn code(n: u8) -> TrapCode {
         TrapCode::user(n).unwrap_or(TrapCode::STACK_OVERFLOW)
@@ -90,6 +94,8 @@ pub(crate) fn trap_code(code: TrapCode) -> Option<trap::TrapCode> {
         c if c == user_trap::code(user_trap::INTERRUPT) => T::Interrupt,
         c if c == user_trap::code(user_trap::RAISED) => T::HostError,
         c if c == user_trap::code(user_trap::TABLE_OUT_OF_BOUNDS) => T::TableOutOfBounds,
+        c if c == user_trap::code(user_trap::NULL_REFERENCE) => T::NullReference,
+        c if c == user_trap::code(user_trap::NULL_FUNCTION_REFERENCE) => T::NullFunctionReference,
         _ => return None,
     })
 }
@@ -465,6 +471,33 @@ impl<'a> FuncTranslator<'a> {
         let index = self.pop_value()?;
         let func_ref = self.indirect_callee(index, type_index, table);
         self.call_func_ref(func_ref, &ty, tail)
+    }
+
+    /// `call_ref` (or, with `tail`, `return_call_ref`): null traps, and the
+    /// callee's type id is compared with `type_index`'s as `call_indirect`
+    /// does (validation makes it equal; the engine's types do not tell
+    /// `(ref $t)` from `funcref`, so the comparison keeps a function from
+    /// ever being called at another type).
+    fn call_ref(&mut self, type_index: u32, tail: bool) -> TResult<()> {
+        let ty = self.module.types.get(type_index as usize).ok_or("unknown type")?.clone();
+        let func_ref = self.pop_value()?;
+        self.builder.ins().trapz(func_ref, user_trap::code(user_trap::NULL_FUNCTION_REFERENCE));
+        self.check_callee_type(func_ref, type_index);
+        self.call_func_ref(func_ref, &ty, tail)
+    }
+
+    /// Traps with `indirect call type mismatch` unless the function behind
+    /// `func_ref` (not null) has type `type_index`.
+    fn check_callee_type(&mut self, func_ref: Value, type_index: u32) {
+        let flags = MemFlagsData::trusted();
+        let actual = self.builder.ins().load(types::I64, flags, func_ref, vm::funcref::TYPE_ID);
+        let type_ids = self.vmctx_load(vm::vmctx::TYPE_IDS);
+        let expected =
+            self.builder.ins().load(types::I64, flags.with_readonly(), type_ids, (type_index * 8) as i32);
+        if !mutant::active("call-indirect-type-check-dropped") {
+            let mismatch = self.builder.ins().icmp(IntCC::NotEqual, actual, expected);
+            self.builder.ins().trapnz(mismatch, user_trap::code(user_trap::BAD_SIGNATURE));
+        }
     }
 
     /// Calls through a `VMFuncRef` pointer with the signature of `ty`; a
@@ -1131,6 +1164,34 @@ impl<'a> FuncTranslator<'a> {
                 let func_ref = self.func_ref(function_index);
                 self.push(func_ref);
             }
+            Operator::CallRef { type_index } => self.call_ref(type_index, false)?,
+            Operator::ReturnCallRef { type_index } => self.call_ref(type_index, true)?,
+            Operator::RefAsNonNull => {
+                let value = self.pop_value()?;
+                self.builder.ins().trapz(value, user_trap::code(user_trap::NULL_REFERENCE));
+                self.push(value);
+            }
+            Operator::BrOnNull { relative_depth } => {
+                // Null: branch without it; else go on with it.
+                let value = self.pop_value()?;
+                let (block, values) = self.branch_args(relative_depth)?;
+                let next = self.builder.create_block();
+                let is_null = self.builder.ins().icmp_imm_u(IntCC::Equal, value, 0);
+                self.builder.ins().brif(is_null, block, &Self::args(&values), next, &[]);
+                self.builder.seal_block(next);
+                self.builder.switch_to_block(next);
+                self.push(value);
+            }
+            Operator::BrOnNonNull { relative_depth } => {
+                // Not null: branch with it (the label's last value); else
+                // drop it and go on.
+                let (block, values) = self.branch_args(relative_depth)?;
+                let value = self.pop_value()?;
+                let next = self.builder.create_block();
+                self.builder.ins().brif(value, block, &Self::args(&values), next, &[]);
+                self.builder.seal_block(next);
+                self.builder.switch_to_block(next);
+            }
             ref other => return Err(format!("unsupported operator {other:?}")),
         }
         Ok(())
@@ -1234,14 +1295,7 @@ impl<'a> FuncTranslator<'a> {
         let slot = self.table_slot(table, index, user_trap::UNDEFINED_ELEMENT);
         let func_ref = self.builder.ins().load(types::I64, flags, slot, 0);
         self.builder.ins().trapz(func_ref, user_trap::code(user_trap::NULL_ELEMENT));
-        let actual = self.builder.ins().load(types::I64, flags, func_ref, vm::funcref::TYPE_ID);
-        let type_ids = self.vmctx_load(vm::vmctx::TYPE_IDS);
-        let expected =
-            self.builder.ins().load(types::I64, flags.with_readonly(), type_ids, (type_index * 8) as i32);
-        if !mutant::active("call-indirect-type-check-dropped") {
-            let mismatch = self.builder.ins().icmp(IntCC::NotEqual, actual, expected);
-            self.builder.ins().trapnz(mismatch, user_trap::code(user_trap::BAD_SIGNATURE));
-        }
+        self.check_callee_type(func_ref, type_index);
         func_ref
     }
 

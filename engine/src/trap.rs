@@ -33,6 +33,10 @@ pub enum TrapCode {
     OutOfFuel,
     /// The store's epoch deadline passed (`Config::epoch_interruption`).
     Interrupt,
+    /// `ref.as_non_null` (or `br_on_non_null`'s fall-through use) of null.
+    NullReference,
+    /// `call_ref` or `return_call_ref` of a null function reference.
+    NullFunctionReference,
 }
 
 impl TrapCode {
@@ -52,11 +56,13 @@ impl TrapCode {
             TrapCode::HostError => "host function error",
             TrapCode::OutOfFuel => "all fuel consumed",
             TrapCode::Interrupt => "interrupt",
+            TrapCode::NullReference => "null reference",
+            TrapCode::NullFunctionReference => "null function reference",
         }
     }
 
     /// Every code, for tables that map codes to numbers and back.
-    pub const ALL: [TrapCode; 13] = [
+    pub const ALL: [TrapCode; 15] = [
         TrapCode::StackOverflow,
         TrapCode::MemoryOutOfBounds,
         TrapCode::TableOutOfBounds,
@@ -70,6 +76,8 @@ impl TrapCode {
         TrapCode::HostError,
         TrapCode::OutOfFuel,
         TrapCode::Interrupt,
+        TrapCode::NullReference,
+        TrapCode::NullFunctionReference,
     ];
 }
 

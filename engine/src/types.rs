@@ -37,16 +37,28 @@ impl ValType {
         }
     }
 
+    /// The engine's type for a Wasm value type. Typed function references
+    /// (`(ref $t)`, `(ref null $t)`, `(ref func)`) are carried as `FuncRef`
+    /// and `(ref extern)` as `ExternRef`: the same 64-bit value, null or
+    /// not. Their nullability and heap type are validation's business; at
+    /// run time `call_ref` checks null and the callee's type id as
+    /// `call_indirect` does, so no function is ever called at a type it
+    /// does not have. GC heap types are not supported (`None`).
     pub(crate) fn from_wasmparser(ty: wasmparser::ValType) -> Option<ValType> {
+        use wasmparser::{AbstractHeapType, HeapType};
         Some(match ty {
             wasmparser::ValType::I32 => ValType::I32,
             wasmparser::ValType::I64 => ValType::I64,
             wasmparser::ValType::F32 => ValType::F32,
             wasmparser::ValType::F64 => ValType::F64,
             wasmparser::ValType::V128 => ValType::V128,
-            wasmparser::ValType::FUNCREF => ValType::FuncRef,
-            wasmparser::ValType::EXTERNREF => ValType::ExternRef,
-            _ => return None,
+            wasmparser::ValType::Ref(r) => match r.heap_type() {
+                HeapType::Abstract { shared: false, ty: AbstractHeapType::Func } | HeapType::Concrete(_) => {
+                    ValType::FuncRef
+                }
+                HeapType::Abstract { shared: false, ty: AbstractHeapType::Extern } => ValType::ExternRef,
+                _ => return None,
+            },
         })
     }
 }

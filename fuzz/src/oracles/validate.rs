@@ -14,7 +14,8 @@ use super::engine;
 
 /// The WebAssembly features Plumb implements: 2.0 (SIMD included) and
 /// 3.0's tail calls, extended constants, relaxed SIMD, multiple memories
-/// and 64-bit memories and tables.
+/// and 64-bit memories and tables (typed function references are off in
+/// the fuzz engine, `super::base_config`).
 pub const FEATURES: WasmFeatures = WasmFeatures::WASM2
     .union(WasmFeatures::TAIL_CALL)
     .union(WasmFeatures::EXTENDED_CONST)
