@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::midend::{Lowering, RuleLowering};
 use crate::runtime::code::CodeMemory;
 use crate::runtime::pool::InstancePool;
-use crate::types::FuncType;
+use crate::types::{ExactFuncType, FuncType};
 use wasmparser::WasmFeatures;
 
 /// Compilation and runtime settings.
@@ -340,7 +340,7 @@ pub(crate) struct EngineInner {
     pub single_pass_isa: OwnedTargetIsa,
     pub config: Config,
     pub lowering: Arc<RuleLowering>,
-    type_ids: Mutex<HashMap<FuncType, u64>>,
+    type_ids: Mutex<HashMap<ExactFuncType, u64>>,
     pub(crate) host_trampolines: Mutex<HashMap<FuncType, Arc<CodeMemory>>>,
     /// The epoch every store's deadline is compared with.
     pub epoch: AtomicU64,
@@ -412,9 +412,25 @@ impl Engine {
 
     /// The engine-wide id of a function type (for `call_indirect` checks).
     pub(crate) fn type_id(&self, ty: &FuncType) -> u64 {
+        self.exact_type_id(ExactFuncType::of(ty))
+    }
+
+    fn exact_type_id(&self, ty: ExactFuncType) -> u64 {
         let mut ids = self.inner.type_ids.lock().unwrap_or_else(|e| e.into_inner());
         let next = ids.len() as u64 + 1;
-        *ids.entry(ty.clone()).or_insert(next)
+        *ids.entry(ty).or_insert(next)
+    }
+
+    /// The engine-wide ids of a module's types, by type index: equal
+    /// exactly when the types are (their reference types included; a type
+    /// naming another by index is identified by that type's id).
+    pub(crate) fn module_type_ids(&self, info: &crate::module_info::ModuleInfo) -> Vec<u64> {
+        let mut ids = Vec::with_capacity(info.exact_types.len());
+        for ty in &info.exact_types {
+            let id = self.exact_type_id(ty.canonical(&ids));
+            ids.push(id);
+        }
+        ids
     }
 
     /// The compiled trampoline for host functions of type `ty`.

@@ -138,6 +138,13 @@ impl<T: 'static> Linker<T> {
                     Some(want) if want != ty => {
                         return Err(incompatible(format!("function {ty}, expected {want}")));
                     }
+                    // The same `FuncType`, but the import's has typed
+                    // references, which a host function's never has.
+                    Some(want) if !host_type_fits(module, import.index, ty) => {
+                        return Err(incompatible(format!(
+                            "function {ty}, expected {want} with typed function references"
+                        )));
+                    }
                     Some(_) => {}
                 }
             }
@@ -201,4 +208,13 @@ impl<T> SyncHostFn<T> {
     fn call(&self, caller: Caller<'_, T>, args: &[Val], results: &mut [Val]) -> Result<(), Trap> {
         (self.0)(caller, args, results)
     }
+}
+
+/// Whether a host function of type `ty` has the exact type (typed
+/// references included) of function import `index` of `module`.
+fn host_type_fits(module: &Module, index: EntityIndex, ty: &FuncType) -> bool {
+    let EntityIndex::Func(i) = index else { return false };
+    let inner = &module.inner;
+    let want = inner.info.funcs.get(i as usize).and_then(|&t| inner.type_ids.get(t as usize));
+    want == Some(&inner.engine.type_id(ty))
 }

@@ -89,7 +89,7 @@ impl Module {
             engine.lowering(),
             engine.inner.config.instrumentation,
         )?;
-        let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
+        let type_ids = engine.module_type_ids(&info);
         let wasm = bytes.to_vec();
         Module::from_inner(ModuleInner {
             engine: engine.clone(),

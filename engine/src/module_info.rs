@@ -7,7 +7,7 @@ use wasmparser::{
 };
 
 use crate::error::{Error, Result};
-use crate::types::{FuncType, GlobalType, Limits, TableType, ValType};
+use crate::types::{ExactFuncType, ExactType, FuncType, GlobalType, Limits, TableType, ValType};
 
 /// One instruction of a constant expression.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -137,6 +137,11 @@ pub(crate) struct ModuleInfo {
     pub memory64: Vec<bool>,
     /// Per table: whether its indices are `i64` (table64).
     pub table64: Vec<bool>,
+    /// Exact types (typed references kept apart) of each type, each
+    /// table's elements and each global, with module type indices.
+    pub exact_types: Vec<ExactFuncType>,
+    pub table_exact: Vec<ExactType>,
+    pub global_exact: Vec<ExactType>,
     /// Per defined table: the value every element starts with, when the
     /// table has an initialiser expression (typed function references);
     /// `None` is null.
@@ -167,6 +172,10 @@ fn unsupported(what: impl std::fmt::Display, offset: u64) -> Error {
 
 fn val_type(ty: wasmparser::ValType, offset: u64) -> Result<ValType> {
     ValType::from_wasmparser(ty).ok_or_else(|| unsupported(format!("value type {ty}"), offset))
+}
+
+fn exact_type(ty: wasmparser::ValType, offset: u64) -> Result<ExactType> {
+    ExactType::from_wasmparser(ty).ok_or_else(|| unsupported(format!("value type {ty}"), offset))
 }
 
 fn ref_type(ty: wasmparser::RefType, offset: u64) -> Result<ValType> {
@@ -220,6 +229,11 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(ModuleInfo, Vec<FunctionBody<'_>>)
                     let results =
                         ty.results().iter().map(|&t| val_type(t, offset)).collect::<Result<Vec<_>>>()?;
                     info.types.push(FuncType::new(params, results));
+                    let exact = |v: &[wasmparser::ValType]| {
+                        v.iter().map(|&t| exact_type(t, offset)).collect::<Result<Vec<_>>>()
+                    };
+                    info.exact_types
+                        .push(ExactFuncType { params: exact(ty.params())?, results: exact(ty.results())? });
                 }
             }
             Payload::ImportSection(reader) => {
@@ -238,6 +252,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(ModuleInfo, Vec<FunctionBody<'_>>)
                                 limits: Limits { min: t.initial, max: t.maximum },
                             });
                             info.table64.push(t.table64);
+                            info.table_exact
+                                .push(exact_type(wasmparser::ValType::Ref(t.element_type), offset)?);
                             info.imported_tables += 1;
                             EntityIndex::Table(info.tables.len() as u32 - 1)
                         }
@@ -249,6 +265,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(ModuleInfo, Vec<FunctionBody<'_>>)
                         }
                         TypeRef::Global(g) => {
                             info.globals.push(global_type(g, offset)?);
+                            info.global_exact.push(exact_type(g.content_type, offset)?);
                             info.imported_globals += 1;
                             EntityIndex::Global(info.globals.len() as u32 - 1)
                         }
@@ -277,6 +294,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(ModuleInfo, Vec<FunctionBody<'_>>)
                     let limits = Limits { min: table.ty.initial, max: table.ty.maximum };
                     info.tables.push(TableType { element, limits });
                     info.table64.push(table.ty.table64);
+                    info.table_exact
+                        .push(exact_type(wasmparser::ValType::Ref(table.ty.element_type), offset)?);
                 }
             }
             Payload::MemorySection(reader) => {
@@ -290,6 +309,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(ModuleInfo, Vec<FunctionBody<'_>>)
                 for global in reader.into_iter_with_offsets() {
                     let (offset, global) = global?;
                     info.globals.push(global_type(global.ty, offset)?);
+                    info.global_exact.push(exact_type(global.ty.content_type, offset)?);
                     info.global_inits.push(const_expr(&global.init_expr)?);
                 }
             }

@@ -291,7 +291,7 @@ impl Module {
             })
             .collect();
         let memory = CodeMemory::new(code, traps).map_err(Error::Resource)?;
-        let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
+        let type_ids = engine.module_type_ids(&info);
         let code = CompiledCode { memory, funcs, entries };
         Module::from_inner(ModuleInner {
             engine: engine.clone(),

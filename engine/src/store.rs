@@ -22,7 +22,7 @@ use crate::runtime::memory::{LinearMemory, PAGE_SIZE};
 use crate::runtime::stack::guest_stack_limit;
 use crate::runtime::traps::{catch_traps, stack_pointer, take_backtrace};
 use crate::trap::{Trap, TrapCode};
-use crate::types::{FuncType, GlobalType, Limits, TableType, ValType};
+use crate::types::{ExactType, FuncType, GlobalType, Limits, TableType, ValType};
 use crate::values::Val;
 use crate::vm::{VMFuncRef, VMLimits};
 use std::sync::Arc;
@@ -393,7 +393,7 @@ impl StoreInner {
     /// Adds a global.
     pub fn add_global(&mut self, ty: GlobalType, value: Val) -> Result<Global> {
         let cell = self.raw_from_val(value, ty.content)?;
-        self.globals.push(Box::new(GlobalData { cell, ty }));
+        self.globals.push(Box::new(GlobalData { cell, ty, exact: ExactType::Plain(ty.content) }));
         Ok(Global { store: self.id, index: self.globals.len() as u32 - 1 })
     }
 
@@ -508,8 +508,17 @@ impl StoreInner {
             (EntityIndex::Func(i), Extern::Func(f)) => {
                 self.check(f.store)?;
                 let want = info.func_type(i).ok_or(Error::Link("bad import".into()))?;
-                let have = &self.funcs[f.index as usize].ty;
-                if want == have { Ok(()) } else { incompatible(format!("function {have}, expected {want}")) }
+                let func = &self.funcs[f.index as usize];
+                let have = &func.ty;
+                // Type ids tell typed references apart, as `FuncType` does not.
+                let want_id = info.funcs.get(i as usize).and_then(|&t| module.inner.type_ids.get(t as usize));
+                if want_id == Some(&func.vm.type_id) {
+                    Ok(())
+                } else if want == have {
+                    incompatible(format!("function {have} with other reference types, expected {want}"))
+                } else {
+                    incompatible(format!("function {have}, expected {want}"))
+                }
             }
             (EntityIndex::Table(i), Extern::Table(t)) => {
                 self.check(t.store)?;
@@ -519,6 +528,8 @@ impl StoreInner {
                 let index64 = info.table64.get(i as usize).copied().unwrap_or(false);
                 if let Some(why) = address_type_mismatch("table with", "indices", table.index64, index64) {
                     incompatible(why)
+                } else if table.exact != info.table_exact[i as usize].canonical(&module.inner.type_ids) {
+                    incompatible(format!("table of other element type than {}", want.element))
                 } else if table.ty.element == want.element && have.matches(&want.limits) {
                     Ok(())
                 } else {
@@ -546,8 +557,14 @@ impl StoreInner {
             (EntityIndex::Global(i), Extern::Global(g)) => {
                 self.check(g.store)?;
                 let want = info.globals.get(i as usize).ok_or(Error::Link("bad import".into()))?;
-                let have = self.globals[g.index as usize].ty;
-                if have == *want {
+                let global = &self.globals[g.index as usize];
+                let have = global.ty;
+                let want_exact = info.global_exact[i as usize].canonical(&module.inner.type_ids);
+                // A mutable global's type must be the same; an immutable
+                // one's may be a subtype (a non-null or typed reference).
+                let fits =
+                    if want.mutable { global.exact == want_exact } else { global.exact.matches(want_exact) };
+                if have.mutable == want.mutable && have.content == want.content && fits {
                     Ok(())
                 } else {
                     incompatible(format!("global {have:?}, expected {want:?}"))
@@ -628,6 +645,8 @@ impl StoreInner {
             let table = self.push_table(*ty, 0, true)?;
             let table = &mut *self.tables[table.index as usize];
             table.index64 = index64;
+            let exact = info.table_exact.get(instance.tables.len()).copied();
+            table.exact = exact.map_or(table.exact, |e| e.canonical(&module.inner.type_ids));
             instance.tables.push(&mut table.vm);
             instance.table_data.push(table);
         }
@@ -639,9 +658,11 @@ impl StoreInner {
             memory.index64 = index64;
             instance.memories.push(memory);
         }
-        for (ty, init) in info.globals[info.imported_globals..].iter().zip(&info.global_inits) {
+        let defined = info.globals.iter().zip(&info.global_exact).skip(info.imported_globals);
+        for ((ty, exact), init) in defined.zip(&info.global_inits) {
             let cell = self.eval_const(&instance, init)?;
-            self.globals.push(Box::new(GlobalData { cell, ty: *ty }));
+            let exact = exact.canonical(&module.inner.type_ids);
+            self.globals.push(Box::new(GlobalData { cell, ty: *ty, exact }));
             let global = self.globals.last_mut().ok_or(Error::Link("global".into()))?;
             instance.globals.push(&mut global.cell);
         }

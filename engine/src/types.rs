@@ -63,6 +63,108 @@ impl ValType {
     }
 }
 
+/// A value type with its reference type exact (nullability and heap type),
+/// as type identity (`call_indirect`, `call_ref`) and import matching need
+/// it; [`ValType`] carries every function reference as `FuncRef`. The
+/// nullable abstract references are `Plain(FuncRef)` and
+/// `Plain(ExternRef)`, so a host function's type has the same identity as
+/// a module's that spells the same types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum ExactType {
+    /// A numeric or vector type, or a nullable abstract reference.
+    Plain(ValType),
+    /// Any other reference type.
+    Ref { nullable: bool, heap: Heap },
+}
+
+/// The heap type of an [`ExactType::Ref`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Heap {
+    Func,
+    Extern,
+    /// A function type by its index in the module (as decoded).
+    Index(u32),
+    /// A function type by its engine-wide id (once canonical).
+    Id(u64),
+}
+
+impl ExactType {
+    /// The exact type of a Wasm value type (`None` for GC types).
+    pub(crate) fn from_wasmparser(ty: wasmparser::ValType) -> Option<ExactType> {
+        use wasmparser::{AbstractHeapType, HeapType, UnpackedIndex};
+        let wasmparser::ValType::Ref(r) = ty else {
+            return ValType::from_wasmparser(ty).map(ExactType::Plain);
+        };
+        let heap = match r.heap_type() {
+            HeapType::Abstract { shared: false, ty: AbstractHeapType::Func } => Heap::Func,
+            HeapType::Abstract { shared: false, ty: AbstractHeapType::Extern } => Heap::Extern,
+            HeapType::Concrete(UnpackedIndex::Module(i)) => Heap::Index(i),
+            _ => return None,
+        };
+        Some(match (r.is_nullable(), heap) {
+            (true, Heap::Func) => ExactType::Plain(ValType::FuncRef),
+            (true, Heap::Extern) => ExactType::Plain(ValType::ExternRef),
+            (nullable, heap) => ExactType::Ref { nullable, heap },
+        })
+    }
+
+    /// With module type indices replaced by the engine-wide ids in `ids`
+    /// (a later index, which validation does not allow without GC, is
+    /// left as it is).
+    pub(crate) fn canonical(self, ids: &[u64]) -> ExactType {
+        match self {
+            ExactType::Ref { nullable, heap: Heap::Index(i) } => match ids.get(i as usize) {
+                Some(&id) => ExactType::Ref { nullable, heap: Heap::Id(id) },
+                None => self,
+            },
+            other => other,
+        }
+    }
+
+    /// As a reference: nullability and heap type.
+    fn as_ref(self) -> Option<(bool, Heap)> {
+        match self {
+            ExactType::Plain(ValType::FuncRef) => Some((true, Heap::Func)),
+            ExactType::Plain(ValType::ExternRef) => Some((true, Heap::Extern)),
+            ExactType::Ref { nullable, heap } => Some((nullable, heap)),
+            ExactType::Plain(_) => None,
+        }
+    }
+
+    /// Whether a value of `self` is a value of `other` (3.0 without GC: a
+    /// non-null reference is a nullable one, a typed function reference
+    /// is a `func` one).
+    pub(crate) fn matches(self, other: ExactType) -> bool {
+        match (self.as_ref(), other.as_ref()) {
+            (Some((n1, h1)), Some((n2, h2))) => {
+                (!n1 || n2) && (h1 == h2 || (matches!(h1, Heap::Id(_) | Heap::Index(_)) && h2 == Heap::Func))
+            }
+            _ => self == other,
+        }
+    }
+}
+
+/// A function type with exact reference types: what a type id stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub(crate) struct ExactFuncType {
+    pub params: Vec<ExactType>,
+    pub results: Vec<ExactType>,
+}
+
+impl ExactFuncType {
+    /// The exact type of a host function's (abstract references only).
+    pub(crate) fn of(ty: &FuncType) -> ExactFuncType {
+        let plain = |v: &[ValType]| v.iter().map(|&t| ExactType::Plain(t)).collect();
+        ExactFuncType { params: plain(ty.params()), results: plain(ty.results()) }
+    }
+
+    /// With module type indices replaced by engine-wide ids.
+    pub(crate) fn canonical(&self, ids: &[u64]) -> ExactFuncType {
+        let canon = |v: &[ExactType]| v.iter().map(|t| t.canonical(ids)).collect();
+        ExactFuncType { params: canon(&self.params), results: canon(&self.results) }
+    }
+}
+
 impl fmt::Display for ValType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

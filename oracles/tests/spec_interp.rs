@@ -3,8 +3,7 @@
 //! except the files in `spec-skip.txt` and `spec-simd-skip.txt` (each with
 //! its reason), and so does every WebAssembly 3.0 script of
 //! `spec-3.0-passing.txt` (the features Plumb implements), validating with
-//! all of them, and of `spec-3.0-interp-only.txt` (features the interpreter
-//! implements ahead of the JIT).
+//! all of them.
 
 use std::path::PathBuf;
 
@@ -49,20 +48,5 @@ fn the_wasm_3_0_scripts_of_implemented_features_pass_on_the_interpreter() {
         "ran {} of {} files",
         outcome.files,
         files.len()
-    );
-}
-
-#[test]
-fn the_wasm_3_0_scripts_of_features_ahead_of_the_jit_pass_on_the_interpreter() {
-    let files =
-        listed_scripts("wasm-3.0", include_str!("spec-3.0-interp-only.txt")).expect("the listed scripts");
-    let outcome = run_all(&files, "", features());
-    eprintln!("interpreter-only scripts: {} run, {} assertions", outcome.files, outcome.total);
-    assert!(
-        outcome.files > 0 && outcome.total > 0 && outcome.files == files.len(),
-        "ran {} of {} files, {} assertions",
-        outcome.files,
-        files.len(),
-        outcome.total
     );
 }

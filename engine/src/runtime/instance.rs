@@ -5,7 +5,7 @@ use std::cell::RefCell;
 
 use super::memory::{LinearMemory, VMMemory};
 use crate::trap::TrapCode;
-use crate::types::{FuncType, GlobalType, TableType};
+use crate::types::{ExactType, FuncType, GlobalType, TableType};
 use crate::vm::{VMContext, VMFuncRef, VMLimits, VMTable};
 
 /// A host function as the runtime calls it: the caller's context (null when
@@ -38,13 +38,16 @@ pub(crate) struct TableData {
     pub max_elements: u64,
     /// Whether its indices are `i64` (table64).
     pub index64: bool,
+    /// Its element type with reference types exact (canonical ids).
+    pub exact: ExactType,
 }
 
 impl TableData {
     /// A table of `ty` filled with `init`, growing to at most `max_elements`.
     pub fn new(ty: TableType, init: u64, max_elements: u64) -> TableData {
         let vm = VMTable { elems: std::ptr::null_mut(), len: 0 };
-        let mut table = TableData { vm, elems: vec![], ty, max_elements, index64: false };
+        let exact = ExactType::Plain(ty.element);
+        let mut table = TableData { vm, elems: vec![], ty, max_elements, index64: false, exact };
         table.elems = vec![init; ty.limits.min as usize];
         table.sync();
         table
@@ -88,6 +91,8 @@ pub(crate) struct GlobalData {
     /// 16 bytes, so that a `v128` fits; smaller values in its low bytes.
     pub cell: u128,
     pub ty: GlobalType,
+    /// Its content type with reference types exact (canonical ids).
+    pub exact: ExactType,
 }
 
 /// An instance: its context and the arrays the context points into.
