@@ -24,6 +24,22 @@ pub fn simd_scripts(version: &str) -> std::io::Result<Vec<PathBuf>> {
     scripts(version, |name| name.starts_with("simd_"))
 }
 
+/// Every `.wast` script of a suite version (SIMD ones included) but those
+/// named in the checked-in list `skip` (the format of [`skip_list`]),
+/// sorted; fails naming any listed file that is not in the suite.
+pub fn scripts_but(version: &str, skip: &str) -> std::io::Result<Vec<PathBuf>> {
+    let names = skip_list(skip);
+    let all = scripts(version, |_| true)?;
+    let found: Vec<_> = all.iter().filter_map(|f| f.file_name()?.to_str()).collect();
+    let missing: Vec<_> = names.iter().filter(|n| !found.contains(&n.as_str())).collect();
+    if !missing.is_empty() {
+        return Err(std::io::Error::other(format!("skipped scripts not in {version}: {missing:?}")));
+    }
+    let keep =
+        |f: &PathBuf| f.file_name().and_then(|n| n.to_str()).is_some_and(|n| !names.iter().any(|s| s == n));
+    Ok(all.into_iter().filter(keep).collect())
+}
+
 /// The `.wast` scripts of a suite version whose file names `keep` accepts, sorted.
 fn scripts(version: &str, keep: impl Fn(&str) -> bool) -> std::io::Result<Vec<PathBuf>> {
     let dir = shared_dir().join("spec-testsuite").join(version);
@@ -36,19 +52,6 @@ fn scripts(version: &str, keep: impl Fn(&str) -> bool) -> std::io::Result<Vec<Pa
         }
     }
     files.sort();
-    Ok(files)
-}
-
-/// The scripts of a suite version named in a checked-in list (the format
-/// of [`skip_list`]); fails naming any listed file that is missing.
-pub fn listed_scripts(version: &str, list: &str) -> std::io::Result<Vec<PathBuf>> {
-    let names = skip_list(list);
-    let files = scripts(version, |name| names.iter().any(|n| n == name))?;
-    if files.len() != names.len() {
-        let found: Vec<_> = files.iter().filter_map(|f| f.file_name()?.to_str()).collect();
-        let missing: Vec<_> = names.iter().filter(|n| !found.contains(&n.as_str())).collect();
-        return Err(std::io::Error::other(format!("listed scripts not in {version}: {missing:?}")));
-    }
     Ok(files)
 }
 
