@@ -150,6 +150,28 @@ const PROBES: &[(&str, u32, ProbeBody)] = &[
     ("plumb.sub", 0, ProbeBody::Raw(&[0x20, 0, 0x20, 1, 0x6b])),
 ];
 
+/// The probes [`with_memory_probes`] adds instead when memory 0 has 64-bit
+/// addresses (those above take `i32` addresses).
+const PROBES64: &[(&str, u32, ProbeBody)] = &[
+    // (i32.store8 (i64.and (local.get 0) (i64.const 0xffff)) (local.get 1))
+    // (i32.load8_u (i64.and (local.get 0) (i64.const 0xffff)))
+    (
+        "plumb.memory64_store8_load8_u",
+        6,
+        ProbeBody::Raw(&[
+            0x20, 0, 0x42, 0xff, 0xff, 0x03, 0x83, 0x20, 1, 0x3a, 0, 0, 0x20, 0, 0x42, 0xff, 0xff, 0x03,
+            0x83, 0x2d, 0, 0,
+        ]),
+    ),
+    // An address of 2^32 or more, whose low half may be in bounds:
+    // (i32.load8_u (i64.or (local.get 0) (i64.const 0x1_0000_0000))).
+    (
+        "plumb.memory64_load8_u_high",
+        5,
+        ProbeBody::Raw(&[0x20, 0, 0x42, 0x80, 0x80, 0x80, 0x80, 0x10, 0x84, 0x2d, 0, 0]),
+    ),
+];
+
 /// A probe's body in the binary format.
 enum ProbeBody {
     /// Stores parameter 1 with the store opcode at an address in the first
@@ -215,6 +237,8 @@ const PROBE_TYPES: &[(&[wasm_encoder::ValType], &[wasm_encoder::ValType])] = {
         (&[I32, I32, I32], &[]),
         (&[I32], &[I32]),
         (&[I32, I64], &[V128]),
+        (&[I64], &[I32]),
+        (&[I64, I32], &[I32]),
     ]
 };
 
@@ -222,7 +246,9 @@ const PROBE_TYPES: &[(&[wasm_encoder::ValType], &[wasm_encoder::ValType])] = {
 /// added and exported: stores then loads of every narrow width and
 /// signedness, `memory.fill`, `memory.copy` and `memory.grow`, each on
 /// its arguments, SIMD loads into a lane of every width, and a tail call
-/// whose two `i32` arguments must arrive in order; and an active data segment that ends exactly at the end
+/// whose two `i32` arguments must arrive in order ([`PROBES`]; for a
+/// 64-bit memory 0, [`PROBES64`]: a store and load in the first page and a
+/// load at an address of 2^32 or more); and an active data segment that ends exactly at the end
 /// of the initial memory (instantiation must accept it). wasm-smith emits these rarely (a random stack seldom
 /// holds the three `i32`s `memory.fill` takes, and its loads mostly read
 /// zeroed memory), so without them a wrong sign extension or bounds check
@@ -235,8 +261,13 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
         /// Types and functions the module has (it imports nothing).
         types: u32,
         funcs: u32,
-        /// The first memory's initial size in pages.
+        /// The first memory's initial size in pages, and whether its
+        /// addresses are 64-bit.
         pages: u64,
+        memory64: bool,
+        /// The probes added: [`PROBES`], or [`PROBES64`] for a 64-bit
+        /// memory 0.
+        probes: &'static [(&'static str, u32, ProbeBody)],
         /// Whether the edge data segment is in yet.
         segment_added: bool,
     }
@@ -248,7 +279,12 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
         fn add_segment(&mut self, data: &mut wasm_encoder::DataSection) {
             let bytes: &[u8] = if self.pages == 0 { &[] } else { &EDGE_SEGMENT };
             let offset = self.pages * 65536 - bytes.len() as u64;
-            data.active(0, &wasm_encoder::ConstExpr::i32_const(offset as i32), bytes.iter().copied());
+            let offset = if self.memory64 {
+                wasm_encoder::ConstExpr::i64_const(offset as i64)
+            } else {
+                wasm_encoder::ConstExpr::i32_const(offset as i32)
+            };
+            data.active(0, &offset, bytes.iter().copied());
             self.segment_added = true;
         }
     }
@@ -274,7 +310,7 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
             section: wasmparser::FunctionSectionReader<'_>,
         ) -> std::result::Result<(), Error<Self::Error>> {
             utils::parse_function_section(self, functions, section)?;
-            for (_, ty, _) in PROBES {
+            for (_, ty, _) in self.probes {
                 functions.function(self.types + ty);
             }
             Ok(())
@@ -286,7 +322,7 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
             section: wasmparser::ExportSectionReader<'_>,
         ) -> std::result::Result<(), Error<Self::Error>> {
             utils::parse_export_section(self, exports, section)?;
-            for (i, (name, _, _)) in PROBES.iter().enumerate() {
+            for (i, (name, _, _)) in self.probes.iter().enumerate() {
                 exports.export(name, wasm_encoder::ExportKind::Func, self.funcs + i as u32);
             }
             Ok(())
@@ -327,7 +363,7 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
             section: wasmparser::CodeSectionReader<'_>,
         ) -> std::result::Result<(), Error<Self::Error>> {
             utils::parse_code_section(self, code, section)?;
-            for (i, (_, _, body)) in PROBES.iter().enumerate() {
+            for (i, (_, _, body)) in self.probes.iter().enumerate() {
                 let mut f = wasm_encoder::Function::new([]);
                 f.raw(body.encode(self.funcs + i as u32));
                 code.function(&f);
@@ -353,7 +389,8 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
         return Ok(bytes.to_vec());
     };
     let mut out = wasm_encoder::Module::new();
-    Probes { types, funcs, pages: memory.initial, segment_added: false }
+    let probes = if memory.memory64 { PROBES64 } else { PROBES };
+    Probes { types, funcs, pages: memory.initial, memory64: memory.memory64, probes, segment_added: false }
         .parse_core_module(&mut out, wasmparser::Parser::new(0), bytes)
         .map_err(|_| arbitrary::Error::IncorrectFormat)?;
     let out = out.finish();

@@ -27,6 +27,24 @@ fn the_tail_call_probe_passes_its_arguments_in_order() {
 }
 
 #[test]
+fn a_64_bit_memory_gets_probes_with_64_bit_addresses() {
+    let bytes = wat::parse_str(r#"(module (memory i64 1 1) (func (export "f")))"#).expect("valid text");
+    let probed = with_memory_probes(&bytes).expect("probes added");
+    let engine = plumb::Engine::default();
+    let module = plumb::Module::new(&engine, &probed).expect("the probed module compiles");
+    let mut store = plumb::Store::new(&engine, ());
+    let instance = plumb::Linker::new(&engine).instantiate(&mut store, &module).expect("instantiates");
+    let round_trip = instance
+        .get_typed_func::<(i64, i32), i32>(&store, "plumb.memory64_store8_load8_u")
+        .expect("the probe");
+    assert_eq!(round_trip.call(&mut store, (0x1_0000_0005, 0x1ab)).expect("in bounds"), 0xab);
+    // 2^32 + 5: out of bounds, whatever its low half.
+    let high = instance.get_typed_func::<i64, i32>(&store, "plumb.memory64_load8_u_high").expect("the probe");
+    let trap = high.call(&mut store, 5).expect_err("2^32 + 5 is out of bounds");
+    assert!(trap.to_string().contains("out of bounds memory access"), "{trap}");
+}
+
+#[test]
 fn a_module_without_memory_is_left_alone() {
     let bytes = wat::parse_str(r#"(module (func (export "f")))"#).expect("valid text");
     assert_eq!(with_memory_probes(&bytes).expect("no error"), bytes);
