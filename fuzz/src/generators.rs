@@ -246,8 +246,8 @@ const PROBE_TYPES: &[(&[wasm_encoder::ValType], &[wasm_encoder::ValType])] = {
 /// added and exported: stores then loads of every narrow width and
 /// signedness, `memory.fill`, `memory.copy` and `memory.grow`, each on
 /// its arguments, SIMD loads into a lane of every width, and a tail call
-/// whose two `i32` arguments must arrive in order ([`PROBES`]; for a
-/// 64-bit memory 0, [`PROBES64`]: a store and load in the first page and a
+/// whose two `i32` arguments must arrive in order (`PROBES`; for a
+/// 64-bit memory 0, `PROBES64`: a store and load in the first page and a
 /// load at an address of 2^32 or more); and an active data segment that ends exactly at the end
 /// of the initial memory (instantiation must accept it). wasm-smith emits these rarely (a random stack seldom
 /// holds the three `i32`s `memory.fill` takes, and its loads mostly read
