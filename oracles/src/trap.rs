@@ -30,6 +30,13 @@ pub enum TrapCode {
     NullFunctionReference,
     /// `ref.as_non_null` of a null reference (Wasm 3.0).
     NullReference,
+    /// `throw_ref` of a null exception reference (exception handling, Wasm 3.0).
+    NullExceptionReference,
+    /// An exception no handler caught ended the invocation (exception
+    /// handling, Wasm 3.0). Not a trap in the spec but a result of its own;
+    /// [`Trap::exception`] holds the exception, and no `try_table` catches
+    /// this code, as no handler catches any trap.
+    UncaughtException,
     /// The call stack (frames or values) exceeded its limit.
     StackExhausted,
     /// The fuel given to the interpreter ran out (a bound the embedder chose,
@@ -61,6 +68,8 @@ impl TrapCode {
             TrapCode::IndirectCallTypeMismatch => "indirect call type mismatch",
             TrapCode::NullFunctionReference => "null function reference",
             TrapCode::NullReference => "null reference",
+            TrapCode::NullExceptionReference => "null exception reference",
+            TrapCode::UncaughtException => "uncaught exception",
             TrapCode::StackExhausted => "call stack exhausted",
             TrapCode::OutOfFuel => "all fuel consumed",
             TrapCode::HostError => "host function error",
@@ -83,18 +92,42 @@ pub struct Trap {
     pub code: TrapCode,
     /// Extra detail (which host function failed, and why).
     pub detail: Option<String>,
+    /// For [`TrapCode::UncaughtException`], the exception.
+    pub exception: Option<Exception>,
+}
+
+/// An exception that escaped an invocation: its tag's store address and
+/// payload (spec 3.0 §4.2.9 "Exception Instances").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exception {
+    /// The store address of the tag.
+    pub tag: usize,
+    /// The tag's parameters, as thrown.
+    pub payload: Vec<crate::values::Value>,
 }
 
 impl Trap {
     /// A host function failed with this message.
     pub fn host(message: impl Into<String>) -> Trap {
-        Trap { code: TrapCode::HostError, detail: Some(message.into()) }
+        Trap { code: TrapCode::HostError, detail: Some(message.into()), exception: None }
+    }
+
+    /// An invocation ended with `exception` uncaught.
+    pub fn uncaught(exception: Exception) -> Trap {
+        let payload: Vec<String> = exception.payload.iter().map(|v| v.to_string()).collect();
+        let detail = format!("tag @{} with payload [{}]", exception.tag, payload.join(" "));
+        Trap { code: TrapCode::UncaughtException, detail: Some(detail), exception: Some(exception) }
+    }
+
+    /// The uncaught exception that ended the invocation, if that is what did.
+    pub fn exception(&self) -> Option<&Exception> {
+        self.exception.as_ref()
     }
 }
 
 impl From<TrapCode> for Trap {
     fn from(code: TrapCode) -> Trap {
-        Trap { code, detail: None }
+        Trap { code, detail: None, exception: None }
     }
 }
 

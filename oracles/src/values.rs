@@ -157,6 +157,8 @@ pub enum HeapType {
     Func,
     /// `extern`: any host reference.
     Extern,
+    /// `exn`: any exception (exception handling, Wasm 3.0).
+    Exn,
     /// A concrete function type.
     Def(Rc<DefType>),
 }
@@ -189,7 +191,7 @@ impl RefType {
     /// The type of the values: `FuncRef` or `ExternRef`.
     pub fn kind(&self) -> ValType {
         match self.heap {
-            HeapType::Extern => ValType::ExternRef,
+            HeapType::Extern | HeapType::Exn => ValType::ExternRef,
             HeapType::Func | HeapType::Def(_) => ValType::FuncRef,
         }
     }
@@ -199,9 +201,9 @@ impl RefType {
     /// `funcref`, a concrete type matches only an equivalent one.
     pub fn matches(&self, expected: &RefType) -> bool {
         let heap = match (&self.heap, &expected.heap) {
-            (HeapType::Func | HeapType::Def(_), HeapType::Func) | (HeapType::Extern, HeapType::Extern) => {
-                true
-            }
+            (HeapType::Func | HeapType::Def(_), HeapType::Func)
+            | (HeapType::Extern, HeapType::Extern)
+            | (HeapType::Exn, HeapType::Exn) => true,
             (HeapType::Def(a), HeapType::Def(b)) => a == b,
             _ => false,
         };
@@ -215,6 +217,7 @@ impl fmt::Display for RefType {
         match &self.heap {
             HeapType::Func => write!(f, "(ref {null}func)"),
             HeapType::Extern => write!(f, "(ref {null}extern)"),
+            HeapType::Exn => write!(f, "(ref {null}exn)"),
             HeapType::Def(d) => write!(f, "(ref {null}{d})"),
         }
     }

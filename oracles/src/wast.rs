@@ -326,11 +326,11 @@ impl<B: Backend> Runner<'_, B> {
             }
             WastDirective::Invoke(invoke) => match self.invoke(&invoke)? {
                 Ok(_) => Ok(()),
-                Err(trap) => Err(format!("invoke \"{}\" trapped: {trap}", invoke.name)),
+                Err(trap) => Err(format!("invoke \"{}\" {}", invoke.name, ended(&trap))),
             },
             WastDirective::AssertReturn { exec, results, .. } => match self.execute(exec)? {
                 Ok(values) => check_results(&values, &results),
-                Err(trap) => Err(format!("trapped with \"{trap}\", expected results")),
+                Err(trap) => Err(format!("{}, expected results", ended(&trap))),
             },
             WastDirective::AssertTrap { exec, message, .. } => match self.execute(exec)? {
                 Ok(values) => Err(format!("returned {}, expected trap \"{message}\"", list(&values))),
@@ -339,7 +339,12 @@ impl<B: Backend> Runner<'_, B> {
             WastDirective::AssertExhaustion { call, message, .. } => match self.invoke(&call)? {
                 Ok(values) => Err(format!("returned {}, expected \"{message}\"", list(&values))),
                 Err(trap) if trap.code == TrapCode::StackExhausted => Ok(()),
-                Err(trap) => Err(format!("trapped with \"{trap}\", expected \"{message}\"")),
+                Err(trap) => Err(format!("{}, expected \"{message}\"", ended(&trap))),
+            },
+            WastDirective::AssertException { exec, .. } => match self.execute(exec)? {
+                Ok(values) => Err(format!("returned {}, expected an uncaught exception", list(&values))),
+                Err(trap) if trap.code == TrapCode::UncaughtException => Ok(()),
+                Err(trap) => Err(format!("{}, expected an uncaught exception", ended(&trap))),
             },
             WastDirective::AssertMalformed { mut module, .. }
             | WastDirective::AssertInvalid { mut module, .. } => {
@@ -382,11 +387,23 @@ fn kind_of(directive: &WastDirective<'_>) -> &'static str {
 /// interpreter sometimes appends detail (`uninitialized element 2`), so a
 /// message that starts with the trap's own is a match too.
 fn expect_trap(trap: &Trap, message: &str) -> Result<(), String> {
+    if trap.code == TrapCode::UncaughtException {
+        return Err(format!("{}, expected trap \"{message}\"", ended(trap)));
+    }
     let actual = trap.to_string();
     if actual.contains(message) || message.starts_with(trap.code.message()) {
         Ok(())
     } else {
         Err(format!("trapped with \"{trap}\", expected \"{message}\""))
+    }
+}
+
+/// How an invocation that did not return ended, for failure messages: an
+/// uncaught exception is not a trap, and is not reported as one.
+fn ended(trap: &Trap) -> String {
+    match trap.exception() {
+        Some(_) => format!("threw an uncaught exception ({})", trap.detail.as_deref().unwrap_or("")),
+        None => format!("trapped with \"{trap}\""),
     }
 }
 
@@ -420,7 +437,10 @@ fn null_of(ty: &HeapType<'_>) -> Option<Value> {
         HeapType::Abstract { ty: A::Func | A::NoFunc, .. } | HeapType::Concrete(_) => {
             Some(Value::FuncRef(None))
         }
-        HeapType::Abstract { ty: A::Extern | A::NoExtern, .. } => Some(Value::ExternRef(None)),
+        // Exception references share the host ones' representation.
+        HeapType::Abstract { ty: A::Extern | A::NoExtern | A::Exn | A::NoExn, .. } => {
+            Some(Value::ExternRef(None))
+        }
         _ => None,
     }
 }

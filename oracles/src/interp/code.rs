@@ -141,6 +141,17 @@ pub enum Instr {
     /// Branches to `l` with the reference on top if it is not null,
     /// otherwise drops it.
     BrOnNonNull(u32),
+    /// `try_table bt catch* end` (Wasm 3.0): spec §4.4.8 [exec-try-table](https://webassembly.github.io/spec/core/exec/instructions.html#exec-try-table).
+    /// A `block` whose label also holds the handler
+    /// `FuncBody::handlers[handlers]`, which an exception thrown inside
+    /// (and not caught further in) is matched against.
+    TryTable { params: u32, results: u32, end: u32, handlers: u32 },
+    /// `throw x` (Wasm 3.0): spec §4.4.8 [exec-throw](https://webassembly.github.io/spec/core/exec/instructions.html#exec-throw).
+    /// Pops tag `x`'s parameters into a new exception and throws it.
+    Throw(u32),
+    /// `throw_ref` (Wasm 3.0): spec §4.4.8 [exec-throw-ref](https://webassembly.github.io/spec/core/exec/instructions.html#exec-throw-ref).
+    /// Throws the exception the reference on top names; null traps.
+    ThrowRef,
     /// `drop`: spec §4.4.4 [exec-drop](https://webassembly.github.io/spec/core/exec/instructions.html#exec-drop).
     Drop,
     /// `select` (typed or not): spec §4.4.4 [exec-select](https://webassembly.github.io/spec/core/exec/instructions.html#exec-select).
@@ -216,6 +227,21 @@ pub enum Instr {
     VectorStoreLane { shape: IShape, lane: u8, mem: u32, offset: u64 },
 }
 
+/// A catch clause of a `try_table` (spec 3.0 §2.4.8 "Control
+/// Instructions"): which exceptions it catches and the label it branches
+/// to, counted from outside the `try_table`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Catch {
+    /// `catch x l`: exceptions of tag `x`, branching with their payload.
+    One { tag: u32, label: u32 },
+    /// `catch_ref x l`: exceptions of tag `x`, with the payload and the `exnref`.
+    OneRef { tag: u32, label: u32 },
+    /// `catch_all l`: every exception, branching with no values.
+    All { label: u32 },
+    /// `catch_all_ref l`: every exception, branching with its `exnref`.
+    AllRef { label: u32 },
+}
+
 /// A decoded function body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FuncBody {
@@ -227,6 +253,8 @@ pub struct FuncBody {
     pub instrs: Vec<Instr>,
     /// Label lists of the `br_table`s, each ending with its default label.
     pub br_tables: Vec<Vec<u32>>,
+    /// Catch clauses of the `try_table`s, each list in order.
+    pub handlers: Vec<Vec<Catch>>,
     /// The fuel charged on reaching each instruction (see `fuel.rs`).
     pub charges: Vec<u64>,
 }

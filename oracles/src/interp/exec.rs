@@ -5,11 +5,11 @@
 
 use std::rc::Rc;
 
-use super::code::{FuncBody, Instr, LoadOp, StoreOp};
+use super::code::{Catch, FuncBody, Instr, LoadOp, StoreOp};
 use super::numerics::{eval_binop, eval_unop};
 use super::simd::{eval_vector, memory as vector_memory};
 use super::store::{FuncInst, InstanceAddr, PAGE_SIZE, Store, at, at_mut, range};
-use crate::trap::{Trap, TrapCode};
+use crate::trap::{Exception, Trap, TrapCode};
 use crate::values::{AddrType, FuncAddr, ValType, Value};
 
 /// A label (spec §4.2.13): where a branch to it continues, how many values it
@@ -23,6 +23,8 @@ struct Label {
     /// Instruction a branch continues at (past `end` for blocks, the `loop`
     /// itself for loops, past the body for the function's own label).
     cont: usize,
+    /// For a `try_table`, its catch clauses: `FuncBody::handlers[i]`.
+    handlers: Option<u32>,
 }
 
 /// An activation frame (spec §4.2.13).
@@ -189,6 +191,7 @@ impl Store {
                     arity: frame.arity,
                     height: frame.stack_base,
                     cont: body.instrs.len(),
+                    handlers: None,
                 });
                 Ok(Some(frame))
             }
@@ -229,19 +232,51 @@ impl Store {
             Instr::Nop => {}
             Instr::Block { params, results, end } => {
                 let height = thread.stack.len().checked_sub(params as usize).ok_or_else(invariant)?;
-                thread.labels.push(Label { arity: results as usize, height, cont: end as usize + 1 });
+                thread.labels.push(Label {
+                    arity: results as usize,
+                    height,
+                    cont: end as usize + 1,
+                    handlers: None,
+                });
             }
             Instr::Loop { params, .. } => {
                 let height = thread.stack.len().checked_sub(params as usize).ok_or_else(invariant)?;
-                thread.labels.push(Label { arity: params as usize, height, cont: frame.pc - 1 });
+                thread.labels.push(Label {
+                    arity: params as usize,
+                    height,
+                    cont: frame.pc - 1,
+                    handlers: None,
+                });
             }
             Instr::If { params, results, else_, end } => {
                 let condition = thread.pop_i32()?;
                 let height = thread.stack.len().checked_sub(params as usize).ok_or_else(invariant)?;
-                thread.labels.push(Label { arity: results as usize, height, cont: end as usize + 1 });
+                thread.labels.push(Label {
+                    arity: results as usize,
+                    height,
+                    cont: end as usize + 1,
+                    handlers: None,
+                });
                 if condition == 0 {
                     frame.pc = else_ as usize;
                 }
+            }
+            Instr::TryTable { params, results, end, handlers } => {
+                let height = thread.stack.len().checked_sub(params as usize).ok_or_else(invariant)?;
+                let cont = end as usize + 1;
+                thread.labels.push(Label { arity: results as usize, height, cont, handlers: Some(handlers) });
+            }
+            Instr::Throw(tag) => {
+                let exn = self.new_exception(thread, frame, tag)?;
+                self.throw(thread, frame, exn)?;
+            }
+            Instr::ThrowRef => {
+                let exn = match thread.pop()? {
+                    Value::ExternRef(Some(exn)) => exn as usize,
+                    Value::ExternRef(None) => return Err(TrapCode::NullExceptionReference.into()),
+                    _ => return Err(invariant()),
+                };
+                self.throw(thread, frame, exn)?;
             }
             Instr::Else { end } => frame.pc = end as usize,
             Instr::End => {
@@ -566,6 +601,71 @@ impl Store {
             None => frame.pc = frame.body.instrs.len(),
         }
         Ok(())
+    }
+
+    /// `throw x` (spec 3.0 §4.4.8 `throw`, steps 1-9): pops tag `x`'s
+    /// parameters into a new exception instance, returning its address.
+    fn new_exception(&mut self, thread: &mut Thread, frame: &Frame, tag: u32) -> Result<usize, Trap> {
+        let tag = *at(&at(&self.instances, frame.instance)?.tags, tag)?;
+        let payload = thread.pop_n(at(&self.tags, tag)?.ty.params.len())?;
+        self.exns.push(super::store::ExnInst { tag, payload });
+        Ok(self.exns.len() - 1)
+    }
+
+    /// Throws the exception at `exn` (spec 3.0 §4.4.8 `throw_ref`): unwinds
+    /// labels, and whole frames when theirs are exhausted, to the innermost
+    /// `try_table` with a clause that catches it, trying its clauses in
+    /// order; that clause's values are pushed at the `try_table`'s stack
+    /// height and it branches to its label. With no handler left in the
+    /// thread, the invocation ends with [`TrapCode::UncaughtException`].
+    fn throw(&mut self, thread: &mut Thread, frame: &mut Frame, exn: usize) -> Result<(), Trap> {
+        let tag = at(&self.exns, exn)?.tag;
+        let exn_ref = Value::ExternRef(Some(u32::try_from(exn).map_err(|_| invariant())?));
+        loop {
+            while thread.labels.len() > frame.label_base {
+                let label = thread.labels.pop().ok_or_else(invariant)?;
+                if let Some(handlers) = label.handlers {
+                    for &clause in at(&frame.body.handlers, handlers)? {
+                        let (caught, depth, with_payload, with_ref) = match clause {
+                            Catch::One { tag: t, label } => {
+                                (self.tag_addr(frame.instance, t)? == tag, label, true, false)
+                            }
+                            Catch::OneRef { tag: t, label } => {
+                                (self.tag_addr(frame.instance, t)? == tag, label, true, true)
+                            }
+                            Catch::All { label } => (true, label, false, false),
+                            Catch::AllRef { label } => (true, label, false, true),
+                        };
+                        if caught {
+                            thread.stack.truncate(label.height);
+                            if with_payload {
+                                thread.stack.extend_from_slice(&at(&self.exns, exn)?.payload);
+                            }
+                            if with_ref {
+                                thread.stack.push(exn_ref);
+                            }
+                            return thread.branch(frame, depth);
+                        }
+                    }
+                }
+            }
+            // No handler in this frame: it ends, and its caller rethrows.
+            thread.labels.truncate(frame.label_base);
+            thread.locals_held -= frame.locals.len();
+            thread.stack.truncate(frame.stack_base);
+            match thread.callers.pop() {
+                Some(caller) => *frame = caller,
+                None => {
+                    let payload = at(&self.exns, exn)?.payload.clone();
+                    return Err(Trap::uncaught(Exception { tag, payload }));
+                }
+            }
+        }
+    }
+
+    /// The store address of tag `index` of `instance`.
+    fn tag_addr(&self, instance: InstanceAddr, index: u32) -> Result<usize, Trap> {
+        at(&at(&self.instances, instance)?.tags, index).copied()
     }
 
     /// Calls `func` from `frame`: the caller is suspended until it returns.

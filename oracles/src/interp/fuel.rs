@@ -5,17 +5,19 @@
 //! check that the two run out at the same instruction with the same fuel
 //! left.
 //!
-//! Costs: `nop`, `drop`, `block`, `loop`, `else`, `end`, `unreachable` and
-//! `return` are free, every other instruction costs 1. Fuel is charged per
+//! Costs: `nop`, `drop`, `block`, `try_table` (a `block` with handlers),
+//! `loop`, `else`, `end`, `unreachable` and `return` are free, every other instruction costs 1. Fuel is charged per
 //! *run*: the instructions from the body's start, or from just after a
 //! control instruction (`unreachable`, `block`, `loop`, `if`, `else`,
 //! `end`, `br`, `br_if`, `br_table`, `return`, `call`, `call_indirect`,
-//! and of 3.0 the tail calls, `call_ref`, `br_on_null` and `br_on_non_null`),
+//! and of 3.0 the tail calls, `call_ref`, `br_on_null`, `br_on_non_null`,
+//! `try_table`, `throw` and `throw_ref`),
 //! up to and including the next control instruction. Entering a run
 //! charges all of it; when it costs more than the fuel left, execution
 //! traps with `OutOfFuel` before the run's first instruction and the fuel
 //! is left as it was. Every branch target and every return point is the
-//! start of a run, or a free `loop`/`end` before one.
+//! start of a run, or a free `loop`/`end` before one; so is every place a
+//! caught exception continues, which is a branch target.
 
 use super::code::Instr;
 
@@ -25,6 +27,7 @@ fn cost(instr: &Instr) -> u64 {
         Instr::Nop
         | Instr::Drop
         | Instr::Block { .. }
+        | Instr::TryTable { .. }
         | Instr::Loop { .. }
         | Instr::Else { .. }
         | Instr::End
@@ -40,6 +43,9 @@ fn ends_run(instr: &Instr) -> bool {
         instr,
         Instr::Unreachable
             | Instr::Block { .. }
+            | Instr::TryTable { .. }
+            | Instr::Throw(_)
+            | Instr::ThrowRef
             | Instr::Loop { .. }
             | Instr::If { .. }
             | Instr::Else { .. }

@@ -34,12 +34,12 @@ pub mod simd;
 mod store;
 mod translate;
 
-pub use code::{FuncBody, Instr, LoadOp, StoreOp};
+pub use code::{Catch, FuncBody, Instr, LoadOp, StoreOp};
 pub use module::{
     ConstExpr, DataMode, DataSegment, ElemMode, ElemSegment, Export, ExternKind, Function, Global, Import,
     ImportType, Module, ModuleError, features,
 };
 pub use store::{
-    ExternVal, FuncInst, GlobalInst, HostFunc, InstanceAddr, InstantiationError, MemInst, ModuleInst,
-    PAGE_SIZE, Store, StoreLimits, TableInst,
+    ExnInst, ExternVal, FuncInst, GlobalInst, HostFunc, InstanceAddr, InstantiationError, MemInst,
+    ModuleInst, PAGE_SIZE, Store, StoreLimits, TableInst, TagInst,
 };

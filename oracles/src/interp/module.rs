@@ -45,7 +45,9 @@ impl From<BinaryReaderError> for ModuleError {
 /// fixed-width SIMD included, and of 3.0 tail calls, extended constant
 /// expressions, relaxed SIMD, multiple memories, 64-bit memories and
 /// tables (`MEMORY64` covers both in `wasmparser`), and typed function
-/// references (not GC).
+/// references (not GC), and exception handling in its standard `exnref`
+/// form (`try_table`, `throw`, `throw_ref`; `EXCEPTIONS` in `wasmparser`,
+/// whose legacy `try`/`catch`/`delegate` form is a feature of its own).
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::TAIL_CALL
@@ -54,6 +56,7 @@ pub fn features() -> WasmFeatures {
         | WasmFeatures::MULTI_MEMORY
         | WasmFeatures::MEMORY64
         | WasmFeatures::FUNCTION_REFERENCES
+        | WasmFeatures::EXCEPTIONS
 }
 
 /// What an import or export refers to.
@@ -67,6 +70,8 @@ pub enum ExternKind {
     Memory,
     /// A global.
     Global,
+    /// A tag (exception handling, Wasm 3.0).
+    Tag,
 }
 
 /// The type an import expects (spec §2.5.11).
@@ -80,6 +85,9 @@ pub enum ImportType {
     Memory(Limits),
     /// A global of this type.
     Global(GlobalType),
+    /// A tag whose function type is at this index (exception handling,
+    /// Wasm 3.0).
+    Tag(u32),
 }
 
 /// An import: `module.name` of some type.
@@ -197,6 +205,9 @@ pub struct Module {
     pub memories: Vec<Limits>,
     /// Globals defined by the module.
     pub globals: Vec<Global>,
+    /// Tags defined by the module (spec 3.0 §2.5.7 "Tags"): the index of
+    /// each one's function type, whose parameters are its payload.
+    pub tags: Vec<u32>,
     /// Exports, in order.
     pub exports: Vec<Export>,
     /// The start function, if any.
@@ -254,13 +265,16 @@ pub(crate) fn val_type(ty: wasmparser::ValType, offset: u64) -> Result<ValType, 
     })
 }
 
-/// What references of `ty` are: `FuncRef` or `ExternRef`. Other heap types
-/// belong to GC, which the validator refuses without its feature.
+/// What references of `ty` are: `FuncRef`, or `ExternRef` (also for
+/// `exnref`, see [`ValType`]). Other heap types belong to GC, which the
+/// validator refuses without its feature.
 pub(crate) fn ref_kind(ty: wasmparser::RefType, offset: u64) -> Result<ValType, ModuleError> {
     use wasmparser::{AbstractHeapType, HeapType as H};
     match ty.heap_type() {
         H::Abstract { shared: false, ty: AbstractHeapType::Func } | H::Concrete(_) => Ok(ValType::FuncRef),
-        H::Abstract { shared: false, ty: AbstractHeapType::Extern } => Ok(ValType::ExternRef),
+        H::Abstract { shared: false, ty: AbstractHeapType::Extern | AbstractHeapType::Exn } => {
+            Ok(ValType::ExternRef)
+        }
         _ => Err(ModuleError::new(format!("unsupported reference type {ty}"), offset)),
     }
 }
@@ -273,6 +287,7 @@ fn ref_type(ty: wasmparser::RefType, defs: &[Rc<DefType>], offset: u64) -> Resul
     let heap = match ty.heap_type() {
         H::Abstract { shared: false, ty: AbstractHeapType::Func } => HeapType::Func,
         H::Abstract { shared: false, ty: AbstractHeapType::Extern } => HeapType::Extern,
+        H::Abstract { shared: false, ty: AbstractHeapType::Exn } => HeapType::Exn,
         H::Concrete(UnpackedIndex::Module(i)) => match defs.get(i as usize) {
             Some(def) => HeapType::Def(Rc::clone(def)),
             None => return Err(ModuleError::new(format!("unknown type {i}"), offset)),
@@ -392,6 +407,7 @@ fn decode(bytes: &[u8]) -> Result<Module, ModuleError> {
                         TypeRef::Table(t) => ImportType::Table(table_type(&t, &module.def_types, offset)?),
                         TypeRef::Memory(m) => ImportType::Memory(memory_limits(&m, offset)?),
                         TypeRef::Global(g) => ImportType::Global(global_type(g, &module.def_types, offset)?),
+                        TypeRef::Tag(t) => ImportType::Tag(t.func_type_idx),
                         other => {
                             return Err(ModuleError::new(format!("unsupported import {other:?}"), offset));
                         }
@@ -442,6 +458,7 @@ fn decode(bytes: &[u8]) -> Result<Module, ModuleError> {
                         ExternalKind::Table => ExternKind::Table,
                         ExternalKind::Memory => ExternKind::Memory,
                         ExternalKind::Global => ExternKind::Global,
+                        ExternalKind::Tag => ExternKind::Tag,
                         other => {
                             return Err(ModuleError::new(
                                 format!("unsupported export kind {other:?}"),
@@ -450,6 +467,11 @@ fn decode(bytes: &[u8]) -> Result<Module, ModuleError> {
                         }
                     };
                     module.exports.push(Export { name: export.name.to_string(), kind, index: export.index });
+                }
+            }
+            Payload::TagSection(reader) => {
+                for tag in reader {
+                    module.tags.push(tag?.func_type_idx);
                 }
             }
             Payload::StartSection { func, .. } => module.start = Some(func),

@@ -37,6 +37,8 @@ pub enum ExternVal {
     Memory(usize),
     /// A global address.
     Global(usize),
+    /// A tag address (exception handling, Wasm 3.0).
+    Tag(usize),
 }
 
 impl ExternVal {
@@ -46,6 +48,7 @@ impl ExternVal {
             ExternVal::Table(_) => "table",
             ExternVal::Memory(_) => "memory",
             ExternVal::Global(_) => "global",
+            ExternVal::Tag(_) => "tag",
         }
     }
 }
@@ -143,6 +146,27 @@ pub struct GlobalInst {
     pub value: Value,
 }
 
+/// A tag instance (spec 3.0 §4.2.8 "Tag Instances"): its identity is its
+/// store address, so two instances of one module define distinct tags and
+/// an imported tag is its exporter's.
+#[derive(Debug, Clone)]
+pub struct TagInst {
+    /// Its function type, whose parameters are the payload.
+    pub ty: FuncType,
+    /// Its type with exact reference types, what import matching compares.
+    pub def: Rc<DefType>,
+}
+
+/// An exception instance (spec 3.0 §4.2.9 "Exception Instances"): what an
+/// `exnref` refers to.
+#[derive(Debug, Clone)]
+pub struct ExnInst {
+    /// The store address of its tag.
+    pub tag: usize,
+    /// The values thrown with it.
+    pub payload: Vec<Value>,
+}
+
 /// A module instance (spec §4.2.5): the module's index spaces mapped to
 /// store addresses, plus its element and data segments (which only it can
 /// name, so they live here rather than in the store).
@@ -160,6 +184,8 @@ pub struct ModuleInst {
     pub mems: Vec<usize>,
     /// Global index space.
     pub globals: Vec<usize>,
+    /// Tag index space.
+    pub tags: Vec<usize>,
     /// Element segments; a dropped one is empty.
     pub elems: Vec<Vec<Value>>,
     /// Data segments; a dropped one is empty.
@@ -215,6 +241,11 @@ pub struct Store {
     pub mems: Vec<MemInst>,
     /// Global instances.
     pub globals: Vec<GlobalInst>,
+    /// Tag instances.
+    pub tags: Vec<TagInst>,
+    /// Exception instances, every one ever thrown: like the spec's store,
+    /// this one never frees anything.
+    pub exns: Vec<ExnInst>,
     /// Module instances.
     pub instances: Vec<ModuleInst>,
     /// Resource limits.
@@ -280,6 +311,12 @@ impl Store {
         self.globals.len() - 1
     }
 
+    /// Adds a tag of function type `def`.
+    pub fn add_tag(&mut self, def: Rc<DefType>) -> usize {
+        self.tags.push(TagInst { ty: def.func_type(), def });
+        self.tags.len() - 1
+    }
+
     /// The export `name` of `instance`, if any.
     pub fn export(&self, instance: InstanceAddr, name: &str) -> Option<ExternVal> {
         self.instances.get(instance)?.exports.iter().find(|(n, _)| n == name).map(|&(_, v)| v)
@@ -321,6 +358,13 @@ impl Store {
             (ImportType::Global(want), ExternVal::Global(addr)) => {
                 let have = &self.globals.get(addr).ok_or("unknown global")?.ty;
                 if have.matches(want) { Ok(()) } else { mismatch(format!("global {have}, expected {want}")) }
+            }
+            (ImportType::Tag(t), ExternVal::Tag(addr)) => {
+                // Tag types match when their function types are equivalent
+                // (spec 3.0 §4.5.2 "Tag Types").
+                let want = module.def_types.get(*t as usize).ok_or("unknown type")?;
+                let have = &self.tags.get(addr).ok_or("unknown tag")?.def;
+                if **want == **have { Ok(()) } else { mismatch(format!("tag {have}, expected {want}")) }
             }
             (_, provided) => mismatch(format!("a {} cannot satisfy {expected:?}", provided.kind())),
         }
@@ -379,6 +423,7 @@ impl Store {
                 ExternVal::Table(a) => inst.tables.push(a),
                 ExternVal::Memory(a) => inst.mems.push(a),
                 ExternVal::Global(a) => inst.globals.push(a),
+                ExternVal::Tag(a) => inst.tags.push(a),
             }
         }
         let addr = self.instances.len();
@@ -408,6 +453,11 @@ impl Store {
             }
             inst.mems.push(self.add_memory(*limits));
         }
+        for &t in &module.tags {
+            let def =
+                module.def_types.get(t as usize).cloned().ok_or(trap(TrapCode::InvariantViolated.into()))?;
+            inst.tags.push(self.add_tag(def));
+        }
         for global in &module.globals {
             let value = self.eval_const(&inst, &global.init).map_err(trap)?;
             inst.globals.push(self.add_global(global.ty.clone(), value));
@@ -418,6 +468,7 @@ impl Store {
                 ExternKind::Table => &inst.tables,
                 ExternKind::Memory => &inst.mems,
                 ExternKind::Global => &inst.globals,
+                ExternKind::Tag => &inst.tags,
             };
             let a = *at(space, export.index).map_err(trap)?;
             let value = match export.kind {
@@ -425,6 +476,7 @@ impl Store {
                 ExternKind::Table => ExternVal::Table(a),
                 ExternKind::Memory => ExternVal::Memory(a),
                 ExternKind::Global => ExternVal::Global(a),
+                ExternKind::Tag => ExternVal::Tag(a),
             };
             inst.exports.push((export.name.clone(), value));
         }

@@ -4,7 +4,7 @@
 
 use wasmparser::{BlockType, FunctionBody, Operator};
 
-use super::code::{FuncBody, Instr, LoadOp, StoreOp};
+use super::code::{Catch, FuncBody, Instr, LoadOp, StoreOp};
 use super::module::{Module, ModuleError, ref_kind, val_type};
 use super::numerics::{BinOp, UnOp};
 use super::simd::translate::vector_instr;
@@ -16,6 +16,16 @@ struct OpenBlock {
     start: usize,
     /// Position of its `else`, if one was seen.
     else_: Option<usize>,
+}
+
+/// A `try_table`'s catch clause.
+fn catch(clause: &wasmparser::Catch) -> Catch {
+    match *clause {
+        wasmparser::Catch::One { tag, label } => Catch::One { tag, label },
+        wasmparser::Catch::OneRef { tag, label } => Catch::OneRef { tag, label },
+        wasmparser::Catch::All { label } => Catch::All { label },
+        wasmparser::Catch::AllRef { label } => Catch::AllRef { label },
+    }
 }
 
 /// The (parameter count, result count) of a block type.
@@ -46,6 +56,7 @@ pub(crate) fn translate_body(module: &Module, body: &FunctionBody<'_>) -> Result
 
     let mut instrs: Vec<Instr> = Vec::new();
     let mut br_tables: Vec<Vec<u32>> = Vec::new();
+    let mut handlers: Vec<Vec<Catch>> = Vec::new();
     let mut open: Vec<OpenBlock> = Vec::new();
     let mut reader = body.get_operators_reader()?;
     while !reader.eof() {
@@ -70,6 +81,14 @@ pub(crate) fn translate_body(module: &Module, body: &FunctionBody<'_>) -> Result
                 open.push(OpenBlock { start: here, else_: None });
                 Instr::If { params, results, else_: 0, end: 0 }
             }
+            Operator::TryTable { try_table } => {
+                let (params, results) = arity(module, try_table.ty, offset)?;
+                open.push(OpenBlock { start: here, else_: None });
+                handlers.push(try_table.catches.iter().map(catch).collect());
+                Instr::TryTable { params, results, end: 0, handlers: handlers.len() as u32 - 1 }
+            }
+            Operator::Throw { tag_index } => Instr::Throw(tag_index),
+            Operator::ThrowRef => Instr::ThrowRef,
             Operator::Else => {
                 let block = open.last_mut().ok_or_else(|| ModuleError::new("else outside if", offset))?;
                 block.else_ = Some(here);
@@ -82,7 +101,7 @@ pub(crate) fn translate_body(module: &Module, body: &FunctionBody<'_>) -> Result
                         instrs[e] = Instr::Else { end };
                     }
                     match &mut instrs[block.start] {
-                        Instr::Block { end: e, .. } => *e = end,
+                        Instr::Block { end: e, .. } | Instr::TryTable { end: e, .. } => *e = end,
                         Instr::If { else_, end: e, .. } => {
                             // False skips to just after the `else`, or to the
                             // `end` itself (which pops the label) when absent.
@@ -183,7 +202,7 @@ pub(crate) fn translate_body(module: &Module, body: &FunctionBody<'_>) -> Result
         instrs.push(instr);
     }
     let charges = super::fuel::charges(&instrs);
-    Ok(FuncBody { locals, instrs, br_tables, charges })
+    Ok(FuncBody { locals, instrs, br_tables, handlers, charges })
 }
 
 /// The memory a memory instruction accesses. Only GC arrays, which the
