@@ -37,7 +37,7 @@ mod translate;
 pub use code::{Catch, FuncBody, Instr, LoadOp, StoreOp};
 pub use module::{
     ConstExpr, DataMode, DataSegment, ElemMode, ElemSegment, Export, ExternKind, Function, Global, Import,
-    ImportType, Module, ModuleError, features,
+    ImportType, Module, ModuleError, TagImport, features,
 };
 pub use store::{
     ExnInst, ExternVal, FuncInst, GlobalInst, HostFunc, InstanceAddr, InstantiationError, MemInst,

@@ -85,9 +85,20 @@ pub enum ImportType {
     Memory(Limits),
     /// A global of this type.
     Global(GlobalType),
-    /// A tag whose function type is at this index (exception handling,
-    /// Wasm 3.0).
-    Tag(u32),
+}
+
+/// A tag import (exception handling, Wasm 3.0): `module.name`, a tag whose
+/// function type is at `type_index`. Tag imports are kept apart from
+/// [`Import`]s so that embedders written before tags existed, which match
+/// every [`ImportType`], keep working on modules without them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TagImport {
+    /// The module name.
+    pub module: String,
+    /// The field name.
+    pub name: String,
+    /// The index of its function type in [`Module::types`].
+    pub type_index: u32,
 }
 
 /// An import: `module.name` of some type.
@@ -192,9 +203,11 @@ pub struct Module {
     /// The type section with exact types, independent of the module (the
     /// same types as `types`, index for index).
     pub def_types: Vec<Rc<DefType>>,
-    /// Imports, in order; imported functions, tables, memories and globals
-    /// come first in their index spaces.
+    /// Imports but the tags', in order; imported functions, tables,
+    /// memories and globals come first in their index spaces.
     pub imports: Vec<Import>,
+    /// Tag imports, in order; they come first in the tag index space.
+    pub tag_imports: Vec<TagImport>,
     /// Functions defined by the module.
     pub funcs: Vec<Function>,
     /// Tables defined by the module, with the value each slot starts with
@@ -407,7 +420,14 @@ fn decode(bytes: &[u8]) -> Result<Module, ModuleError> {
                         TypeRef::Table(t) => ImportType::Table(table_type(&t, &module.def_types, offset)?),
                         TypeRef::Memory(m) => ImportType::Memory(memory_limits(&m, offset)?),
                         TypeRef::Global(g) => ImportType::Global(global_type(g, &module.def_types, offset)?),
-                        TypeRef::Tag(t) => ImportType::Tag(t.func_type_idx),
+                        TypeRef::Tag(t) => {
+                            module.tag_imports.push(TagImport {
+                                module: import.module.to_string(),
+                                name: import.name.to_string(),
+                                type_index: t.func_type_idx,
+                            });
+                            continue;
+                        }
                         other => {
                             return Err(ModuleError::new(format!("unsupported import {other:?}"), offset));
                         }

@@ -359,15 +359,21 @@ impl Store {
                 let have = &self.globals.get(addr).ok_or("unknown global")?.ty;
                 if have.matches(want) { Ok(()) } else { mismatch(format!("global {have}, expected {want}")) }
             }
-            (ImportType::Tag(t), ExternVal::Tag(addr)) => {
-                // Tag types match when their function types are equivalent
-                // (spec 3.0 §4.5.2 "Tag Types").
-                let want = module.def_types.get(*t as usize).ok_or("unknown type")?;
-                let have = &self.tags.get(addr).ok_or("unknown tag")?.def;
-                if **want == **have { Ok(()) } else { mismatch(format!("tag {have}, expected {want}")) }
-            }
             (_, provided) => mismatch(format!("a {} cannot satisfy {expected:?}", provided.kind())),
         }
+    }
+
+    /// Whether `provided` may be imported where a tag of function type
+    /// `type_index` is required: tag types match when their function types
+    /// are equivalent (spec 3.0 §4.5.2 "Tag Types").
+    fn check_tag_import(&self, module: &Module, type_index: u32, provided: ExternVal) -> Result<(), String> {
+        let mismatch = |what: String| Err(format!("incompatible import type: {what}"));
+        let ExternVal::Tag(addr) = provided else {
+            return mismatch(format!("a {} cannot satisfy a tag", provided.kind()));
+        };
+        let want = module.def_types.get(type_index as usize).ok_or("unknown type")?;
+        let have = &self.tags.get(addr).ok_or("unknown tag")?.def;
+        if **want == **have { Ok(()) } else { mismatch(format!("tag {have}, expected {want}")) }
     }
 
     /// Evaluates a constant expression in the context of `instance`.
@@ -393,8 +399,9 @@ impl Store {
         stack.pop().ok_or(TrapCode::InvariantViolated.into())
     }
 
-    /// Instantiates `module` with `imports` given in the module's import
-    /// order (spec §4.5.4). On a trap during initialisation the instance
+    /// Instantiates `module` with `imports` given in the order of
+    /// `module.imports`, followed by its tag imports in the order of
+    /// `module.tag_imports` (spec §4.5.4). On a trap during initialisation the instance
     /// stays allocated and writes already made to imported tables and
     /// memories remain, as the spec requires.
     pub fn instantiate(
@@ -402,13 +409,14 @@ impl Store {
         module: &Module,
         imports: &[ExternVal],
     ) -> Result<InstanceAddr, InstantiationError> {
-        if imports.len() != module.imports.len() {
+        let expected = module.imports.len() + module.tag_imports.len();
+        if imports.len() != expected {
             return Err(InstantiationError::Link(format!(
-                "module has {} imports, {} provided",
-                module.imports.len(),
+                "module has {expected} imports, {} provided",
                 imports.len()
             )));
         }
+        let (imports, tag_imports) = imports.split_at(module.imports.len());
         let mut inst = ModuleInst {
             types: module.types.clone(),
             def_types: module.def_types.clone(),
@@ -424,6 +432,14 @@ impl Store {
                 ExternVal::Memory(a) => inst.mems.push(a),
                 ExternVal::Global(a) => inst.globals.push(a),
                 ExternVal::Tag(a) => inst.tags.push(a),
+            }
+        }
+        for (import, &provided) in module.tag_imports.iter().zip(tag_imports) {
+            self.check_tag_import(module, import.type_index, provided).map_err(|why| {
+                InstantiationError::Link(format!("{}.{}: {why}", import.module, import.name))
+            })?;
+            if let ExternVal::Tag(a) = provided {
+                inst.tags.push(a);
             }
         }
         let addr = self.instances.len();

@@ -65,7 +65,9 @@ impl Backend for InterpBackend {
         let imports = module
             .imports
             .iter()
-            .map(|i| self.resolve(&i.module, &i.name))
+            .map(|i| (&i.module, &i.name))
+            .chain(module.tag_imports.iter().map(|i| (&i.module, &i.name)))
+            .map(|(module, name)| self.resolve(module, name))
             .collect::<Result<Vec<_>, _>>()
             .map_err(InstantiateError::Unlinkable)?;
         self.store.instantiate(module, &imports).map_err(|e| match e {
