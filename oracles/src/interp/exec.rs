@@ -2,6 +2,12 @@
 //! frames, kept as explicit data rather than host recursion, so that deep
 //! guest recursion ends in a [`TrapCode::StackExhausted`] trap and never in a
 //! host stack overflow.
+//!
+//! An exception (Wasm 3.0 exception handling) unwinds the same explicit
+//! data: the label stack, in which a `try_table`'s label carries its catch
+//! clauses, and frame by frame the suspended callers, whatever instance
+//! they belong to. Traps, stack exhaustion among them, propagate as `Err`
+//! and never meet a handler.
 
 use std::rc::Rc;
 
