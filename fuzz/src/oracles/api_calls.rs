@@ -18,8 +18,8 @@ use super::{controlled_engine as engine, from_engine, oracle_type, to_engine};
 use crate::generators::{ApiOp, value_from_bits};
 
 /// The modules a session instantiates: memory, table and global exports,
-/// traps of every kind, recursion until the stack runs out, and imports
-/// resolved through a [`Linker`].
+/// traps of every kind, recursion until the stack runs out, imports
+/// resolved through a [`Linker`], and several memories (one 64-bit).
 const MODULES: &[&str] = &[
     r#"(module
         (import "env" "caller_byte" (func $caller_byte (param i32) (result i32)))
@@ -58,6 +58,20 @@ const MODULES: &[&str] = &[
         (func (export "fail") call $fail)
         (func (export "set_ref") (param i32 externref) local.get 0 local.get 1 table.set 0)
         (func (export "get_ref") (param i32) (result externref) local.get 0 table.get 0))"#,
+    // Several memories, one with 64-bit addresses (WebAssembly 3.0): the
+    // session grows, reads and writes each through its export.
+    r#"(module
+        (memory (export "mem_a") 1 3)
+        (memory (export "mem_b") 2 4)
+        (memory (export "mem64") i64 1 2)
+        (data (memory 1) (i32.const 8) "b")
+        (data (memory 2) (i64.const 16) "64")
+        (func (export "copy_a_to_b") (param i32 i32 i32)
+          (memory.copy 1 0 (local.get 0) (local.get 1) (local.get 2)))
+        (func (export "load_b") (param i32) (result i32) (i32.load8_u 1 (local.get 0)))
+        (func (export "store64") (param i64 i32) (i32.store8 2 (local.get 0) (local.get 1)))
+        (func (export "load64") (param i64) (result i32) (i32.load8_u 2 (local.get 0)))
+        (func (export "grow64") (param i64) (result i64) (memory.grow 2 (local.get 0))))"#,
 ];
 
 fn modules() -> &'static [Module] {
