@@ -528,7 +528,9 @@ impl StoreInner {
                 let index64 = info.table64.get(i as usize).copied().unwrap_or(false);
                 if let Some(why) = address_type_mismatch("table with", "indices", table.index64, index64) {
                     incompatible(why)
-                } else if table.exact != info.table_exact[i as usize].canonical(&module.inner.type_ids) {
+                } else if info.table_exact.get(i as usize).map(|e| e.canonical(&module.inner.type_ids))
+                    != Some(table.exact)
+                {
                     incompatible(format!("table of other element type than {}", want.element))
                 } else if table.ty.element == want.element && have.matches(&want.limits) {
                     Ok(())
@@ -559,7 +561,11 @@ impl StoreInner {
                 let want = info.globals.get(i as usize).ok_or(Error::Link("bad import".into()))?;
                 let global = &self.globals[g.index as usize];
                 let have = global.ty;
-                let want_exact = info.global_exact[i as usize].canonical(&module.inner.type_ids);
+                let want_exact = info
+                    .global_exact
+                    .get(i as usize)
+                    .ok_or(Error::Link("bad import".into()))?
+                    .canonical(&module.inner.type_ids);
                 // A mutable global's type must be the same; an immutable
                 // one's may be a subtype (a non-null or typed reference).
                 let fits =
