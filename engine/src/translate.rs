@@ -426,6 +426,15 @@ impl<'a> FuncTranslator<'a> {
         Ok((block, values))
     }
 
+    /// Branches to `block` with `values` when `condition` is non-zero, and
+    /// goes on in a new block otherwise.
+    fn branch_if(&mut self, condition: Value, block: ir::Block, values: &[Value]) {
+        let next = self.builder.create_block();
+        self.builder.ins().brif(condition, block, &Self::args(values), next, &[]);
+        self.builder.seal_block(next);
+        self.builder.switch_to_block(next);
+    }
+
     fn vmctx_load(&mut self, offset: i32) -> Value {
         let flags = MemFlagsData::trusted().with_readonly();
         self.builder.ins().load(types::I64, flags, self.vmctx, offset)
@@ -912,10 +921,7 @@ impl<'a> FuncTranslator<'a> {
             Operator::BrIf { relative_depth } => {
                 let condition = self.pop_condition()?;
                 let (block, values) = self.branch_args(relative_depth)?;
-                let next = self.builder.create_block();
-                self.builder.ins().brif(condition, block, &Self::args(&values), next, &[]);
-                self.builder.seal_block(next);
-                self.builder.switch_to_block(next);
+                self.branch_if(condition, block, &values);
             }
             Operator::BrTable { ref targets } => {
                 let index = self.pop_value()?;
@@ -1175,11 +1181,8 @@ impl<'a> FuncTranslator<'a> {
                 // Null: branch without it; else go on with it.
                 let value = self.pop_value()?;
                 let (block, values) = self.branch_args(relative_depth)?;
-                let next = self.builder.create_block();
                 let is_null = self.builder.ins().icmp_imm_u(IntCC::Equal, value, 0);
-                self.builder.ins().brif(is_null, block, &Self::args(&values), next, &[]);
-                self.builder.seal_block(next);
-                self.builder.switch_to_block(next);
+                self.branch_if(is_null, block, &values);
                 self.push(value);
             }
             Operator::BrOnNonNull { relative_depth } => {
@@ -1187,10 +1190,7 @@ impl<'a> FuncTranslator<'a> {
                 // drop it and go on.
                 let (block, values) = self.branch_args(relative_depth)?;
                 let value = self.pop_value()?;
-                let next = self.builder.create_block();
-                self.builder.ins().brif(value, block, &Self::args(&values), next, &[]);
-                self.builder.seal_block(next);
-                self.builder.switch_to_block(next);
+                self.branch_if(value, block, &values);
             }
             ref other => return Err(format!("unsupported operator {other:?}")),
         }
