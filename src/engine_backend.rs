@@ -69,6 +69,20 @@ pub fn trap_code(code: plumb::TrapCode) -> TrapCode {
         E::Interrupt => TrapCode::Interrupt,
         E::NullReference => TrapCode::NullReference,
         E::NullFunctionReference => TrapCode::NullFunctionReference,
+        E::NullExceptionReference => TrapCode::NullExceptionReference,
+        E::UncaughtException => TrapCode::UncaughtException,
+    }
+}
+
+/// The oracle's trap for an engine trap: its code, and for an uncaught
+/// exception the exception (its tag by store index).
+fn oracle_trap(trap: &plumb::Trap) -> Trap {
+    match trap.exception() {
+        Some(exception) => Trap::uncaught(plumb_oracles::trap::Exception {
+            tag: exception.tag.tag_index(),
+            payload: exception.payload.iter().map(from_val).collect(),
+        }),
+        None => Trap::from(trap_code(trap.code())),
     }
 }
 
@@ -83,6 +97,18 @@ fn val_type(ty: plumb_oracles::ValType) -> Result<ValType, String> {
         plumb_oracles::ValType::ExternRef => ValType::ExternRef,
         plumb_oracles::ValType::V128 => ValType::V128,
     })
+}
+
+/// A script value as an argument of type `ty`: the runner carries
+/// exception references as host ones, and only null ones can be written.
+fn to_arg(value: &Value, ty: ValType) -> Result<Val, String> {
+    match (value, ty) {
+        (Value::ExternRef(None), ValType::ExnRef) => Ok(Val::ExnRef(None)),
+        (Value::ExternRef(Some(_)), ValType::ExnRef) => {
+            Err("exception references cannot be passed in from a script".into())
+        }
+        _ => to_val(value),
+    }
 }
 
 fn to_val(value: &Value) -> Result<Val, String> {
@@ -108,6 +134,8 @@ fn from_val(value: &Val) -> Value {
         // Function identities do not cross into the runner, only nullness.
         Val::FuncRef(f) => Value::FuncRef(f.map(|_| 0)),
         Val::ExternRef(v) => Value::ExternRef(v),
+        // The runner carries exception references as host ones.
+        Val::ExnRef(e) => Value::ExternRef(e.map(|_| 0)),
     }
 }
 
@@ -133,7 +161,7 @@ impl Backend for EngineBackend {
         }
         match Instance::new(&mut self.store, module, &imports) {
             Ok(instance) => Ok(EngineInstance::Module(instance)),
-            Err(plumb::Error::Trap(trap)) => Err(InstantiateError::Trap(Trap::from(trap_code(trap.code())))),
+            Err(plumb::Error::Trap(trap)) => Err(InstantiateError::Trap(oracle_trap(&trap))),
             Err(plumb::Error::Link(why)) => Err(InstantiateError::Unlinkable(why)),
             Err(e) => Err(InstantiateError::Unlinkable(e.to_string())),
         }
@@ -180,12 +208,19 @@ impl Backend for EngineBackend {
         let Some(Extern::Func(func)) = self.export(instance, name) else {
             return Err(format!("no exported function \"{name}\""));
         };
-        let args = args.iter().map(to_val).collect::<Result<Vec<_>, _>>()?;
         let ty = func.ty(&self.store).map_err(|e| e.to_string())?;
+        let args = args
+            .iter()
+            .zip(ty.params().iter().copied().map(Some).chain(std::iter::repeat(None)))
+            .map(|(value, t)| match t {
+                Some(t) => to_arg(value, t),
+                None => to_val(value),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
         match func.call(&mut self.store, &args, &mut results) {
             Ok(()) => Ok(Ok(results.iter().map(from_val).collect())),
-            Err(plumb::Error::Trap(trap)) => Ok(Err(Trap::from(trap_code(trap.code())))),
+            Err(plumb::Error::Trap(trap)) => Ok(Err(oracle_trap(&trap))),
             Err(e) => Err(e.to_string()),
         }
     }

@@ -93,7 +93,11 @@ fn wast(engine: Engine, spec: Spec, files: &[PathBuf]) -> ExitCode {
     let (mut passed, mut total) = (0, 0);
     let mut config = plumb::Config::new();
     let later = spec == Spec::V3_0;
-    config.wasm_multi_memory(later).wasm_memory64(later).wasm_function_references(later);
+    config
+        .wasm_multi_memory(later)
+        .wasm_memory64(later)
+        .wasm_function_references(later)
+        .wasm_exceptions(later);
     let jit = match plumb::Engine::new(&config) {
         Ok(jit) => jit,
         Err(e) => {

@@ -76,7 +76,7 @@ fn parse_arg(text: &str, ty: ValType) -> Result<Val> {
             Val::F64(text.parse::<f64>().with_context(|| format!("`{text}` is not an f64"))?.to_bits())
         }
         ValType::V128 => parse_v128(text)?,
-        ValType::FuncRef | ValType::ExternRef => {
+        ValType::FuncRef | ValType::ExternRef | ValType::ExnRef => {
             bail!("reference arguments cannot be given on the command line")
         }
     })
@@ -143,7 +143,8 @@ fn show(value: &Val) -> String {
         Val::F32(b) => f32::from_bits(*b).to_string(),
         Val::F64(b) => f64::from_bits(*b).to_string(),
         Val::V128(v) => format!("{v:#034x}"),
-        Val::FuncRef(None) | Val::ExternRef(None) => "null".to_string(),
+        Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => "null".to_string(),
+        Val::ExnRef(Some(_)) => "exnref".to_string(),
         Val::FuncRef(Some(_)) => "funcref".to_string(),
         Val::ExternRef(Some(id)) => format!("externref {id}"),
     }

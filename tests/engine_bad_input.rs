@@ -23,7 +23,11 @@ fn damaged_and_invalid_modules_give_clear_errors_and_never_panic_the_engine() {
     // which later features allow: their invalid modules go to an engine
     // without those features, the damaged valid ones to the full engine;
     // the 3.0 scripts of the features implemented go to the full one.
-    config.wasm_multi_memory(false).wasm_memory64(false).wasm_function_references(false);
+    config
+        .wasm_multi_memory(false)
+        .wasm_memory64(false)
+        .wasm_function_references(false)
+        .wasm_exceptions(false);
     let wasm_2_0 = Engine::new(&config).expect("an engine with the 2.0 features");
     let files = spec_scripts("wasm-2.0").expect("the spec test suite is at ../shared/spec-testsuite");
     let skip = include_str!("../oracles/tests/spec-3.0-skip.txt");

@@ -18,7 +18,8 @@ fn checked_engine(version: &str) -> plumb::Engine {
         .check_machine_code(true)
         .wasm_multi_memory(later)
         .wasm_memory64(later)
-        .wasm_function_references(later);
+        .wasm_function_references(later)
+        .wasm_exceptions(later);
     plumb::Engine::new(&config).expect("an engine")
 }
 

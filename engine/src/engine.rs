@@ -142,6 +142,9 @@ pub(crate) struct Instrumentation {
     /// Every compiled function's machine code is checked
     /// ([`Config::check_machine_code`]); changes no code.
     pub check_machine_code: bool,
+    /// Exception handling is enabled ([`Config::wasm_exceptions`]): every
+    /// call is followed by a test of the exception being thrown.
+    pub exceptions: bool,
 }
 
 impl Default for Config {
@@ -155,7 +158,7 @@ impl Default for Config {
             multi_memory: true,
             memory64: true,
             function_references: true,
-            instrumentation: Instrumentation::default(),
+            instrumentation: Instrumentation { exceptions: true, ..Instrumentation::default() },
         }
     }
 }
@@ -298,12 +301,25 @@ impl Config {
         self
     }
 
+    /// Whether exception handling is allowed (WebAssembly 3.0: tags,
+    /// `throw`, `throw_ref`, `try_table` and `exnref`; the legacy `try`
+    /// form is not supported; on by default). Exceptions need no unwinder:
+    /// the exception being thrown is a field of the store, and generated
+    /// code tests it after every call (a load and a branch) to go to the
+    /// innermost handler or return. Off, modules using exceptions are
+    /// invalid, as in WebAssembly 2.0, and calls have no test.
+    pub fn wasm_exceptions(&mut self, enable: bool) -> &mut Config {
+        self.instrumentation.exceptions = enable;
+        self
+    }
+
     /// The WebAssembly features modules are validated with.
     pub(crate) fn wasm_features(&self) -> WasmFeatures {
         let mut features = crate::module::features();
         features.set(WasmFeatures::MULTI_MEMORY, self.multi_memory);
         features.set(WasmFeatures::MEMORY64, self.memory64);
         features.set(WasmFeatures::FUNCTION_REFERENCES, self.function_references);
+        features.set(WasmFeatures::EXCEPTIONS, self.instrumentation.exceptions);
         features
     }
 

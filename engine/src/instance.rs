@@ -2,6 +2,7 @@
 
 use crate::context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 use crate::error::{Error, Result};
+use crate::exception::Tag;
 use crate::func::{Func, TypedFunc, WasmParams, WasmResults};
 use crate::module::Module;
 use crate::types::{GlobalType, Limits, TableType, ValType};
@@ -25,6 +26,8 @@ pub enum Extern {
     Memory(Memory),
     /// A global.
     Global(Global),
+    /// A tag (exception handling).
+    Tag(Tag),
 }
 
 impl Extern {
@@ -34,6 +37,7 @@ impl Extern {
             Extern::Table(_) => "table",
             Extern::Memory(_) => "memory",
             Extern::Global(_) => "global",
+            Extern::Tag(_) => "tag",
         }
     }
 }
@@ -113,6 +117,14 @@ impl Instance {
     pub fn get_table(&self, store: impl AsContext, name: &str) -> Option<Table> {
         match self.get_export(store, name)? {
             Extern::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The exported tag `name`.
+    pub fn get_tag(&self, store: impl AsContext, name: &str) -> Option<Tag> {
+        match self.get_export(store, name)? {
+            Extern::Tag(t) => Some(t),
             _ => None,
         }
     }

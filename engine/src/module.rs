@@ -13,7 +13,8 @@ use crate::runtime::memory::image::MemoryImage;
 
 /// The WebAssembly features Plumb implements: 2.0 (SIMD included), and of
 /// 3.0 tail calls, extended constants, relaxed SIMD, multiple memories,
-/// memory64 and typed function references. A `Config` may turn some off
+/// memory64, typed function references and exception handling (the
+/// standard `exnref` form, not the legacy `try`). A `Config` may turn some off
 /// ([`crate::Config::wasm_multi_memory`] and the like).
 pub(crate) fn features() -> WasmFeatures {
     WasmFeatures::WASM2
@@ -23,6 +24,7 @@ pub(crate) fn features() -> WasmFeatures {
         | WasmFeatures::MULTI_MEMORY
         | WasmFeatures::MEMORY64
         | WasmFeatures::FUNCTION_REFERENCES
+        | WasmFeatures::EXCEPTIONS
 }
 
 pub(crate) struct ModuleInner {
@@ -56,6 +58,8 @@ pub enum ExternKind {
     Memory,
     /// A global.
     Global,
+    /// A tag (exception handling).
+    Tag,
 }
 
 fn kind(index: EntityIndex) -> ExternKind {
@@ -64,6 +68,7 @@ fn kind(index: EntityIndex) -> ExternKind {
         EntityIndex::Table(_) => ExternKind::Table,
         EntityIndex::Memory(_) => ExternKind::Memory,
         EntityIndex::Global(_) => ExternKind::Global,
+        EntityIndex::Tag(_) => ExternKind::Tag,
     }
 }
 

@@ -94,6 +94,7 @@ pub(crate) enum EntityIndex {
     Table(u32),
     Memory(u32),
     Global(u32),
+    Tag(u32),
 }
 
 /// An import and the type it requires.
@@ -155,6 +156,9 @@ pub(crate) struct ModuleInfo {
     pub start: Option<u32>,
     pub elems: Vec<ElemSegment>,
     pub datas: Vec<DataSegment>,
+    /// Type index of every tag, imports first.
+    pub tags: Vec<u32>,
+    pub imported_tags: usize,
     /// Function names from the name section, by function index.
     pub func_names: std::collections::HashMap<u32, String>,
 }
@@ -163,6 +167,11 @@ impl ModuleInfo {
     /// The type of function `index`.
     pub fn func_type(&self, index: u32) -> Option<&FuncType> {
         self.types.get(*self.funcs.get(index as usize)? as usize)
+    }
+
+    /// The type of tag `index` (its payload as parameters).
+    pub fn tag_type(&self, index: u32) -> Option<&FuncType> {
+        self.types.get(*self.tags.get(index as usize)? as usize)
     }
 }
 
@@ -269,6 +278,11 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(ModuleInfo, Vec<FunctionBody<'_>>)
                             info.imported_globals += 1;
                             EntityIndex::Global(info.globals.len() as u32 - 1)
                         }
+                        TypeRef::Tag(t) => {
+                            info.tags.push(t.func_type_idx);
+                            info.imported_tags += 1;
+                            EntityIndex::Tag(info.tags.len() as u32 - 1)
+                        }
                         other => return Err(unsupported(format!("import of {other:?}"), offset)),
                     };
                     info.imports.push(ImportInfo {
@@ -321,9 +335,15 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(ModuleInfo, Vec<FunctionBody<'_>>)
                         ExternalKind::Table => EntityIndex::Table(export.index),
                         ExternalKind::Memory => EntityIndex::Memory(export.index),
                         ExternalKind::Global => EntityIndex::Global(export.index),
+                        ExternalKind::Tag => EntityIndex::Tag(export.index),
                         other => return Err(unsupported(format!("export of {other:?}"), offset)),
                     };
                     info.exports.push((export.name.to_string(), index));
+                }
+            }
+            Payload::TagSection(reader) => {
+                for tag in reader {
+                    info.tags.push(tag?.func_type_idx);
                 }
             }
             Payload::StartSection { func, .. } => info.start = Some(func),

@@ -43,8 +43,10 @@ pub const MAGIC: &[u8; 13] = b"\x7fPLUMB-CWASM\n";
 /// table's order and the libcalls' signatures): code compiled for one
 /// contract must not run against another. 2: libcalls return a status, and
 /// `table.get`/`set`/`size` are inline. 3: `v128`, so argument, result and
-/// global slots are 16 bytes.
-pub const FORMAT: u32 = 3;
+/// global slots are 16 bytes. 4: libcalls take memory indices and 64-bit
+/// addresses (multi-memory, memory64), `VMLimits::exception` comes before
+/// the libcall table, and the exception libcalls follow it.
+pub const FORMAT: u32 = 4;
 
 /// What a precompiled module must match in the engine that loads it.
 fn fingerprint(engine: &Engine) -> (String, String, u32) {
@@ -64,7 +66,8 @@ fn fingerprint(engine: &Engine) -> (String, String, u32) {
     let config = &engine.inner.config;
     let settings = u32::from(config.cranelift_opt_enabled())
         | u32::from(config.instrumentation.fuel) << 1
-        | u32::from(config.instrumentation.epochs) << 2;
+        | u32::from(config.instrumentation.epochs) << 2
+        | u32::from(config.instrumentation.exceptions) << 3;
     (env!("CARGO_PKG_VERSION").to_string(), target, settings)
 }
 

@@ -1,5 +1,5 @@
 //! Stores: own every runtime object (functions, tables, memories, globals,
-//! instances) and the embedder's data `T`. Handles such as [`Func`] are
+//! tags, exceptions, instances) and the embedder's data `T`. Handles such as [`Func`] are
 //! indices into a store and are checked to belong to it.
 
 use std::collections::HashMap;
@@ -7,12 +7,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::exception::{Exception, ExnRef, Tag};
 use crate::func::Func;
 use crate::instance::{Extern, Global, Instance, Memory, Table};
 use crate::limits::ResourceLimiter;
 use crate::module::Module;
 use crate::module_info::{ConstExpr, EntityIndex};
 use crate::runtime::code::CodeMemory;
+use crate::runtime::exceptions::{Exceptions, TagData};
 use crate::runtime::instance::{
     FuncData, GlobalData, HostCall, HostFunc, InstanceData, TableData, empty_vmctx,
 };
@@ -51,6 +53,8 @@ pub(crate) struct StoreInner {
     pub modules: Vec<Module>,
     pub host_code: Vec<Arc<CodeMemory>>,
     pub limits: Box<VMLimits>,
+    pub tags: Vec<TagData>,
+    pub exceptions: Exceptions,
     /// The `Store<T>` a call is running in (for host functions' `Caller`).
     pub current: *mut u8,
     /// Finds the limiter of the `Store<T>` at `current`, if one is installed.
@@ -130,8 +134,11 @@ impl<T> Store<T> {
                     fuel: 0,
                     epoch_deadline: 0,
                     epoch: &engine.inner.epoch,
+                    exception: 0,
                     libcalls: libcall_table(),
                 }),
+                tags: Vec::new(),
+                exceptions: Exceptions::default(),
                 current: std::ptr::null_mut(),
                 limiter: None,
                 pooled_instances: 0,
@@ -397,6 +404,25 @@ impl StoreInner {
         Ok(Global { store: self.id, index: self.globals.len() as u32 - 1 })
     }
 
+    /// Adds a tag of type `ty` (no results).
+    pub fn add_tag(&mut self, ty: FuncType) -> Result<Tag> {
+        if !ty.results().is_empty() {
+            return Err(Error::Usage(format!("a tag's type has no results, got {ty}")));
+        }
+        let type_id = self.engine.type_id(&ty);
+        self.tags.push(TagData { ty, type_id });
+        Ok(Tag { store: self.id, index: self.tags.len() as u32 - 1 })
+    }
+
+    /// The exception `exn` (an `exnref`) refers to, if one of this store's.
+    pub fn exception(&self, exn: u64) -> Option<Exception> {
+        let object = self.exceptions.get(exn)?;
+        let ty = &self.tags.get(object.tag as usize)?.ty;
+        let payload =
+            object.payload.iter().zip(ty.params()).map(|(&raw, &t)| self.val_from_raw(raw, t)).collect();
+        Some(Exception { tag: Tag { store: self.id, index: object.tag }, payload })
+    }
+
     /// A value as a 16-byte slot (the value in its low bytes).
     pub fn raw_from_val(&self, value: Val, ty: ValType) -> Result<u128> {
         if value.ty() != ty {
@@ -408,7 +434,7 @@ impl StoreInner {
             Val::F32(v) => u128::from(v),
             Val::F64(v) => u128::from(v),
             Val::V128(v) => v,
-            Val::FuncRef(_) | Val::ExternRef(_) => u128::from(self.ref_from_val(value)?),
+            Val::FuncRef(_) | Val::ExternRef(_) | Val::ExnRef(_) => u128::from(self.ref_from_val(value)?),
         })
     }
 
@@ -416,13 +442,21 @@ impl StoreInner {
     /// holds: the `VMFuncRef` address or the host id + 1, 0 for null.
     pub fn ref_from_val(&self, value: Val) -> Result<u64> {
         Ok(match value {
-            Val::FuncRef(None) | Val::ExternRef(None) => 0,
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => 0,
             Val::FuncRef(Some(f)) => {
                 self.check(f.store)?;
                 let data = self.funcs.get(f.index as usize).ok_or(Error::Usage("unknown function".into()))?;
                 &data.vm as *const VMFuncRef as u64
             }
             Val::ExternRef(Some(id)) => u64::from(id) + 1,
+            Val::ExnRef(Some(exn)) => {
+                self.check(exn.store)?;
+                let raw = u64::from(exn.id) + 1;
+                if self.exceptions.get(raw).is_none() {
+                    return Err(Error::Usage("exception reference to no exception".into()));
+                }
+                raw
+            }
             other => {
                 return Err(Error::Usage(format!(
                     "expected a reference, got a value of type {}",
@@ -444,6 +478,9 @@ impl StoreInner {
                 self.func_by_address.get(&(raw as usize)).map(|&index| Func { store: self.id, index }),
             ),
             ValType::ExternRef => Val::ExternRef((raw as u64).checked_sub(1).map(|id| id as u32)),
+            ValType::ExnRef => {
+                Val::ExnRef((raw as u64).checked_sub(1).map(|id| ExnRef { store: self.id, id: id as u32 }))
+            }
         }
     }
 
@@ -475,6 +512,15 @@ impl StoreInner {
         });
         if outermost {
             self.limits.stack_limit = 0;
+        }
+        // An exception still being thrown is one no handler caught. (After
+        // a trap none is: nothing between a `throw` and its handler or the
+        // return that passes it on traps.)
+        let thrown = std::mem::take(&mut self.limits.exception);
+        if thrown != 0 && result.is_ok() {
+            let exception = self.exception(thrown).ok_or_else(|| Trap::host("lost exception"))?;
+            self.exceptions.release(thrown);
+            return Err(Trap::uncaught(exception).with_trace(Vec::new()));
         }
         result.map_err(|code| match code {
             TrapCode::HostError => {
@@ -576,6 +622,17 @@ impl StoreInner {
                     incompatible(format!("global {have:?}, expected {want:?}"))
                 }
             }
+            (EntityIndex::Tag(i), Extern::Tag(t)) => {
+                self.check(t.store)?;
+                let want = info.tag_type(i).ok_or(Error::Link("bad import".into()))?;
+                let tag = &self.tags[t.index as usize];
+                let want_id = info.tags.get(i as usize).and_then(|&t| module.inner.type_ids.get(t as usize));
+                if want_id == Some(&tag.type_id) {
+                    Ok(())
+                } else {
+                    incompatible(format!("tag {}, expected {want}", tag.ty))
+                }
+            }
             (_, provided) => incompatible(format!("a {} was provided", provided.kind_name())),
         }
     }
@@ -619,6 +676,7 @@ impl StoreInner {
             elems: Default::default(),
             module: module.clone(),
             dropped_datas: Default::default(),
+            tags: Vec::new(),
         });
         let vmctx_ptr: *mut u8 = (&mut instance.vmctx as *mut crate::vm::VMContext).cast();
         for provided in imports {
@@ -631,7 +689,14 @@ impl StoreInner {
                 }
                 Extern::Memory(m) => instance.memories.push(&mut *self.memories[m.index as usize]),
                 Extern::Global(g) => instance.globals.push(&mut self.globals[g.index as usize].cell),
+                Extern::Tag(t) => instance.tags.push(t.index),
             }
+        }
+        for &type_index in info.tags.iter().skip(info.imported_tags) {
+            let ty = info.types.get(type_index as usize).ok_or(Error::Link("tag of unknown type".into()))?;
+            let type_id = module.inner.type_ids[type_index as usize];
+            self.tags.push(TagData { ty: ty.clone(), type_id });
+            instance.tags.push(self.tags.len() as u32 - 1);
         }
         let code = &module.inner.code;
         for (i, &offset) in code.funcs.iter().enumerate() {
@@ -804,6 +869,10 @@ impl StoreInner {
                 let index =
                     self.globals.iter().position(|g| std::ptr::eq(&g.cell, ptr)).ok_or_else(missing)?;
                 Extern::Global(Global { store: self.id, index: index as u32 })
+            }
+            EntityIndex::Tag(i) => {
+                let index = *instance.tags.get(i as usize).ok_or_else(missing)?;
+                Extern::Tag(Tag { store: self.id, index })
             }
         })
     }

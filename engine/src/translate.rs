@@ -32,6 +32,7 @@ use crate::types::{FuncType, ValType};
 use crate::vm;
 use plumb_rules::mutant;
 
+mod exceptions;
 mod instrument;
 mod simd;
 
@@ -44,6 +45,8 @@ enum LibcallRet {
     Status,
     /// A 32-bit value in the low half, a status in the high half.
     ValueOrStatus,
+    /// A value of this type: it cannot trap.
+    Value(types::Type),
 }
 
 /// Cranelift trap codes for the traps Cranelift has no code of its own for.
@@ -71,6 +74,8 @@ pub(crate) mod user_trap {
     pub const NULL_REFERENCE: u8 = 9;
     /// `call_ref` of null.
     pub const NULL_FUNCTION_REFERENCE: u8 = 10;
+    /// `throw_ref` of null.
+    pub const NULL_EXCEPTION_REFERENCE: u8 = 11;
 
     pub(crate) fn code(n: u8) -> TrapCode {
         TrapCode::user(n).unwrap_or(TrapCode::STACK_OVERFLOW)
@@ -96,6 +101,7 @@ pub(crate) fn trap_code(code: TrapCode) -> Option<trap::TrapCode> {
         c if c == user_trap::code(user_trap::TABLE_OUT_OF_BOUNDS) => T::TableOutOfBounds,
         c if c == user_trap::code(user_trap::NULL_REFERENCE) => T::NullReference,
         c if c == user_trap::code(user_trap::NULL_FUNCTION_REFERENCE) => T::NullFunctionReference,
+        c if c == user_trap::code(user_trap::NULL_EXCEPTION_REFERENCE) => T::NullExceptionReference,
         _ => return None,
     })
 }
@@ -147,9 +153,12 @@ enum FrameKind {
         has_else: bool,
         head_reachable: bool,
     },
+    /// A `try_table`: a block with catch clauses.
+    TryTable,
 }
 
-/// An open `block`, `loop` or `if` (or the function body itself).
+/// An open `block`, `loop`, `if` or `try_table` (or the function body
+/// itself).
 #[derive(Debug, Clone)]
 struct ControlFrame {
     kind: FrameKind,
@@ -164,6 +173,10 @@ struct ControlFrame {
     height: usize,
     /// Whether anything branches to `dest`.
     dest_used: bool,
+    /// A `try_table`'s clauses.
+    catches: Vec<wasmparser::Catch>,
+    /// A `try_table`'s handler, once something in it may throw.
+    handler: Option<ir::Block>,
 }
 
 impl ControlFrame {
@@ -197,6 +210,9 @@ pub(crate) struct FuncTranslator<'a> {
     run: instrument::Run,
     /// The callee of each defined function called directly so far.
     direct: std::collections::HashMap<u32, ir::FuncRef>,
+    /// Where an exception no `try_table` of the function catches goes,
+    /// once something may throw one (see `exceptions`).
+    unwind: Option<ir::Block>,
 }
 
 type TResult<T> = Result<T, String>;
@@ -280,12 +296,15 @@ impl<'a> FuncTranslator<'a> {
                 results: ty.results().to_vec(),
                 height: 0,
                 dest_used: false,
+                catches: Vec::new(),
+                handler: None,
             }],
             unreachable_depth: 0,
             reachable: true,
             instrumentation,
             run: instrument::Run::default(),
             direct: std::collections::HashMap::new(),
+            unwind: None,
         };
         if instrumentation.epochs {
             this.epoch_check();
@@ -302,6 +321,7 @@ impl<'a> FuncTranslator<'a> {
             let results = this.builder.block_params(exit).to_vec();
             this.builder.ins().return_(&results);
         }
+        this.emit_unwind(ty.results());
         this.builder.seal_all_blocks();
         this.builder.finalize(frontend_config);
         Ok(this.log)
@@ -381,7 +401,17 @@ impl<'a> FuncTranslator<'a> {
         results: Vec<ValType>,
         height: usize,
     ) {
-        self.control.push(ControlFrame { kind, dest, header, params, results, height, dest_used: false });
+        self.control.push(ControlFrame {
+            kind,
+            dest,
+            header,
+            params,
+            results,
+            height,
+            dest_used: false,
+            catches: Vec::new(),
+            handler: None,
+        });
     }
 
     fn block_type(&self, ty: BlockType) -> TResult<(Vec<ValType>, Vec<ValType>)> {
@@ -527,6 +557,7 @@ impl<'a> FuncTranslator<'a> {
         }
         let call = self.builder.ins().call_indirect(sig, code, &call_args);
         let results = self.builder.inst_results(call).to_vec();
+        self.exception_check();
         for r in results {
             self.push(r);
         }
@@ -564,6 +595,7 @@ impl<'a> FuncTranslator<'a> {
         }
         let call = self.builder.ins().call(callee, &call_args);
         let results = self.builder.inst_results(call).to_vec();
+        self.exception_check();
         for r in results {
             self.push(r);
         }
@@ -586,6 +618,7 @@ impl<'a> FuncTranslator<'a> {
         sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
         match ret {
             LibcallRet::Nothing => {}
+            LibcallRet::Value(t) => sig.returns.push(AbiParam::new(t)),
             LibcallRet::Status => sig.returns.push(AbiParam::new(types::I32)),
             LibcallRet::ValueOrStatus => sig.returns.push(AbiParam::new(types::I64)),
         }
@@ -603,6 +636,7 @@ impl<'a> FuncTranslator<'a> {
         let raised = user_trap::code(user_trap::RAISED);
         match ret {
             LibcallRet::Nothing => self.builder.ins().iconst(types::I32, 0),
+            LibcallRet::Value(_) => self.builder.inst_results(call)[0],
             LibcallRet::Status => {
                 let status = self.builder.inst_results(call)[0];
                 self.builder.ins().trapnz(status, raised);
@@ -874,6 +908,9 @@ impl<'a> FuncTranslator<'a> {
                 let height = self.stack.len().checked_sub(params.len()).ok_or("stack underflow")?;
                 self.open(FrameKind::Block, dest, None, params, results, height);
             }
+            Operator::TryTable { ref try_table } => self.try_table(try_table)?,
+            Operator::Throw { tag_index } => self.throw(tag_index)?,
+            Operator::ThrowRef => self.throw_ref()?,
             Operator::Loop { blockty } => {
                 let (params, results) = self.block_type(blockty)?;
                 let header = self.new_block(&params);
@@ -1334,6 +1371,9 @@ impl<'a> FuncTranslator<'a> {
             self.builder.ins().jump(frame.dest, &Self::args(&params));
             dest_used |= head_reachable;
         }
+        if let Some(handler) = frame.handler {
+            self.emit_handler(handler, &frame.catches)?;
+        }
         if let Some(header) = frame.header {
             self.builder.seal_block(header);
         }
@@ -1353,9 +1393,10 @@ impl<'a> FuncTranslator<'a> {
     /// `else`/`end` of the enclosing construct is still handled.
     fn unreachable_operator(&mut self, op: &Operator<'_>) -> TResult<()> {
         match op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
-                self.unreachable_depth += 1
-            }
+            Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::TryTable { .. } => self.unreachable_depth += 1,
             Operator::Else if self.unreachable_depth == 0 => self.else_()?,
             Operator::End if self.unreachable_depth > 0 => self.unreachable_depth -= 1,
             Operator::End => self.end()?,
@@ -1381,7 +1422,9 @@ enum LoadKind {
 fn zero(builder: &mut FunctionBuilder<'_>, t: ValType) -> Value {
     match t {
         ValType::I32 => builder.ins().iconst(types::I32, 0),
-        ValType::I64 | ValType::FuncRef | ValType::ExternRef => builder.ins().iconst(types::I64, 0),
+        ValType::I64 | ValType::FuncRef | ValType::ExternRef | ValType::ExnRef => {
+            builder.ins().iconst(types::I64, 0)
+        }
         ValType::F32 => builder.ins().f32const(0.0),
         ValType::F64 => builder.ins().f64const(0.0),
         ValType::V128 => {

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::exception::Exception;
 pub use crate::runtime::backtrace::FrameInfo;
 
 /// Why guest code trapped. The messages match the spec test suite's.
@@ -37,6 +38,12 @@ pub enum TrapCode {
     NullReference,
     /// `call_ref` or `return_call_ref` of a null function reference.
     NullFunctionReference,
+    /// `throw_ref` of a null exception reference.
+    NullExceptionReference,
+    /// An exception no `try_table` caught reached the host
+    /// ([`Trap::exception`] holds it). Not a trap of the guest's: nothing
+    /// was wrong with it, but the call has no results.
+    UncaughtException,
 }
 
 impl TrapCode {
@@ -58,11 +65,13 @@ impl TrapCode {
             TrapCode::Interrupt => "interrupt",
             TrapCode::NullReference => "null reference",
             TrapCode::NullFunctionReference => "null function reference",
+            TrapCode::NullExceptionReference => "null exception reference",
+            TrapCode::UncaughtException => "uncaught exception",
         }
     }
 
     /// Every code, for tables that map codes to numbers and back.
-    pub const ALL: [TrapCode; 15] = [
+    pub const ALL: [TrapCode; 17] = [
         TrapCode::StackOverflow,
         TrapCode::MemoryOutOfBounds,
         TrapCode::TableOutOfBounds,
@@ -78,6 +87,8 @@ impl TrapCode {
         TrapCode::Interrupt,
         TrapCode::NullReference,
         TrapCode::NullFunctionReference,
+        TrapCode::NullExceptionReference,
+        TrapCode::UncaughtException,
     ];
 }
 
@@ -94,17 +105,35 @@ pub struct Trap {
     code: TrapCode,
     detail: Option<String>,
     trace: Vec<FrameInfo>,
+    exception: Option<Box<Exception>>,
 }
 
 impl Trap {
     /// A trap with this code.
     pub fn new(code: TrapCode) -> Trap {
-        Trap { code, detail: None, trace: Vec::new() }
+        Trap { code, detail: None, trace: Vec::new(), exception: None }
     }
 
     /// A host error with a message.
     pub fn host(message: impl Into<String>) -> Trap {
-        Trap { code: TrapCode::HostError, detail: Some(message.into()), trace: Vec::new() }
+        Trap { code: TrapCode::HostError, detail: Some(message.into()), trace: Vec::new(), exception: None }
+    }
+
+    /// The end of a call by `exception`, which no `try_table` caught.
+    pub fn uncaught(exception: Exception) -> Trap {
+        let payload: Vec<String> = exception.payload.iter().map(|v| format!("{v:?}")).collect();
+        let detail = format!("tag {} with payload [{}]", exception.tag.index, payload.join(", "));
+        Trap {
+            code: TrapCode::UncaughtException,
+            detail: Some(detail),
+            trace: Vec::new(),
+            exception: Some(Box::new(exception)),
+        }
+    }
+
+    /// For [`TrapCode::UncaughtException`], the exception.
+    pub fn exception(&self) -> Option<&Exception> {
+        self.exception.as_deref()
     }
 
     /// Why execution trapped.

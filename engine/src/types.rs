@@ -21,15 +21,17 @@ pub enum ValType {
     FuncRef,
     /// Nullable host reference.
     ExternRef,
+    /// Nullable exception reference (exception handling, Wasm 3.0).
+    ExnRef,
 }
 
 impl ValType {
     /// The Cranelift type a value of this type is carried in; references
-    /// are pointers (funcref) or ids (externref), both 64 bits.
+    /// are pointers (funcref) or ids (externref, exnref), all 64 bits.
     pub(crate) fn clif(self) -> types::Type {
         match self {
             ValType::I32 => types::I32,
-            ValType::I64 | ValType::FuncRef | ValType::ExternRef => types::I64,
+            ValType::I64 | ValType::FuncRef | ValType::ExternRef | ValType::ExnRef => types::I64,
             ValType::F32 => types::F32,
             ValType::F64 => types::F64,
             // As in Wasmtime: lane-typed vectors are bitcasts of it.
@@ -39,7 +41,7 @@ impl ValType {
 
     /// The engine's type for a Wasm value type. Typed function references
     /// (`(ref $t)`, `(ref null $t)`, `(ref func)`) are carried as `FuncRef`
-    /// and `(ref extern)` as `ExternRef`: the same 64-bit value, null or
+    /// and `(ref extern)` as `ExternRef` (`(ref exn)` as `ExnRef`): the same 64-bit value, null or
     /// not. Their nullability and heap type are validation's business; at
     /// run time `call_ref` checks null and the callee's type id as
     /// `call_indirect` does, so no function is ever called at a type it
@@ -57,6 +59,7 @@ impl ValType {
                     ValType::FuncRef
                 }
                 HeapType::Abstract { shared: false, ty: AbstractHeapType::Extern } => ValType::ExternRef,
+                HeapType::Abstract { shared: false, ty: AbstractHeapType::Exn } => ValType::ExnRef,
                 _ => return None,
             },
         })
@@ -82,6 +85,7 @@ pub(crate) enum ExactType {
 pub(crate) enum Heap {
     Func,
     Extern,
+    Exn,
     /// A function type by its index in the module (as decoded).
     Index(u32),
     /// A function type by its engine-wide id (once canonical).
@@ -98,12 +102,14 @@ impl ExactType {
         let heap = match r.heap_type() {
             HeapType::Abstract { shared: false, ty: AbstractHeapType::Func } => Heap::Func,
             HeapType::Abstract { shared: false, ty: AbstractHeapType::Extern } => Heap::Extern,
+            HeapType::Abstract { shared: false, ty: AbstractHeapType::Exn } => Heap::Exn,
             HeapType::Concrete(UnpackedIndex::Module(i)) => Heap::Index(i),
             _ => return None,
         };
         Some(match (r.is_nullable(), heap) {
             (true, Heap::Func) => ExactType::Plain(ValType::FuncRef),
             (true, Heap::Extern) => ExactType::Plain(ValType::ExternRef),
+            (true, Heap::Exn) => ExactType::Plain(ValType::ExnRef),
             (nullable, heap) => ExactType::Ref { nullable, heap },
         })
     }
@@ -126,6 +132,7 @@ impl ExactType {
         match self {
             ExactType::Plain(ValType::FuncRef) => Some((true, Heap::Func)),
             ExactType::Plain(ValType::ExternRef) => Some((true, Heap::Extern)),
+            ExactType::Plain(ValType::ExnRef) => Some((true, Heap::Exn)),
             ExactType::Ref { nullable, heap } => Some((nullable, heap)),
             ExactType::Plain(_) => None,
         }
@@ -175,6 +182,7 @@ impl fmt::Display for ValType {
             ValType::V128 => "v128",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
+            ValType::ExnRef => "exnref",
         })
     }
 }
@@ -237,7 +245,7 @@ impl Limits {
 /// A table type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableType {
-    /// Element type: `FuncRef` or `ExternRef`.
+    /// Element type: `FuncRef`, `ExternRef` or `ExnRef`.
     pub element: ValType,
     /// Size limits in elements.
     pub limits: Limits,

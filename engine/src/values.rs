@@ -1,11 +1,12 @@
 //! Values crossing the embedding API.
 
+use crate::exception::ExnRef;
 use crate::func::Func;
 use crate::types::ValType;
 
 /// A WebAssembly value. Floats are carried as their bits so that NaN
 /// payloads survive.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Val {
     /// An `i32`.
     I32(i32),
@@ -21,6 +22,8 @@ pub enum Val {
     FuncRef(Option<Func>),
     /// A host reference, identified by a number the host chose; `None` is null.
     ExternRef(Option<u32>),
+    /// An exception reference; `None` is null.
+    ExnRef(Option<ExnRef>),
 }
 
 impl Val {
@@ -34,6 +37,7 @@ impl Val {
             Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FuncRef,
             Val::ExternRef(_) => ValType::ExternRef,
+            Val::ExnRef(_) => ValType::ExnRef,
         }
     }
 
@@ -72,6 +76,7 @@ impl Val {
             ValType::V128 => Val::V128(0),
             ValType::FuncRef => Val::FuncRef(None),
             ValType::ExternRef => Val::ExternRef(None),
+            ValType::ExnRef => Val::ExnRef(None),
         }
     }
 }

@@ -69,6 +69,13 @@ pub struct VMLimits {
     pub epoch_deadline: u64,
     /// The engine's current epoch.
     pub epoch: *const std::sync::atomic::AtomicU64,
+    /// The exception being thrown (exception handling): its `exnref`
+    /// value (the store's exception id + 1), 0 when none is. `throw` sets
+    /// it; generated code tests it after every call and, while it is set,
+    /// goes to the innermost `try_table`'s handler or returns at once; a
+    /// handler that catches it clears it; the host entry turns one still
+    /// set into an uncaught-exception trap.
+    pub exception: u64,
     /// The address of every libcall, by `Libcall` index.
     pub libcalls: [usize; crate::runtime::libcalls::LIBCALL_COUNT],
 }
@@ -84,8 +91,10 @@ pub mod limits {
     pub const EPOCH_DEADLINE: i32 = 16;
     /// `epoch`.
     pub const EPOCH: i32 = 24;
+    /// `exception`.
+    pub const EXCEPTION: i32 = 32;
     /// `libcalls`.
-    pub const LIBCALLS: i32 = 32;
+    pub const LIBCALLS: i32 = 40;
 }
 
 /// The context an instance's code runs with.
@@ -170,6 +179,7 @@ mod tests {
         assert_eq!(offset_of!(VMLimits, fuel), limits::FUEL as usize);
         assert_eq!(offset_of!(VMLimits, epoch_deadline), limits::EPOCH_DEADLINE as usize);
         assert_eq!(offset_of!(VMLimits, epoch), limits::EPOCH as usize);
+        assert_eq!(offset_of!(VMLimits, exception), limits::EXCEPTION as usize);
         assert_eq!(offset_of!(VMLimits, libcalls), limits::LIBCALLS as usize);
     }
 }

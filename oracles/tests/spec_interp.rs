@@ -2,10 +2,8 @@
 //! on the reference interpreter, validating with exactly the 2.0 features,
 //! except the files in `spec-skip.txt` and `spec-simd-skip.txt` (each with
 //! its reason), and so does every WebAssembly 3.0 script but those of
-//! `spec-3.0-skip.txt` (each with the feature it needs: GC, or exception
-//! handling for now), validating with every feature implemented. The
-//! scripts of `spec-3.0-interp-only.txt`, skipped there for the JIT's sake,
-//! pass on the interpreter whole.
+//! `spec-3.0-skip.txt` (each with the GC feature it needs), validating with
+//! every feature implemented.
 
 use std::path::PathBuf;
 
@@ -46,28 +44,4 @@ fn every_wasm_3_0_script_but_the_skipped_passes_on_the_interpreter() {
     let outcome = run_all(&files, "", features());
     eprintln!("3.0 scripts: {} run, {}/{} assertions passed", outcome.files, outcome.passed, outcome.total);
     assert!(outcome.total > 60_000, "the 3.0 scripts run hold over 60k assertions, ran {}", outcome.total);
-}
-
-#[test]
-fn every_wasm_3_0_script_only_the_interpreter_implements_passes_on_it() {
-    let dir = plumb_oracles::suite::shared_dir().join("spec-testsuite").join("wasm-3.0");
-    let names = skip_list(include_str!("spec-3.0-interp-only.txt"));
-    assert!(!names.is_empty(), "spec-3.0-interp-only.txt lists no script");
-    let skipped = skip_list(include_str!("spec-3.0-skip.txt"));
-    for name in &names {
-        assert!(
-            skipped.contains(name),
-            "{name} is not in spec-3.0-skip.txt: the JIT runs it, so drop it here"
-        );
-    }
-    let files: Vec<PathBuf> = names.iter().map(|n| dir.join(n)).collect();
-    for file in &files {
-        assert!(file.is_file(), "{} is not in the 3.0 suite", file.display());
-    }
-    let outcome = run_all(&files, "", features());
-    eprintln!(
-        "interpreter-only 3.0 scripts: {} run, {}/{} assertions passed",
-        outcome.files, outcome.passed, outcome.total
-    );
-    assert_eq!(outcome.files, names.len(), "every listed script runs");
 }

@@ -834,6 +834,7 @@ impl Checker<'_> {
                         o if o == i64::from(vm::limits::FUEL) => Some(Val::Unknown),
                         o if o == i64::from(vm::limits::EPOCH_DEADLINE) && !write => Some(Val::Unknown),
                         o if o == i64::from(vm::limits::EPOCH) && !write => Some(Val::EpochPtr),
+                        o if o == i64::from(vm::limits::EXCEPTION) && !write => Some(Val::Unknown),
                         o if !write
                             && o >= i64::from(vm::limits::LIBCALLS)
                             && o < i64::from(vm::limits::LIBCALLS) + 8 * LIBCALL_COUNT as i64
@@ -960,8 +961,8 @@ mod tests {
 
     #[test]
     fn a_libcall_before_the_stack_limit_check_is_refused() {
-        // mov rax, [rdi + 48]; mov rax, [rax + 32]; call rax
-        let call = [0x48, 0x8b, 0x47, 0x30, 0x48, 0x8b, 0x40, 0x20, 0xff, 0xd0];
+        // mov rax, [rdi + 48]; mov rax, [rax + 40] (the first libcall); call rax
+        let call = [0x48, 0x8b, 0x47, 0x30, 0x48, 0x8b, 0x40, 0x28, 0xff, 0xd0];
         assert_eq!(verdict(&function(&[&call])), Err((Property::StackLimit, 12)));
     }
 
@@ -970,7 +971,7 @@ mod tests {
         // mov r10, [rdi + 48]; mov r10, [r10]; add r10, 16; cmp r10, rsp; ja to the ud2 after the epilogue
         let check =
             [0x4c, 0x8b, 0x57, 0x30, 0x4d, 0x8b, 0x12, 0x49, 0x83, 0xc2, 0x10, 0x49, 0x39, 0xe2, 0x77, 0x0c];
-        let call = [0x48, 0x8b, 0x47, 0x30, 0x48, 0x8b, 0x40, 0x20, 0xff, 0xd0];
+        let call = [0x48, 0x8b, 0x47, 0x30, 0x48, 0x8b, 0x40, 0x28, 0xff, 0xd0];
         let mut code = function(&[&check, &call]);
         code.extend_from_slice(&[0x0f, 0x0b]); // the trap the `ja` goes to
         assert_eq!(verdict(&code), Ok(()));

@@ -117,6 +117,8 @@ pub(crate) struct InstanceData {
     pub module: crate::module::Module,
     /// Which data segments are dropped (their bytes are then empty).
     pub dropped_datas: RefCell<Vec<bool>>,
+    /// The tag index space, as store tag indices (a tag's identity).
+    pub tags: Vec<u32>,
 }
 
 impl InstanceData {

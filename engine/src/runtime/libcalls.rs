@@ -1,6 +1,7 @@
 //! Runtime functions generated code calls for operations too large to
 //! inline: `memory.grow`, bulk memory, bulk table operations, segment
-//! drops, and host function calls. Each takes the caller's `VMContext`
+//! drops, host function calls, and exception handling (in
+//! [`super::exceptions`]). Each takes the caller's `VMContext`
 //! first.
 //!
 //! A libcall never unwinds. One that must trap leaves its [`Trap`] in
@@ -9,6 +10,7 @@
 //! code like any other: the signal handler walks the Wasm frames from
 //! there, so the trap has a backtrace, and no Rust frame is jumped over.
 
+use super::exceptions;
 use super::instance::{HostFunc, InstanceData};
 use super::memory::LinearMemory;
 use crate::Trap;
@@ -30,10 +32,14 @@ pub(crate) enum Libcall {
     TableCopy,
     TableInit,
     ElemDrop,
+    Throw,
+    ThrowRef,
+    CatchMatch,
+    CatchTake,
 }
 
 /// How many [`Libcall`]s there are.
-pub(crate) const LIBCALL_COUNT: usize = 10;
+pub(crate) const LIBCALL_COUNT: usize = 14;
 
 /// The address of every [`Libcall`], in their order.
 pub(crate) fn libcall_table() -> [usize; LIBCALL_COUNT] {
@@ -48,6 +54,10 @@ pub(crate) fn libcall_table() -> [usize; LIBCALL_COUNT] {
         table_copy as *const () as usize,
         table_init as *const () as usize,
         elem_drop as *const () as usize,
+        exceptions::throw as *const () as usize,
+        exceptions::throw_ref as *const () as usize,
+        exceptions::catch_match as *const () as usize,
+        exceptions::catch_take as *const () as usize,
     ]
 }
 
@@ -55,7 +65,7 @@ pub(crate) fn libcall_table() -> [usize; LIBCALL_COUNT] {
 ///
 /// # Safety
 /// `vmctx` must be the context of a live instance, passed by its code.
-unsafe fn instance<'a>(vmctx: *mut VMContext) -> &'a mut InstanceData {
+pub(super) unsafe fn instance<'a>(vmctx: *mut VMContext) -> &'a mut InstanceData {
     // SAFETY: per the contract, `instance` points at the owning instance.
     unsafe { &mut *(*vmctx).instance.cast::<InstanceData>() }
 }
@@ -71,7 +81,7 @@ thread_local! {
 pub(crate) const FAILED: u32 = 1;
 
 /// Leaves `trap` in [`RAISED`] for the call site to trap with.
-fn raise(trap: Trap) -> u32 {
+pub(super) fn raise(trap: Trap) -> u32 {
     RAISED.with(|r| *r.borrow_mut() = Some(trap));
     FAILED
 }

@@ -5,6 +5,7 @@
 
 pub(crate) mod backtrace;
 pub(crate) mod code;
+pub(crate) mod exceptions;
 pub(crate) mod instance;
 pub(crate) mod libcalls;
 pub(crate) mod memory;

@@ -21,6 +21,7 @@ pub(super) fn fuel_cost(op: &Operator<'_>) -> u64 {
         Operator::Nop
         | Operator::Drop
         | Operator::Block { .. }
+        | Operator::TryTable { .. }
         | Operator::Loop { .. }
         | Operator::Else
         | Operator::End
@@ -37,6 +38,9 @@ pub(super) fn ends_run(op: &Operator<'_>) -> bool {
         op,
         Operator::Unreachable
             | Operator::Block { .. }
+            | Operator::TryTable { .. }
+            | Operator::Throw { .. }
+            | Operator::ThrowRef
             | Operator::Loop { .. }
             | Operator::If { .. }
             | Operator::Else
@@ -49,6 +53,10 @@ pub(super) fn ends_run(op: &Operator<'_>) -> bool {
             | Operator::CallIndirect { .. }
             | Operator::ReturnCall { .. }
             | Operator::ReturnCallIndirect { .. }
+            | Operator::CallRef { .. }
+            | Operator::ReturnCallRef { .. }
+            | Operator::BrOnNull { .. }
+            | Operator::BrOnNonNull { .. }
     )
 }
 

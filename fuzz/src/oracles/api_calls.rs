@@ -219,6 +219,7 @@ fn step(s: &mut Session, op: &ApiOp) {
                     plumb::Extern::Global(g) => s.globals.push(g),
                     plumb::Extern::Table(t) => s.tables.push(t),
                     plumb::Extern::Func(f) => s.refs.push(Val::FuncRef(Some(f))),
+                    plumb::Extern::Tag(_) => {}
                 }
             }
         }

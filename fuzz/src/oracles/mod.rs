@@ -131,6 +131,9 @@ pub fn from_engine(value: &Val) -> Value {
         Val::V128(v) => Value::V128(v),
         Val::FuncRef(f) => Value::FuncRef(f.map(|_| 0)),
         Val::ExternRef(v) => Value::ExternRef(v),
+        // The interpreter carries exception references as host ones; only
+        // nullness carries over.
+        Val::ExnRef(e) => Value::ExternRef(e.map(|_| 0)),
     }
 }
 
@@ -156,7 +159,7 @@ pub fn oracle_type(ty: plumb::ValType) -> ValType {
         plumb::ValType::F64 => ValType::F64,
         plumb::ValType::V128 => ValType::V128,
         plumb::ValType::FuncRef => ValType::FuncRef,
-        plumb::ValType::ExternRef => ValType::ExternRef,
+        plumb::ValType::ExternRef | plumb::ValType::ExnRef => ValType::ExternRef,
     }
 }
 

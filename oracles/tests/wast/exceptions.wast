@@ -1,4 +1,4 @@
-;; Exception handling (Wasm 3.0) on the reference interpreter: what the
+;; Exception handling (Wasm 3.0) on both backends: what the
 ;; spec scripts leave out. Tags are store addresses, so two instances of one
 ;; module throw exceptions the other's `catch` does not match; traps and
 ;; stack exhaustion are never caught; `throw_ref` of null traps.
