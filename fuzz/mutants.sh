@@ -47,6 +47,7 @@ code_mutants=(
   "tail-call-args-swapped differential"
   "memory-index-ignored differential"
   "memory64-index-truncated-before-check differential"
+  "exception-caught-by-wrong-tag differential"
 )
 
 selected=("$@")

@@ -79,7 +79,7 @@ pub use instance::{Extern, Global, Instance, Memory, Table};
 pub use limits::{DEFAULT_COUNT_LIMIT, ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 pub use linker::{InstancePre, Linker};
 pub use midend::{TermLowering, clif_function};
-pub use module::{ExternKind, Module};
+pub use module::{ExternKind, ExternType, Module};
 pub use runtime::exceptions::MAX_LIVE_EXCEPTIONS;
 pub use serialize::MAGIC as PRECOMPILED_MAGIC;
 pub use store::Store;

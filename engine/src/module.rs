@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::module_info::{EntityIndex, ModuleInfo, decode};
 use crate::runtime::memory::PAGE_SIZE;
 use crate::runtime::memory::image::MemoryImage;
+use crate::types::{FuncType, GlobalType, Limits, TableType};
 
 /// The WebAssembly features Plumb implements: 2.0 (SIMD included), and of
 /// 3.0 tail calls, extended constants, relaxed SIMD, multiple memories,
@@ -60,6 +61,32 @@ pub enum ExternKind {
     Global,
     /// A tag (exception handling).
     Tag,
+}
+
+/// The type an import requires ([`Module::import_types`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExternType {
+    /// A function of this type.
+    Func(FuncType),
+    /// A table of this type, with `i64` indices if `index64` (table64).
+    Table {
+        /// Element type and limits.
+        ty: TableType,
+        /// Whether its indices are `i64`.
+        index64: bool,
+    },
+    /// A memory with these limits in pages, with `i64` addresses if
+    /// `index64` (memory64).
+    Memory {
+        /// Size limits in pages.
+        limits: Limits,
+        /// Whether its addresses are `i64`.
+        index64: bool,
+    },
+    /// A global of this type.
+    Global(GlobalType),
+    /// A tag whose payload is this type's parameters.
+    Tag(FuncType),
 }
 
 fn kind(index: EntityIndex) -> ExternKind {
@@ -175,6 +202,29 @@ impl Module {
     /// The imports: module name, field name, kind.
     pub fn imports(&self) -> impl Iterator<Item = (&str, &str, ExternKind)> {
         self.inner.info.imports.iter().map(|i| (i.module.as_str(), i.name.as_str(), kind(i.index)))
+    }
+
+    /// The imports with the type each requires: module name, field name,
+    /// type. (Reference types are the engine's: `(ref $t)` is a
+    /// `FuncRef`; import matching compares them exactly.)
+    pub fn import_types(&self) -> impl Iterator<Item = (&str, &str, ExternType)> {
+        let info = &self.inner.info;
+        info.imports.iter().filter_map(move |i| {
+            let ty = match i.index {
+                EntityIndex::Func(f) => ExternType::Func(info.func_type(f)?.clone()),
+                EntityIndex::Table(t) => ExternType::Table {
+                    ty: *info.tables.get(t as usize)?,
+                    index64: *info.table64.get(t as usize)?,
+                },
+                EntityIndex::Memory(m) => ExternType::Memory {
+                    limits: *info.memories.get(m as usize)?,
+                    index64: *info.memory64.get(m as usize)?,
+                },
+                EntityIndex::Global(g) => ExternType::Global(*info.globals.get(g as usize)?),
+                EntityIndex::Tag(t) => ExternType::Tag(info.tag_type(t)?.clone()),
+            };
+            Some((i.module.as_str(), i.name.as_str(), ty))
+        })
     }
 
     /// The exports: name and kind.

@@ -43,15 +43,14 @@ pub enum ModulePurpose {
 /// A swarm-style wasm-smith configuration drawn from the input: features
 /// and limits are chosen at random, then clamped to what Plumb implements
 /// (WebAssembly 2.0 with SIMD, and 3.0's tail calls, extended constants,
-/// relaxed SIMD, multiple memories and memory64, each as the swarm draws
-/// it) and to small sizes.
+/// relaxed SIMD, multiple memories, memory64 and exception handling, each
+/// as the swarm draws it) and to small sizes.
 pub fn swarm_config(u: &mut Unstructured<'_>, purpose: ModulePurpose) -> Result<wasm_smith::Config> {
     let mut c = wasm_smith::Config::arbitrary(u)?;
     // SIMD, relaxed SIMD (Plumb's one result per relaxed instruction is the
     // interpreter's too), tail calls, extended constants, multi-memory and
-    // memory64 (with 64-bit tables) as the swarm draws them; the other
-    // proposals beyond 2.0: off.
-    c.exceptions_enabled = false;
+    // memory64 (with 64-bit tables) and exception handling as the swarm
+    // draws them; the other proposals beyond 2.0: off.
     c.threads_enabled = false;
     c.shared_everything_threads_enabled = false;
     c.gc_enabled = false;

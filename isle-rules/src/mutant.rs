@@ -96,6 +96,11 @@ pub const MUTANTS: &[(&str, &str)] = &[
         "memory-index-ignored",
         "engine: loads and stores of memory 1 and above go through memory 0's base (multi-memory)",
     ),
+    (
+        "exception-caught-by-wrong-tag",
+        "engine: a `catch` clause matches an exception whose tag has the clause's tag's type, not only \
+         one of the clause's tag",
+    ),
 ];
 
 /// Whether mutant `name` is switched on (`PLUMB_MUTANT=name`). An unknown

@@ -66,8 +66,11 @@ enum Val {
     TableRec(u32),
     TableElems(u32),
     TableLen(u32),
-    /// An index below table `n`'s length, times `scale`.
-    TableIdx(u32, u8),
+    /// An index below the length of every table of a set (bit `n`: table
+    /// `n`, for tables 0 to 63; see [`table_bit`]), times `scale`. An index
+    /// may be checked against several tables (`table.copy`, or Cranelift
+    /// sharing one index between accesses of two tables).
+    TableIdx(u64, u8),
     /// The address of an element of table `n`.
     TableSlot(u32),
     /// A table element (a `*const VMFuncRef` or null) read by the
@@ -127,6 +130,12 @@ impl Val {
         if self == other {
             return self;
         }
+        if let (Val::TableIdx(a, s), Val::TableIdx(b, r)) = (self, other)
+            && s == r
+            && a & b != 0
+        {
+            return Val::TableIdx(a & b, s);
+        }
         match (self.bound(), other.bound()) {
             (Some(a), Some(b)) => {
                 let m = a.max(b);
@@ -140,11 +149,16 @@ impl Val {
             }
             _ => match (self, other) {
                 (Val::HeapAddr(a), Val::HeapAddr(b)) if !widen => Val::HeapAddr(a.max(b)),
-                (Val::TableIdx(t, s), Val::TableIdx(u, r)) if t == u && s == r => self,
                 _ => Val::Unknown,
             },
         }
     }
+}
+
+/// Table `t`'s bit in the set of a [`Val::TableIdx`]; `None` past table
+/// 63, whose accesses the checker then cannot prove.
+fn table_bit(t: u32) -> Option<u64> {
+    1u64.checked_shl(t)
 }
 
 /// The operands of the last comparison, for refining on a branch.
@@ -668,7 +682,7 @@ impl Checker<'_> {
             (Some(Val::TableElems(t)), Some((Val::TableIdx(u, 1), 8)))
             | (Some(Val::TableElems(t)), Some((Val::TableIdx(u, 8), 1)))
             | (Some(Val::TableIdx(u, 8)), Some((Val::TableElems(t), 1)))
-                if t == u && disp == 0 =>
+                if table_bit(t).is_some_and(|b| u & b != 0) && disp == 0 =>
             {
                 Place::TableElem(t)
             }

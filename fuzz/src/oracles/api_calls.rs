@@ -19,7 +19,8 @@ use crate::generators::{ApiOp, value_from_bits};
 
 /// The modules a session instantiates: memory, table and global exports,
 /// traps of every kind, recursion until the stack runs out, imports
-/// resolved through a [`Linker`], and several memories (one 64-bit).
+/// resolved through a [`Linker`], several memories (one 64-bit), and
+/// exceptions.
 const MODULES: &[&str] = &[
     r#"(module
         (import "env" "caller_byte" (func $caller_byte (param i32) (result i32)))
@@ -72,6 +73,32 @@ const MODULES: &[&str] = &[
         (func (export "store64") (param i64 i32) (i32.store8 2 (local.get 0) (local.get 1)))
         (func (export "load64") (param i64) (result i32) (i32.load8_u 2 (local.get 0)))
         (func (export "grow64") (param i64) (result i64) (memory.grow 2 (local.get 0))))"#,
+    // Exception handling (WebAssembly 3.0): exceptions thrown, caught,
+    // kept as `exnref`s the session passes back in, thrown again, and
+    // escaping to the host; a host function's trap is never caught.
+    r#"(module
+        (import "env" "fail" (func $fail))
+        (tag $e (export "e") (param i32))
+        (global $kept (export "kept") (mut exnref) (ref.null exn))
+        (func $throw (export "throw") (param i32) (throw $e (local.get 0)))
+        (func (export "catch") (param i32) (result i32)
+          (block $h (result i32)
+            (try_table (catch $e $h) (call $throw (local.get 0)))
+            (i32.const -1)))
+        (func (export "keep") (param i32) (result exnref)
+          (block $h (result i32 exnref)
+            (try_table (catch_ref $e $h) (call $throw (local.get 0)))
+            (return (ref.null exn)))
+          (global.set $kept)
+          (drop)
+          (global.get $kept))
+        (func (export "rethrow") (param exnref) (throw_ref (local.get 0)))
+        (func (export "rethrow_kept") (throw_ref (global.get $kept)))
+        (func (export "fail_not_caught") (result i32)
+          (block $h
+            (try_table (catch_all $h) (call $fail))
+            (return (i32.const 0)))
+          (i32.const 1)))"#,
 ];
 
 fn modules() -> &'static [Module] {
@@ -110,6 +137,8 @@ struct Session {
     globals: Vec<Global>,
     tables: Vec<Table>,
     refs: Vec<Val>,
+    /// Exception references calls returned.
+    exns: Vec<Val>,
 }
 
 fn new_store() -> Result<(Store<Host>, Linker<Host>), Error> {
@@ -163,6 +192,7 @@ pub fn check(ops: &[ApiOp]) {
         globals: Vec::new(),
         tables: Vec::new(),
         refs: Vec::new(),
+        exns: Vec::new(),
     };
     for op in ops {
         step(&mut s, op);
@@ -343,6 +373,9 @@ fn call(s: &mut Session, func: Func, raw: &[u64]) {
             let bits = raw.get(i).copied().unwrap_or_default();
             match t {
                 plumb::ValType::FuncRef => Ok(pick(&s.refs, bits as usize).unwrap_or(Val::FuncRef(None))),
+                // An exception reference a call returned, maybe of an
+                // earlier store; or null.
+                plumb::ValType::ExnRef => Ok(pick(&s.exns, bits as usize).unwrap_or(Val::ExnRef(None))),
                 _ => to_engine(&value_from_bits(oracle_type(t), bits)),
             }
         })
@@ -357,6 +390,9 @@ fn call(s: &mut Session, func: Func, raw: &[u64]) {
         for r in results {
             if matches!(r, Val::FuncRef(Some(_))) {
                 s.refs.push(r);
+            }
+            if matches!(r, Val::ExnRef(Some(_))) {
+                s.exns.push(r);
             }
         }
     }

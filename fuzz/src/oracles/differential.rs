@@ -1,6 +1,7 @@
 //! The engine against the reference interpreter on one module: the same
-//! instantiation outcome, the same results or trap codes for every call,
-//! and the same exported memories, globals and tables at the end.
+//! instantiation outcome, the same results or trap codes for every call
+//! (for an uncaught exception, the same tag and payload), and the same
+//! exported memories, globals and tables at the end.
 //!
 //! Limits that differ between the two are not disagreements: when the
 //! interpreter runs out of its safety fuel, or either side exhausts its
@@ -13,7 +14,7 @@ use plumb::{Instance, Store};
 use plumb_oracles::interp::{self, ExternKind, ExternVal, InstantiationError};
 use plumb_oracles::{TrapCode, Value};
 
-use super::{engine, from_engine, to_engine, value_allowed};
+use super::{call_args, engine, from_engine, to_engine_args, value_allowed};
 
 /// Instructions the interpreter may execute per call (and for
 /// instantiation): generated modules stop themselves well before this.
@@ -28,18 +29,50 @@ pub struct Call {
     pub args: Vec<Value>,
 }
 
-/// How a step ended on one side: values, or a trap by its message (the
-/// engine's and the interpreter's trap codes both carry the spec test
-/// suite's message, so messages are how the two are compared).
-type Outcome = Result<Vec<Value>, &'static str>;
+/// How a step ended on one side: values, or a trap.
+type Outcome = Result<Vec<Value>, Ending>;
+
+/// A trap by its message (the engine's and the interpreter's trap codes
+/// both carry the spec test suite's message, so messages are how the two
+/// are compared) and, for an uncaught exception, its tag (both stores
+/// number a module's tags in order) and payload.
+#[derive(Debug, Clone, PartialEq)]
+struct Ending {
+    message: &'static str,
+    exception: Option<(usize, Vec<Value>)>,
+}
+
+impl Ending {
+    fn interp(trap: &plumb_oracles::Trap) -> Ending {
+        let exception = trap.exception().map(|e| (e.tag, e.payload.clone()));
+        Ending { message: trap.code.message(), exception }
+    }
+
+    fn engine(trap: &plumb::Trap) -> Ending {
+        let exception =
+            trap.exception().map(|e| (e.tag.tag_index(), e.payload.iter().map(from_engine).collect()));
+        Ending { message: trap.code().message(), exception }
+    }
+}
+
+/// Whether `outcome` is a trap with `code`.
+fn trapped_with(outcome: &Outcome, code: TrapCode) -> bool {
+    outcome.as_ref().is_err_and(|e| e.message == code.message())
+}
+
+/// Whether the engine's `got` values are allowed where the interpreter
+/// gave `want`.
+fn values_allowed(want: &[Value], got: &[Value]) -> bool {
+    want.len() == got.len() && want.iter().zip(got).all(|(w, g)| value_allowed(w, g))
+}
 
 /// Whether the two sides may differ from here on for reasons that are not
 /// bugs: the interpreter's safety fuel (unless both have a budget) or
 /// either side's stack limit.
 fn beyond_limits(interp: &Outcome, engine: &Outcome, budget: Option<u64>) -> bool {
-    let stack = TrapCode::StackExhausted.message();
-    let safety_fuel = budget.is_none() && *interp == Err(TrapCode::OutOfFuel.message());
-    safety_fuel || *interp == Err(stack) || *engine == Err(stack)
+    let stack = TrapCode::StackExhausted;
+    let safety_fuel = budget.is_none() && trapped_with(interp, TrapCode::OutOfFuel);
+    safety_fuel || trapped_with(interp, stack) || trapped_with(engine, stack)
 }
 
 /// Panics unless both sides have the same fuel left (with a budget).
@@ -57,10 +90,15 @@ fn judge_fuel(what: &str, istore: &interp::Store, estore: &Store<()>, budget: Op
 /// Panics with both outcomes unless they agree.
 fn judge(what: &str, interp: &Outcome, engine: &Outcome) {
     let agree = match (interp, engine) {
-        (Ok(want), Ok(got)) => {
-            want.len() == got.len() && want.iter().zip(got).all(|(w, g)| value_allowed(w, g))
+        (Ok(want), Ok(got)) => values_allowed(want, got),
+        (Err(want), Err(got)) => {
+            want.message == got.message
+                && match (&want.exception, &got.exception) {
+                    (None, None) => true,
+                    (Some((wtag, want)), Some((gtag, got))) => wtag == gtag && values_allowed(want, got),
+                    _ => false,
+                }
         }
-        (Err(want), Err(got)) => want == got,
         _ => false,
     };
     assert!(agree, "{what}: interpreter {interp:?}, engine {engine:?}");
@@ -69,7 +107,7 @@ fn judge(what: &str, interp: &Outcome, engine: &Outcome) {
 fn engine_outcome(result: plumb::Result<Vec<Value>>, what: &str) -> Outcome {
     match result {
         Ok(values) => Ok(values),
-        Err(plumb::Error::Trap(trap)) => Err(trap.code().message()),
+        Err(plumb::Error::Trap(trap)) => Err(Ending::engine(&trap)),
         Err(e) => panic!("{what}: the engine failed without a trap: {e}"),
     }
 }
@@ -96,7 +134,7 @@ pub fn check(bytes: &[u8], calls: &[Call], budget: Option<u64>) {
     }
 
     let iinst = istore.instantiate(&reference, &[]).map_err(|e| match e {
-        InstantiationError::Trap(t) => t.code.message(),
+        InstantiationError::Trap(t) => Ending::interp(&t),
         InstantiationError::Link(why) => {
             panic!("the interpreter cannot link a module without imports: {why}")
         }
@@ -104,10 +142,10 @@ pub fn check(bytes: &[u8], calls: &[Call], budget: Option<u64>) {
     let einst = Instance::new(&mut estore, &module, &[]);
     let einst_outcome: Outcome = match &einst {
         Ok(_) => Ok(Vec::new()),
-        Err(plumb::Error::Trap(trap)) => Err(trap.code().message()),
+        Err(plumb::Error::Trap(trap)) => Err(Ending::engine(trap)),
         Err(e) => panic!("instantiation: the engine failed without a trap: {e}"),
     };
-    let iinst_outcome: Outcome = iinst.as_ref().map(|_| Vec::new()).map_err(|c| *c);
+    let iinst_outcome: Outcome = iinst.as_ref().map(|_| Vec::new()).map_err(Clone::clone);
     if beyond_limits(&iinst_outcome, &einst_outcome, budget) {
         return;
     }
@@ -126,8 +164,10 @@ pub fn check(bytes: &[u8], calls: &[Call], budget: Option<u64>) {
         if budget.is_none() {
             istore.fuel = Some(INTERP_FUEL);
         }
-        let iout = istore.invoke(ifunc, &call.args).map_err(|t| t.code.message());
-        let eout = engine_outcome(invoke(&mut estore, efunc, &call.args), &call.export);
+        let params = efunc.ty(&estore).map(|t| t.params().to_vec()).unwrap_or_default();
+        let args = call_args(&params, &call.args);
+        let iout = istore.invoke(ifunc, &args).map_err(|t| Ending::interp(&t));
+        let eout = engine_outcome(invoke(&mut estore, efunc, &args), &call.export);
         if beyond_limits(&iout, &eout, budget) {
             return;
         }
@@ -140,7 +180,7 @@ pub fn check(bytes: &[u8], calls: &[Call], budget: Option<u64>) {
 
 fn invoke(store: &mut Store<()>, func: plumb::Func, args: &[Value]) -> plumb::Result<Vec<Value>> {
     let ty = func.ty(&*store)?;
-    let params = args.iter().map(to_engine).collect::<plumb::Result<Vec<_>>>()?;
+    let params = to_engine_args(ty.params(), args)?;
     let mut results: Vec<plumb::Val> = ty.results().iter().map(|&t| plumb::Val::default_for(t)).collect();
     func.call(store, &params, &mut results)?;
     Ok(results.iter().map(from_engine).collect())
@@ -200,7 +240,7 @@ fn compare_exports(
                     "after {after}: table {name:?} (null = true): interpreter {want:?}, engine {got:?}"
                 );
             }
-            (ExternKind::Func, Some(ExternVal::Func(_))) => {}
+            (ExternKind::Func, Some(ExternVal::Func(_))) | (ExternKind::Tag, Some(ExternVal::Tag(_))) => {}
             (kind, ext) => panic!("export {name:?} of kind {kind:?} is {ext:?} in the interpreter"),
         }
     }

@@ -2,16 +2,12 @@
 //! and its exports called: whatever the guest does, the host keeps
 //! running, and every failure of guest code comes back as a trap.
 
-use plumb::{
-    Error, Extern, Func, FuncType, Global, GlobalType, Instance, Limits, Memory, Store, Table, TableType,
-    Trap, Val,
-};
+use plumb::{Error, Extern, ExternType, Func, Global, Instance, Memory, Store, Table, Tag, Trap, Val};
 use plumb_oracles::Value;
-use plumb_oracles::interp::{self, ImportType};
-use plumb_oracles::values::AddrType;
+use plumb_oracles::interp;
 
 use super::differential::Call;
-use super::{engine, engine_type, to_engine};
+use super::{call_args, engine, to_engine, to_engine_args};
 
 /// How the host provides a module's imports.
 #[derive(Debug, Clone, Default)]
@@ -29,7 +25,9 @@ pub struct HostPlan {
 /// Instantiates `bytes` (a valid module) with imports made per `plan`,
 /// then makes the planned calls.
 pub fn check(bytes: &[u8], plan: &HostPlan) {
-    let Ok(info) = interp::Module::new(bytes) else { panic!("the interpreter rejects a valid module") };
+    if interp::Module::new(bytes).is_err() {
+        panic!("the interpreter rejects a valid module")
+    }
     let module = match plumb::Module::from_binary(engine(), bytes) {
         Ok(m) => m,
         Err(e) => panic!("the engine rejects a valid module: {e}"),
@@ -37,41 +35,30 @@ pub fn check(bytes: &[u8], plan: &HostPlan) {
     let mut store = Store::new(engine(), ());
     let mut imports = Vec::new();
     let (mut funcs, mut globals) = (0, 0);
-    for import in &info.imports {
-        let made = match &import.ty {
-            ImportType::Func(t) => {
-                let Some(ty) = info.types.get(*t as usize) else { panic!("import of unknown type {t}") };
-                let params = ty.params.iter().map(|&t| engine_type(t)).collect::<plumb::Result<Vec<_>>>();
-                let results = ty.results.iter().map(|&t| engine_type(t)).collect::<plumb::Result<Vec<_>>>();
+    // The engine's import types: the interpreter carries `exnref` as
+    // `externref` and keeps tag imports apart from the others.
+    for (module_name, name, ty) in module.import_types().collect::<Vec<_>>() {
+        let made = match ty {
+            ExternType::Func(ty) => {
                 let traps = plan.func_traps.get(funcs).copied().unwrap_or(false);
                 funcs += 1;
-                params.and_then(|params| {
-                    let ty = FuncType::new(params, results?);
-                    Func::new(&mut store, ty, move |_caller, _args, _results| {
-                        if traps { Err(Trap::host("the fuzzer's host function fails")) } else { Ok(()) }
-                    })
-                    .map(Extern::Func)
+                Func::new(&mut store, ty, move |_caller, _args, _results| {
+                    if traps { Err(Trap::host("the fuzzer's host function fails")) } else { Ok(()) }
                 })
+                .map(Extern::Func)
             }
-            ImportType::Memory(l) => {
-                let limits = Limits { min: l.min, max: l.max };
-                match l.addr {
-                    AddrType::I32 => Memory::new(&mut store, limits),
-                    AddrType::I64 => Memory::new64(&mut store, limits),
-                }
-                .map(Extern::Memory)
+            ExternType::Memory { limits, index64: false } => {
+                Memory::new(&mut store, limits).map(Extern::Memory)
             }
-            ImportType::Table(t) => engine_type(t.elem).and_then(|element| {
-                let ty = TableType { element, limits: Limits { min: t.limits.min, max: t.limits.max } };
+            ExternType::Memory { limits, index64: true } => {
+                Memory::new64(&mut store, limits).map(Extern::Memory)
+            }
+            ExternType::Table { ty, index64 } => {
                 let init = Val::default_for(ty.element);
-                match t.limits.addr {
-                    AddrType::I32 => Table::new(&mut store, ty, init),
-                    AddrType::I64 => Table::new64(&mut store, ty, init),
-                }
-                .map(Extern::Table)
-            }),
-            ImportType::Global(g) => engine_type(g.content).and_then(|content| {
-                let ty = GlobalType { content, mutable: g.mutable };
+                if index64 { Table::new64(&mut store, ty, init) } else { Table::new(&mut store, ty, init) }
+                    .map(Extern::Table)
+            }
+            ExternType::Global(ty) => {
                 let value = plan
                     .global_values
                     .get(globals)
@@ -80,11 +67,12 @@ pub fn check(bytes: &[u8], plan: &HostPlan) {
                     .unwrap_or(Val::default_for(ty.content));
                 globals += 1;
                 Global::new(&mut store, ty, value).map(Extern::Global)
-            }),
+            }
+            ExternType::Tag(ty) => Tag::new(&mut store, &ty).map(Extern::Tag),
         };
         match made {
             Ok(e) => imports.push(e),
-            Err(e) => panic!("the host cannot make import {}.{}: {e}", import.module, import.name),
+            Err(e) => panic!("the host cannot make import {module_name}.{name}: {e}"),
         }
     }
     let instance = match Instance::new(&mut store, &module, &imports) {
@@ -95,7 +83,8 @@ pub fn check(bytes: &[u8], plan: &HostPlan) {
     for call in &plan.calls {
         let Some(func) = instance.get_func(&store, &call.export) else { continue };
         let Ok(ty) = func.ty(&store) else { panic!("an export of a live instance has no type") };
-        let Ok(params) = call.args.iter().map(to_engine).collect::<Result<Vec<Val>, _>>() else { continue };
+        let args = call_args(ty.params(), &call.args);
+        let Ok(params) = to_engine_args(ty.params(), &args) else { continue };
         let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
         match func.call(&mut store, &params, &mut results) {
             Ok(()) | Err(Error::Trap(_)) => {}

@@ -119,6 +119,29 @@ pub fn to_engine(value: &Value) -> plumb::Result<Val> {
     })
 }
 
+/// `args` for a function with parameters `params` on both sides: an
+/// `exnref` argument is null (the interpreter carries exception references
+/// as host ones, so a generated non-null one would name no exception).
+pub fn call_args(params: &[plumb::ValType], args: &[Value]) -> Vec<Value> {
+    args.iter()
+        .enumerate()
+        .map(
+            |(i, v)| if params.get(i) == Some(&plumb::ValType::ExnRef) { Value::ExternRef(None) } else { *v },
+        )
+        .collect()
+}
+
+/// `args` as engine values for parameters `params` ([`call_args`] first).
+pub fn to_engine_args(params: &[plumb::ValType], args: &[Value]) -> plumb::Result<Vec<Val>> {
+    args.iter()
+        .enumerate()
+        .map(|(i, v)| match (params.get(i), v) {
+            (Some(plumb::ValType::ExnRef), Value::ExternRef(None)) => Ok(Val::ExnRef(None)),
+            _ => to_engine(v),
+        })
+        .collect()
+}
+
 /// An engine value as an interpreter value. Function identities do not
 /// carry over between the two stores, only nullness (non-null becomes
 /// address 0).

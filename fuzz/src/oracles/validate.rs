@@ -13,15 +13,16 @@ use wasmparser::{Validator, WasmFeatures};
 use super::engine;
 
 /// The WebAssembly features Plumb implements: 2.0 (SIMD included) and
-/// 3.0's tail calls, extended constants, relaxed SIMD, multiple memories
-/// and 64-bit memories and tables (typed function references are off in
-/// the fuzz engine, `super::base_config`).
+/// 3.0's tail calls, extended constants, relaxed SIMD, multiple memories,
+/// 64-bit memories and tables, and exception handling (typed function
+/// references are off in the fuzz engine, `super::base_config`).
 pub const FEATURES: WasmFeatures = WasmFeatures::WASM2
     .union(WasmFeatures::TAIL_CALL)
     .union(WasmFeatures::EXTENDED_CONST)
     .union(WasmFeatures::RELAXED_SIMD)
     .union(WasmFeatures::MULTI_MEMORY)
-    .union(WasmFeatures::MEMORY64);
+    .union(WasmFeatures::MEMORY64)
+    .union(WasmFeatures::EXCEPTIONS);
 
 /// Checks one input.
 pub fn check(bytes: &[u8]) {

@@ -36,7 +36,9 @@ fn add(a: Val, b: Val) -> Val {
         (V::HeapAddr(m), i) | (i, V::HeapAddr(m)) if i.bound().is_some() => {
             i.bound().and_then(|b| b.checked_add(m)).map_or(V::Unknown, V::HeapAddr)
         }
-        (V::TableElems(t), V::TableIdx(u, 8)) | (V::TableIdx(u, 8), V::TableElems(t)) if t == u => {
+        (V::TableElems(t), V::TableIdx(u, 8)) | (V::TableIdx(u, 8), V::TableElems(t))
+            if table_bit(t).is_some_and(|b| u & b != 0) =>
+        {
             V::TableSlot(t)
         }
         (V::CodeAddr(x), V::JtEntry(y, n)) | (V::JtEntry(y, n), V::CodeAddr(x)) if x == y => {
@@ -143,7 +145,12 @@ impl Checker<'_> {
             let refined = match (yv, strict) {
                 (Val::Const(c), true) if c > 0 && whole(full) => Some(Val::Bounded(c - 1)),
                 (Val::Const(c), false) if whole(full) => Some(Val::Bounded(c)),
-                (Val::TableLen(t), true) if f.bits == 64 => Some(Val::TableIdx(t, 1)),
+                // Below this table's length, and below those it was
+                // already known to be below.
+                (Val::TableLen(t), true) if f.bits == 64 => table_bit(t).map(|b| match full {
+                    Val::TableIdx(m, 1) => Val::TableIdx(m | b, 1),
+                    _ => Val::TableIdx(b, 1),
+                }),
                 _ => None,
             };
             if let Some(v) = refined {
