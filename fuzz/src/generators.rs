@@ -147,6 +147,11 @@ const PROBES: &[(&str, u32, ProbeBody)] = &[
     ("plumb.return_call_sub", 0, ProbeBody::TailCallNext),
     // (i32.sub (local.get 0) (local.get 1))
     ("plumb.sub", 0, ProbeBody::Raw(&[0x20, 0, 0x20, 1, 0x6b])),
+    // Exceptions of the two probe tags, which have one type: each catch
+    // must match its own tag only.
+    ("plumb.catch_own_tag", 3, ProbeBody::Catch { thrown: 0 }),
+    ("plumb.catch_other_tag", 3, ProbeBody::Catch { thrown: 1 }),
+    ("plumb.rethrow_caught", 3, ProbeBody::Rethrow),
 ];
 
 /// The probes [`with_memory_probes`] adds instead when memory 0 has 64-bit
@@ -185,14 +190,23 @@ enum ProbeBody {
     /// Passes its two parameters on to the probe after it with
     /// `return_call`.
     TailCallNext,
+    /// Throws its parameter with probe tag `thrown` (0 or 1) inside a
+    /// `try_table` that catches probe tag 0 and returns the payload; -1
+    /// if nothing was thrown.
+    Catch { thrown: u32 },
+    /// Throws its parameter with probe tag 1, catches it with
+    /// `catch_all_ref`, throws the `exnref` again with `throw_ref` and
+    /// catches that with `catch` of tag 1, returning the payload.
+    Rethrow,
     /// These instructions, without the final `end`.
     Raw(&'static [u8]),
 }
 
 impl ProbeBody {
     /// The instructions, ending with `end`, of the probe that is function
-    /// `index`.
-    fn encode(&self, index: u32) -> Vec<u8> {
+    /// `index`, in a module whose probe tags are `tags` and `tags + 1`.
+    fn encode(&self, index: u32, tags: u32) -> Vec<u8> {
+        use wasm_encoder::Encode;
         // (i32.and (local.get 0) (i32.const 0xffff))
         const ADDRESS: [u8; 7] = [0x20, 0, 0x41, 0xff, 0xff, 0x03, 0x71];
         let mut code = Vec::new();
@@ -214,7 +228,29 @@ impl ProbeBody {
             }
             ProbeBody::TailCallNext => {
                 code.extend([0x20, 0, 0x20, 1, 0x12]);
-                wasm_encoder::Encode::encode(&(index + 1), &mut code);
+                (index + 1).encode(&mut code);
+            }
+            ProbeBody::Catch { thrown } => {
+                // block (result i32) try_table (catch $tag0 0)
+                code.extend([0x02, 0x7f, 0x1f, 0x40, 1, 0x00]);
+                tags.encode(&mut code);
+                // label 0; (throw $thrown (local.get 0)) end (i32.const -1)
+                code.extend([0, 0x20, 0, 0x08]);
+                (tags + thrown).encode(&mut code);
+                code.extend([0x0b, 0x41, 0x7f, 0x0b]);
+            }
+            ProbeBody::Rethrow => {
+                // block (result i32) try_table (catch $tag1 0)
+                code.extend([0x02, 0x7f, 0x1f, 0x40, 1, 0x00]);
+                (tags + 1).encode(&mut code);
+                // block (result exnref) try_table (catch_all_ref 0)
+                code.extend([0, 0x02, 0x69, 0x1f, 0x40, 1, 0x03, 0]);
+                // (throw $tag1 (local.get 0)) end unreachable end throw_ref
+                code.extend([0x20, 0, 0x08]);
+                (tags + 1).encode(&mut code);
+                code.extend([0x0b, 0x00, 0x0b, 0x0a]);
+                // end (i32.const -1) end
+                code.extend([0x0b, 0x41, 0x7f, 0x0b]);
             }
             ProbeBody::Raw(bytes) => code.extend(bytes),
         }
@@ -238,14 +274,20 @@ const PROBE_TYPES: &[(&[wasm_encoder::ValType], &[wasm_encoder::ValType])] = {
         (&[I32, I64], &[V128]),
         (&[I64], &[I32]),
         (&[I64, I32], &[I32]),
+        // The probe tags' type.
+        (&[I32], &[]),
     ]
 };
+
+/// The index in [`PROBE_TYPES`] of the two probe tags' type.
+const PROBE_TAG_TYPE: u32 = 7;
 
 /// `bytes` (a module with a memory and no imports) with probe functions
 /// added and exported: stores then loads of every narrow width and
 /// signedness, `memory.fill`, `memory.copy` and `memory.grow`, each on
 /// its arguments, SIMD loads into a lane of every width, and a tail call
-/// whose two `i32` arguments must arrive in order (`PROBES`; for a
+/// whose two `i32` arguments must arrive in order, and exceptions of two
+/// added tags of one type, each caught only by its own tag (`PROBES`; for a
 /// 64-bit memory 0, `PROBES64`: a store and load in the first page and a
 /// load at an address of 2^32 or more); and an active data segment that ends exactly at the end
 /// of the initial memory (instantiation must accept it). wasm-smith emits these rarely (a random stack seldom
@@ -269,6 +311,10 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
         probes: &'static [(&'static str, u32, ProbeBody)],
         /// Whether the edge data segment is in yet.
         segment_added: bool,
+        /// The tags the module defines; the two probe tags follow.
+        tags: u32,
+        /// Whether the probe tags are in yet.
+        tags_added: bool,
     }
 
     impl Probes {
@@ -285,6 +331,17 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
             };
             data.active(0, &offset, bytes.iter().copied());
             self.segment_added = true;
+        }
+
+        /// The two probe tags, of one type.
+        fn add_tags(&mut self, tags: &mut wasm_encoder::TagSection) {
+            for _ in 0..2 {
+                tags.tag(wasm_encoder::TagType {
+                    kind: wasm_encoder::TagKind::Exception,
+                    func_type_idx: self.types + PROBE_TAG_TYPE,
+                });
+            }
+            self.tags_added = true;
         }
     }
 
@@ -327,6 +384,16 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
             Ok(())
         }
 
+        fn parse_tag_section(
+            &mut self,
+            tags: &mut wasm_encoder::TagSection,
+            section: wasmparser::TagSectionReader<'_>,
+        ) -> std::result::Result<(), Error<Self::Error>> {
+            utils::parse_tag_section(self, tags, section)?;
+            self.add_tags(tags);
+            Ok(())
+        }
+
         fn data_count(&mut self, count: u32) -> std::result::Result<u32, Error<Self::Error>> {
             Ok(count + 1)
         }
@@ -347,6 +414,16 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
             _after: Option<wasm_encoder::SectionId>,
             before: Option<wasm_encoder::SectionId>,
         ) -> std::result::Result<(), Error<Self::Error>> {
+            // No tag section came before the globals: add one there.
+            use wasm_encoder::SectionId as S;
+            let tags_go_before = |id: S| {
+                !matches!(id, S::Custom | S::Type | S::Import | S::Function | S::Table | S::Memory | S::Tag)
+            };
+            if !self.tags_added && before.is_none_or(tags_go_before) {
+                let mut tags = wasm_encoder::TagSection::new();
+                self.add_tags(&mut tags);
+                module.section(&tags);
+            }
             // No data section came: add one at the end.
             if before.is_none() && !self.segment_added {
                 let mut data = wasm_encoder::DataSection::new();
@@ -364,14 +441,14 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
             utils::parse_code_section(self, code, section)?;
             for (i, (_, _, body)) in self.probes.iter().enumerate() {
                 let mut f = wasm_encoder::Function::new([]);
-                f.raw(body.encode(self.funcs + i as u32));
+                f.raw(body.encode(self.funcs + i as u32, self.tags));
                 code.function(&f);
             }
             Ok(())
         }
     }
 
-    let (mut types, mut funcs, mut memory, mut exports) = (None, None, None, false);
+    let (mut types, mut funcs, mut memory, mut exports, mut tags) = (None, None, None, false, 0);
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
         match payload.map_err(|_| arbitrary::Error::IncorrectFormat)? {
             wasmparser::Payload::TypeSection(s) => types = Some(s.count()),
@@ -380,6 +457,7 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
                 memory = s.into_iter().next().transpose().map_err(|_| arbitrary::Error::IncorrectFormat)?
             }
             wasmparser::Payload::ExportSection(_) => exports = true,
+            wasmparser::Payload::TagSection(s) => tags = s.count(),
             wasmparser::Payload::ImportSection(s) if s.count() > 0 => return Ok(bytes.to_vec()),
             _ => {}
         }
@@ -389,9 +467,18 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
     };
     let mut out = wasm_encoder::Module::new();
     let probes = if memory.memory64 { PROBES64 } else { PROBES };
-    Probes { types, funcs, pages: memory.initial, memory64: memory.memory64, probes, segment_added: false }
-        .parse_core_module(&mut out, wasmparser::Parser::new(0), bytes)
-        .map_err(|_| arbitrary::Error::IncorrectFormat)?;
+    Probes {
+        types,
+        funcs,
+        pages: memory.initial,
+        memory64: memory.memory64,
+        probes,
+        segment_added: false,
+        tags,
+        tags_added: false,
+    }
+    .parse_core_module(&mut out, wasmparser::Parser::new(0), bytes)
+    .map_err(|_| arbitrary::Error::IncorrectFormat)?;
     let out = out.finish();
     // A name clash with one of the module's own exports makes it invalid.
     match wasmparser::Validator::new_with_features(crate::oracles::validate::FEATURES).validate_all(&out) {
