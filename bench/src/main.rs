@@ -32,6 +32,8 @@ Options:
   --no-cranelift-opt  also measure Plumb with Config::cranelift_opt(false)
                       (every rewrite before instruction selection a proved rule)
   --pooling           also measure Plumb with its pooling instance allocator
+  --no-exceptions     also measure Plumb with Config::wasm_exceptions(false)
+                      (no test of the thrown exception after each call)
   -h, --help          this text
 
 FILTER keeps only the programs whose path contains one of the strings.";
@@ -42,6 +44,7 @@ struct Options {
     filters: Vec<String>,
     without_cranelift_opt: bool,
     pooling: bool,
+    without_exceptions: bool,
 }
 
 fn options() -> Result<Options> {
@@ -51,6 +54,7 @@ fn options() -> Result<Options> {
         filters: Vec::new(),
         without_cranelift_opt: false,
         pooling: false,
+        without_exceptions: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -69,6 +73,7 @@ fn options() -> Result<Options> {
             "--sightglass" => options.sightglass = args.next().context("--sightglass needs a folder")?.into(),
             "--no-cranelift-opt" => options.without_cranelift_opt = true,
             "--pooling" => options.pooling = true,
+            "--no-exceptions" => options.without_exceptions = true,
             _ if arg.starts_with('-') => bail!("unknown option {arg} (see --help)"),
             _ => options.filters.push(arg),
         }
@@ -142,16 +147,19 @@ fn main() {
 fn run() -> Result<()> {
     let options = options()?;
     let mut runtimes = vec![
-        Runtime::Plumb { cranelift_opt: true, pooling: false },
+        Runtime::Plumb { cranelift_opt: true, pooling: false, exceptions: true },
         Runtime::Wasmtime { pooling: false },
         Runtime::Wasmtime { pooling: true },
         Runtime::Wasmi,
     ];
     if options.pooling {
-        runtimes.push(Runtime::Plumb { cranelift_opt: true, pooling: true });
+        runtimes.push(Runtime::Plumb { cranelift_opt: true, pooling: true, exceptions: true });
     }
     if options.without_cranelift_opt {
-        runtimes.push(Runtime::Plumb { cranelift_opt: false, pooling: false });
+        runtimes.push(Runtime::Plumb { cranelift_opt: false, pooling: false, exceptions: true });
+    }
+    if options.without_exceptions {
+        runtimes.push(Runtime::Plumb { cranelift_opt: true, pooling: false, exceptions: false });
     }
     let mut names = programs(&options.sightglass)?;
     if !options.filters.is_empty() {

@@ -89,6 +89,9 @@ pub enum Runtime {
         /// With its pooling instance allocator (memory images are on in
         /// every configuration).
         pooling: bool,
+        /// With exception handling (`Config::wasm_exceptions`, on by
+        /// default: a test of the thrown exception after every call).
+        exceptions: bool,
     },
     /// wasmtime with its default configuration, or with its pooling
     /// allocator and copy-on-write memory initialisation.
@@ -101,10 +104,11 @@ pub enum Runtime {
 impl Runtime {
     pub fn name(&self) -> &'static str {
         match self {
-            Runtime::Plumb { cranelift_opt: true, pooling: false } => "plumb",
-            Runtime::Plumb { cranelift_opt: true, pooling: true } => "plumb-pool",
-            Runtime::Plumb { cranelift_opt: false, pooling: false } => "plumb-no-cl-opt",
-            Runtime::Plumb { cranelift_opt: false, pooling: true } => "plumb-no-cl-opt-pool",
+            Runtime::Plumb { exceptions: false, .. } => "plumb-no-exceptions",
+            Runtime::Plumb { cranelift_opt: true, pooling: false, .. } => "plumb",
+            Runtime::Plumb { cranelift_opt: true, pooling: true, .. } => "plumb-pool",
+            Runtime::Plumb { cranelift_opt: false, pooling: false, .. } => "plumb-no-cl-opt",
+            Runtime::Plumb { cranelift_opt: false, pooling: true, .. } => "plumb-no-cl-opt-pool",
             Runtime::Wasmtime { pooling: false } => "wasmtime",
             Runtime::Wasmtime { pooling: true } => "wasmtime-pool",
             Runtime::Wasmi => "wasmi",
@@ -115,19 +119,27 @@ impl Runtime {
     pub fn measure(&self, program: &Program<'_>, stdout: &Output, stderr: &Output) -> Result<Sample> {
         let host = Host::new(program, stdout, stderr)?;
         match self {
-            Runtime::Plumb { cranelift_opt, pooling } => plumb_once(program, host, *cranelift_opt, *pooling),
+            Runtime::Plumb { cranelift_opt, pooling, exceptions } => {
+                plumb_once(program, host, *cranelift_opt, *pooling, *exceptions)
+            }
             Runtime::Wasmtime { pooling } => wasmtime_once(program, host, *pooling),
             Runtime::Wasmi => wasmi_once(program, host),
         }
     }
 }
 
-fn plumb_once(program: &Program<'_>, host: Host, cranelift_opt: bool, pooling: bool) -> Result<Sample> {
+fn plumb_once(
+    program: &Program<'_>,
+    host: Host,
+    cranelift_opt: bool,
+    pooling: bool,
+    exceptions: bool,
+) -> Result<Sample> {
     use plumb::{
         Caller, Config, Engine, InstanceAllocationStrategy, Linker, Module, PoolingAllocationConfig, Store,
     };
     let mut config = Config::new();
-    config.cranelift_opt(cranelift_opt);
+    config.cranelift_opt(cranelift_opt).wasm_exceptions(exceptions);
     if pooling {
         // The same pool sizes as wasmtime's pooling configuration below.
         let mut pool = PoolingAllocationConfig::new();

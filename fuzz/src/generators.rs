@@ -142,6 +142,11 @@ const PROBES: &[(&str, u32, ProbeBody)] = &[
     ("plumb.v128_load16_lane", 4, ProbeBody::LoadLane(0x55)),
     ("plumb.v128_load32_lane", 4, ProbeBody::LoadLane(0x56)),
     ("plumb.v128_load64_lane", 4, ProbeBody::LoadLane(0x57)),
+];
+
+/// The probes [`with_memory_probes`] adds to every module it probes, with
+/// a memory or without.
+const CODE_PROBES: &[(&str, u32, ProbeBody)] = &[
     // A tail call with two arguments of one type, to a function that tells
     // them apart: (return_call $plumb.sub (local.get 0) (local.get 1)).
     ("plumb.return_call_sub", 0, ProbeBody::TailCallNext),
@@ -282,19 +287,21 @@ const PROBE_TYPES: &[(&[wasm_encoder::ValType], &[wasm_encoder::ValType])] = {
 /// The index in [`PROBE_TYPES`] of the two probe tags' type.
 const PROBE_TAG_TYPE: u32 = 7;
 
-/// `bytes` (a module with a memory and no imports) with probe functions
-/// added and exported: stores then loads of every narrow width and
-/// signedness, `memory.fill`, `memory.copy` and `memory.grow`, each on
-/// its arguments, SIMD loads into a lane of every width, and a tail call
-/// whose two `i32` arguments must arrive in order, and exceptions of two
-/// added tags of one type, each caught only by its own tag (`PROBES`; for a
-/// 64-bit memory 0, `PROBES64`: a store and load in the first page and a
-/// load at an address of 2^32 or more); and an active data segment that ends exactly at the end
-/// of the initial memory (instantiation must accept it). wasm-smith emits these rarely (a random stack seldom
-/// holds the three `i32`s `memory.fill` takes, and its loads mostly read
-/// zeroed memory), so without them a wrong sign extension or bounds check
-/// in the runtime could hide for thousands of modules. A module without a
-/// memory or functions is returned as it is.
+/// `bytes` (a module without imports) with probe functions added and
+/// exported: a tail call whose two `i32` arguments must arrive in order,
+/// and exceptions of two added tags of one type, each caught only by its
+/// own tag (`CODE_PROBES`); with a memory, also stores then loads of every
+/// narrow width and signedness, `memory.fill`, `memory.copy` and
+/// `memory.grow`, each on its arguments, and SIMD loads into a lane of
+/// every width (`PROBES`; for a 64-bit memory 0, `PROBES64`: a store and
+/// load in the first page and a load at an address of 2^32 or more), and
+/// an active data segment that ends exactly at the end of the initial
+/// memory (instantiation must accept it). wasm-smith emits these rarely (a
+/// random stack seldom holds the three `i32`s `memory.fill` takes, its
+/// loads mostly read zeroed memory, and its tags seldom share a type with
+/// a `catch` around their `throw`), so without them a wrong sign
+/// extension, bounds check or tag comparison in the runtime could hide for
+/// thousands of modules. A module without functions is returned as it is.
 pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
     use wasm_encoder::reencode::{Error, Reencode, utils};
 
@@ -303,12 +310,11 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
         types: u32,
         funcs: u32,
         /// The first memory's initial size in pages, and whether its
-        /// addresses are 64-bit.
-        pages: u64,
-        memory64: bool,
-        /// The probes added: [`PROBES`], or [`PROBES64`] for a 64-bit
-        /// memory 0.
-        probes: &'static [(&'static str, u32, ProbeBody)],
+        /// addresses are 64-bit; `None` without a memory.
+        memory: Option<(u64, bool)>,
+        /// The probes added: [`PROBES`] (or [`PROBES64`] for a 64-bit
+        /// memory 0) with a memory, then [`CODE_PROBES`].
+        probes: Vec<&'static (&'static str, u32, ProbeBody)>,
         /// Whether the edge data segment is in yet.
         segment_added: bool,
         /// The tags the module defines; the two probe tags follow.
@@ -322,9 +328,10 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
         /// initial memory (an empty segment at offset 0 for a memory of 0
         /// pages).
         fn add_segment(&mut self, data: &mut wasm_encoder::DataSection) {
-            let bytes: &[u8] = if self.pages == 0 { &[] } else { &EDGE_SEGMENT };
-            let offset = self.pages * 65536 - bytes.len() as u64;
-            let offset = if self.memory64 {
+            let Some((pages, memory64)) = self.memory else { return };
+            let bytes: &[u8] = if pages == 0 { &[] } else { &EDGE_SEGMENT };
+            let offset = pages * 65536 - bytes.len() as u64;
+            let offset = if memory64 {
                 wasm_encoder::ConstExpr::i64_const(offset as i64)
             } else {
                 wasm_encoder::ConstExpr::i32_const(offset as i32)
@@ -366,7 +373,7 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
             section: wasmparser::FunctionSectionReader<'_>,
         ) -> std::result::Result<(), Error<Self::Error>> {
             utils::parse_function_section(self, functions, section)?;
-            for (_, ty, _) in self.probes {
+            for (_, ty, _) in &self.probes {
                 functions.function(self.types + ty);
             }
             Ok(())
@@ -395,7 +402,7 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
         }
 
         fn data_count(&mut self, count: u32) -> std::result::Result<u32, Error<Self::Error>> {
-            Ok(count + 1)
+            Ok(count + u32::from(self.memory.is_some()))
         }
 
         fn parse_data_section(
@@ -425,7 +432,7 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
                 module.section(&tags);
             }
             // No data section came: add one at the end.
-            if before.is_none() && !self.segment_added {
+            if before.is_none() && !self.segment_added && self.memory.is_some() {
                 let mut data = wasm_encoder::DataSection::new();
                 self.add_segment(&mut data);
                 module.section(&data);
@@ -462,17 +469,20 @@ pub fn with_memory_probes(bytes: &[u8]) -> Result<Vec<u8>> {
             _ => {}
         }
     }
-    let (Some(types), Some(funcs), Some(memory), true) = (types, funcs, memory, exports) else {
+    let (Some(types), Some(funcs), true) = (types, funcs, exports) else {
         return Ok(bytes.to_vec());
     };
     let mut out = wasm_encoder::Module::new();
-    let probes = if memory.memory64 { PROBES64 } else { PROBES };
+    let memory_probes = match &memory {
+        Some(m) if m.memory64 => PROBES64,
+        Some(_) => PROBES,
+        None => &[],
+    };
     Probes {
         types,
         funcs,
-        pages: memory.initial,
-        memory64: memory.memory64,
-        probes,
+        memory: memory.map(|m| (m.initial, m.memory64)),
+        probes: memory_probes.iter().chain(CODE_PROBES).collect(),
         segment_added: false,
         tags,
         tags_added: false,

@@ -10,7 +10,7 @@ fn memory_probes_are_added_valid_and_exported() {
     let module = plumb_oracles::interp::Module::new(&probed).expect("the probed module validates");
     let names: Vec<&str> = module.exports.iter().map(|e| e.name.as_str()).collect();
     assert!(names.contains(&"f"), "{names:?}");
-    assert_eq!(names.iter().filter(|n| n.starts_with("plumb.")).count(), 15, "{names:?}");
+    assert_eq!(names.iter().filter(|n| n.starts_with("plumb.")).count(), 18, "{names:?}");
 }
 
 #[test]
@@ -45,9 +45,52 @@ fn a_64_bit_memory_gets_probes_with_64_bit_addresses() {
 }
 
 #[test]
-fn a_module_without_memory_is_left_alone() {
+fn a_module_without_memory_gets_the_code_probes_only() {
     let bytes = wat::parse_str(r#"(module (func (export "f")))"#).expect("valid text");
+    let probed = with_memory_probes(&bytes).expect("probes added");
+    let module = plumb_oracles::interp::Module::new(&probed).expect("the probed module validates");
+    let names: Vec<&str> = module.exports.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "f",
+            "plumb.return_call_sub",
+            "plumb.sub",
+            "plumb.catch_own_tag",
+            "plumb.catch_other_tag",
+            "plumb.rethrow_caught"
+        ]
+    );
+    assert!(active_segments(&probed).is_empty(), "no memory, no segment");
+}
+
+#[test]
+fn a_module_without_functions_is_left_alone() {
+    let bytes = wat::parse_str(r#"(module (memory 1))"#).expect("valid text");
     assert_eq!(with_memory_probes(&bytes).expect("no error"), bytes);
+}
+
+#[test]
+fn the_exception_probes_catch_by_tag_identity() {
+    // A module with a tag of its own, of the probe tags' type: the probe
+    // tags come after it.
+    let text = r#"(module (tag (param i32)) (func (export "f") (param i32) (throw 0 (local.get 0))))"#;
+    let probed = with_memory_probes(&wat::parse_str(text).expect("valid text")).expect("probes added");
+    let engine = plumb::Engine::default();
+    let module = plumb::Module::new(&engine, &probed).expect("the probed module compiles");
+    let mut store = plumb::Store::new(&engine, ());
+    let instance = plumb::Linker::new(&engine).instantiate(&mut store, &module).expect("instantiates");
+    let probe = |store: &mut plumb::Store<()>, name: &str, x: i32| {
+        let f = instance.get_typed_func::<i32, i32>(&*store, name).expect("the probe");
+        f.call(store, x)
+    };
+    assert_eq!(probe(&mut store, "plumb.catch_own_tag", 5).expect("caught"), 5);
+    assert_eq!(probe(&mut store, "plumb.rethrow_caught", 6).expect("caught"), 6);
+    let Err(plumb::Error::Trap(trap)) = probe(&mut store, "plumb.catch_other_tag", 7) else {
+        panic!("the other tag's exception was caught")
+    };
+    let exception = trap.exception().expect("uncaught");
+    assert_eq!(exception.payload, vec![plumb::Val::I32(7)]);
 }
 
 /// The data segments of `bytes`: (offset, length) of each active one.
