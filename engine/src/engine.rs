@@ -295,7 +295,10 @@ impl Config {
     /// checker does not model `call_ref`'s target (a function reference
     /// from any value, whose validity is Wasm's type system, not a property
     /// of the code it can prove): with `check_machine_code`, a module that
-    /// uses `call_ref` is refused.
+    /// uses `call_ref` is refused. It also decides whether modules are
+    /// validated with GC, as WebAssembly 3.0 is: only so may a constant
+    /// expression read the module's own globals (GC types and instructions
+    /// are refused as unsupported either way).
     pub fn wasm_function_references(&mut self, enable: bool) -> &mut Config {
         self.function_references = enable;
         self
@@ -320,6 +323,11 @@ impl Config {
         features.set(WasmFeatures::MEMORY64, self.memory64);
         features.set(WasmFeatures::FUNCTION_REFERENCES, self.function_references);
         features.set(WasmFeatures::EXCEPTIONS, self.instrumentation.exceptions);
+        // WebAssembly 3.0 validates with GC, which lets constant
+        // expressions read the module's own immutable globals; decoding
+        // then refuses every GC type and instruction (`Error::Unsupported`).
+        // Without typed function references (as in 2.0), GC is off too.
+        features.set(WasmFeatures::GC, self.function_references);
         features
     }
 

@@ -3,7 +3,8 @@
 //! bodies still to translate.
 
 use wasmparser::{
-    DataKind, ElementItems, ElementKind, ExternalKind, FunctionBody, Operator, Parser, Payload, TypeRef,
+    BlockType, DataKind, ElementItems, ElementKind, ExternalKind, FunctionBody, Operator, Parser, Payload,
+    TypeRef,
 };
 
 use crate::error::{Error, Result};
@@ -222,6 +223,55 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
     Ok(ConstExpr(ops.into_boxed_slice()))
 }
 
+/// Refuses a function body that uses garbage collection (WebAssembly 3.0's
+/// GC, which Plumb does not implement): a local, block, `select` or
+/// `ref.null` of a GC type, or a GC instruction (all of them, and nothing
+/// else Plumb validates, are `0xfb`-prefixed). The validator accepts GC so
+/// that 3.0's constant expressions may read the module's own globals (a
+/// part of the GC proposal); this keeps everything else of GC out, dead
+/// code included, with an error that names it.
+fn gc_free(bytes: &[u8], body: &FunctionBody<'_>) -> Result<()> {
+    let mut locals = body.get_locals_reader()?;
+    for _ in 0..locals.get_count() {
+        let offset = locals.original_position();
+        let (_, ty) = locals.read()?;
+        val_type(ty, offset)?;
+    }
+    let mut ops = body.get_operators_reader()?;
+    while !ops.eof() {
+        let (op, offset) = ops.read_with_offset()?;
+        let at = offset;
+        let block = |ty: &BlockType| match *ty {
+            BlockType::Type(t) => val_type(t, at).map(drop),
+            _ => Ok(()),
+        };
+        match &op {
+            _ if usize::try_from(offset).ok().and_then(|o| bytes.get(o)) == Some(&0xfb) => {
+                return Err(unsupported(
+                    format!("GC instruction {op:?} (garbage collection is not supported)"),
+                    at,
+                ));
+            }
+            Operator::Block { blockty } | Operator::Loop { blockty } | Operator::If { blockty } => {
+                block(blockty)?
+            }
+            Operator::TryTable { try_table } => block(&try_table.ty)?,
+            Operator::TypedSelect { ty } => val_type(*ty, at).map(drop)?,
+            Operator::TypedSelectMulti { tys } => {
+                for &t in tys {
+                    val_type(t, at)?;
+                }
+            }
+            Operator::RefNull { hty } => {
+                let ty = wasmparser::RefType::new(true, *hty).ok_or_else(|| unsupported("heap type", at))?;
+                ref_type(ty, at)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Decodes `bytes` (already validated) into its info and its function
 /// bodies, in order.
 pub(crate) fn decode(bytes: &[u8]) -> Result<(ModuleInfo, Vec<FunctionBody<'_>>)> {
@@ -232,7 +282,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(ModuleInfo, Vec<FunctionBody<'_>>)
             Payload::TypeSection(reader) => {
                 let offset = reader.range().start;
                 for ty in reader.into_iter_err_on_gc_types() {
-                    let ty = ty?;
+                    // The module is valid: what fails here is a GC type.
+                    let ty = ty.map_err(|e| unsupported(e.message(), e.offset()))?;
                     let params =
                         ty.params().iter().map(|&t| val_type(t, offset)).collect::<Result<Vec<_>>>()?;
                     let results =
@@ -241,8 +292,22 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(ModuleInfo, Vec<FunctionBody<'_>>)
                     let exact = |v: &[wasmparser::ValType]| {
                         v.iter().map(|&t| exact_type(t, offset)).collect::<Result<Vec<_>>>()
                     };
-                    info.exact_types
-                        .push(ExactFuncType { params: exact(ty.params())?, results: exact(ty.results())? });
+                    let exact = ExactFuncType { params: exact(ty.params())?, results: exact(ty.results())? };
+                    // Without GC, a type names only earlier ones; with it
+                    // (the validator's), a type may name itself.
+                    let index = info.exact_types.len() as u32;
+                    let names_itself = exact.params.iter().chain(&exact.results).any(|t| {
+                        matches!(t, ExactType::Ref { heap: crate::types::Heap::Index(i), .. } if *i >= index)
+                    });
+                    if names_itself {
+                        return Err(unsupported(
+                            format!(
+                                "type {index} refers to itself (recursive types need garbage collection)"
+                            ),
+                            offset,
+                        ));
+                    }
+                    info.exact_types.push(exact);
                 }
             }
             Payload::ImportSection(reader) => {
@@ -355,7 +420,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(ModuleInfo, Vec<FunctionBody<'_>>)
                             .into_iter()
                             .map(|i| Ok(ConstExpr::single(ConstOp::RefFunc(i?))))
                             .collect::<Result<Vec<_>>>()?,
-                        ElementItems::Expressions(_, exprs) => {
+                        ElementItems::Expressions(ty, exprs) => {
+                            ref_type(ty, elem.range.start)?;
                             exprs.into_iter().map(|e| const_expr(&e?)).collect::<Result<Vec<_>>>()?
                         }
                     };
@@ -381,7 +447,10 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(ModuleInfo, Vec<FunctionBody<'_>>)
                     info.datas.push(DataSegment { bytes: data.data.to_vec(), active });
                 }
             }
-            Payload::CodeSectionEntry(body) => bodies.push(body),
+            Payload::CodeSectionEntry(body) => {
+                gc_free(bytes, &body)?;
+                bodies.push(body)
+            }
             // Names are for backtraces only: a damaged name section is
             // ignored (the spec makes custom sections optional to read).
             Payload::CustomSection(section) => {

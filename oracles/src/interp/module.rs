@@ -48,6 +48,10 @@ impl From<BinaryReaderError> for ModuleError {
 /// references (not GC), and exception handling in its standard `exnref`
 /// form (`try_table`, `throw`, `throw_ref`; `EXCEPTIONS` in `wasmparser`,
 /// whose legacy `try`/`catch`/`delegate` form is a feature of its own).
+/// The validator runs with `GC` too, as 3.0 validates: it lets constant
+/// expressions read the module's own immutable globals (which the GC
+/// proposal brought); decoding refuses every GC type and instruction
+/// ("unsupported").
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::TAIL_CALL
@@ -57,6 +61,7 @@ pub fn features() -> WasmFeatures {
         | WasmFeatures::MEMORY64
         | WasmFeatures::FUNCTION_REFERENCES
         | WasmFeatures::EXCEPTIONS
+        | WasmFeatures::GC
 }
 
 /// What an import or export refers to.
