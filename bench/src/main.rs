@@ -7,6 +7,7 @@
 //!
 //! `cargo run --release -- --help` lists the options.
 
+mod memory64;
 mod runtimes;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +35,8 @@ Options:
   --pooling           also measure Plumb with its pooling instance allocator
   --no-exceptions     also measure Plumb with Config::wasm_exceptions(false)
                       (no test of the thrown exception after each call)
+  --memory64          also measure Plumb and wasmtime on a memory64 build of
+                      each program (its memory rewritten to i64 addresses)
   -h, --help          this text
 
 FILTER keeps only the programs whose path contains one of the strings.";
@@ -45,6 +48,7 @@ struct Options {
     without_cranelift_opt: bool,
     pooling: bool,
     without_exceptions: bool,
+    memory64: bool,
 }
 
 fn options() -> Result<Options> {
@@ -55,6 +59,7 @@ fn options() -> Result<Options> {
         without_cranelift_opt: false,
         pooling: false,
         without_exceptions: false,
+        memory64: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -74,6 +79,7 @@ fn options() -> Result<Options> {
             "--no-cranelift-opt" => options.without_cranelift_opt = true,
             "--pooling" => options.pooling = true,
             "--no-exceptions" => options.without_exceptions = true,
+            "--memory64" => options.memory64 = true,
             _ if arg.starts_with('-') => bail!("unknown option {arg} (see --help)"),
             _ => options.filters.push(arg),
         }
@@ -111,10 +117,13 @@ fn ms(d: Duration) -> String {
 }
 
 /// Runs `program` `iterations` times on `runtime`, checking its output
-/// each time; the medians.
-fn measure(runtime: &Runtime, root: &Path, name: &str, iterations: usize) -> Result<Sample> {
+/// each time; the medians. With `memory64`, its memory64 build.
+fn measure(runtime: &Runtime, root: &Path, name: &str, iterations: usize, memory64: bool) -> Result<Sample> {
     let path = root.join(name);
-    let wasm = std::fs::read(&path)?;
+    let mut wasm = std::fs::read(&path)?;
+    if memory64 {
+        wasm = memory64::to_memory64(&wasm)?;
+    }
     let dir = path.parent().context("a folder")?;
     let stem = path.file_stem().context("a name")?.to_string_lossy();
     let program = Program { wasm: &wasm, dir };
@@ -167,13 +176,18 @@ fn run() -> Result<()> {
     }
     // Per program, per runtime: the medians (None if it failed).
     let mut table: Vec<(String, Vec<Option<Sample>>)> = Vec::new();
+    // With --memory64: Plumb and wasmtime on the memory64 builds, and per
+    // program the ratio of their run times to the plain build's.
+    let memory64_runtimes =
+        [Runtime::Plumb { cranelift_opt: true, pooling: false, exceptions: true }, Runtime::Wasmtime { pooling: false }];
+    let mut memory64_ratios: Vec<(&str, f64)> = Vec::new();
     for name in &names {
         println!(
             "\n### {name}\n\n| runtime | compile (ms) | instantiate (ms) | run (ms) |\n|---|---:|---:|---:|"
         );
         let mut row = Vec::new();
         for runtime in &runtimes {
-            match measure(runtime, &options.sightglass, name, options.iterations) {
+            match measure(runtime, &options.sightglass, name, options.iterations, false) {
                 Ok(s) => {
                     println!(
                         "| {} | {} | {} | {} |",
@@ -190,7 +204,36 @@ fn run() -> Result<()> {
                 }
             }
         }
+        if options.memory64 {
+            for runtime in &memory64_runtimes {
+                let sample = measure(runtime, &options.sightglass, name, options.iterations, true);
+                match &sample {
+                    Ok(s) => println!(
+                        "| {} (memory64) | {} | {} | {} |",
+                        runtime.name(),
+                        ms(s.compile),
+                        ms(s.instantiate),
+                        ms(s.run)
+                    ),
+                    Err(e) => println!("| {} (memory64) | failed: {e:#} | | |", runtime.name()),
+                }
+                let plain = runtimes.iter().position(|r| r.name() == runtime.name()).and_then(|i| row[i]);
+                if let (Ok(wide), Some(plain)) = (sample, plain) {
+                    memory64_ratios.push((runtime.name(), wide.run.as_secs_f64() / plain.run.as_secs_f64().max(1e-9)));
+                }
+            }
+        }
         table.push((name.clone(), row));
+    }
+    if options.memory64 {
+        println!("\n### Run time of the memory64 build / the program as it is (geometric mean)\n");
+        println!("| runtime | ratio | programs |\n|---|---:|---:|");
+        for runtime in &memory64_runtimes {
+            let ratios: Vec<f64> =
+                memory64_ratios.iter().filter(|(n, _)| *n == runtime.name()).map(|&(_, r)| r.ln()).collect();
+            let geomean = (ratios.iter().sum::<f64>() / ratios.len().max(1) as f64).exp();
+            println!("| {} | {geomean:.2} | {} |", runtime.name(), ratios.len());
+        }
     }
     println!("\n### Geometric mean of the ratios Plumb / other (below 1: Plumb is faster)\n");
     println!("| ratio | compile | instantiate | run | programs |\n|---|---:|---:|---:|---:|");
