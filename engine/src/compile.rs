@@ -198,6 +198,8 @@ pub(crate) fn check_functions(
     instrumentation: Instrumentation,
 ) -> Result<Vec<FunctionCheck>> {
     let facts = ModuleFacts::new(info);
+    // As in `compile_module`: terms of one shape are lowered once.
+    let _memo = crate::midend::MemoScope::enter();
     let mut builder_ctx = FunctionBuilderContext::new();
     let first = info.imported_funcs as u32;
     let mut verdicts = Vec::new();
@@ -407,6 +409,8 @@ pub(crate) fn compile_module(
             .enumerate()
             .map(|(c, part)| {
                 scope.spawn(move || {
+                    // Terms of one shape are lowered once per thread.
+                    let _memo = crate::midend::MemoScope::enter();
                     let mut builder_ctx = FunctionBuilderContext::new();
                     part.iter()
                         .enumerate()

@@ -47,6 +47,9 @@ pub fn explain(engine: &Engine, bytes: &[u8], only: Option<u32>) -> Result<Vec<F
     Validator::new_with_features(engine.inner.config.wasm_features()).validate_all(&bytes)?;
     let (info, bodies) = decode(&bytes)?;
     let lowering = engine.lowering();
+    // As compilation does: a term of a shape already lowered is not
+    // lowered again, and its rules count as fired again.
+    let _memo = crate::midend::MemoScope::enter();
     let mut builder_ctx = FunctionBuilderContext::new();
     let mut out = Vec::new();
     for (i, body) in bodies.iter().enumerate() {

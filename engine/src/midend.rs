@@ -20,6 +20,10 @@ use plumb_rules::{OpInstId, OpInstance, OpKind, RuleError, RuleSet, Term, Type};
 
 use crate::pure::PureExpr;
 
+mod memo;
+
+pub(crate) use memo::MemoScope;
+
 /// Bounds on saturation with every rule, per term, so compile time stays
 /// predictable on huge functions; any extracted term is correct whatever
 /// the bound. The bounds are counts, never the clock: the same module and
@@ -792,7 +796,8 @@ impl Lowering for RuleLowering {
         let mut term = RecExpr::default();
         let mut leaves = Vec::new();
         self.expr(expr, &mut term, &mut leaves, &mut HashMap::new())?;
-        let lowered = self.lower_term(&term, log)?;
+        let owner = self as *const RuleLowering as usize;
+        let lowered = memo::memoised(owner, &term, log, |term, log| self.lower_term(term, log))?;
         if let [Node::Const { .. }] = lowered.as_ref() {
             for node in term.as_ref() {
                 if let Node::Op { name, .. } = node {
