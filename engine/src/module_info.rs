@@ -157,6 +157,9 @@ pub(crate) struct ModuleInfo {
     pub start: Option<u32>,
     pub elems: Vec<ElemSegment>,
     pub datas: Vec<DataSegment>,
+    /// Per function: whether an exception may come out of a call to it
+    /// (see `may_throw`); a call to one that cannot needs no test after it.
+    pub may_throw: Vec<bool>,
     /// Type index of every tag, imports first.
     pub tags: Vec<u32>,
     pub imported_tags: usize,
@@ -223,14 +226,49 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
     Ok(ConstExpr(ops.into_boxed_slice()))
 }
 
+/// What a function body calls, for [`may_throw`]: whether it can start an
+/// exception or call what may throw without knowing what (`throw`,
+/// `throw_ref`, an indirect or reference call), and the functions it calls
+/// directly (tail calls included: an exception of the callee of a tail
+/// call goes to the caller's caller).
+#[derive(Debug, Default)]
+struct BodyCalls {
+    unknown: bool,
+    direct: Vec<u32>,
+}
+
+/// Per function of the index space: whether an exception may come out of
+/// a call to it. Imports may throw (another module's function may); a
+/// defined function may if its body can start one or calls a function
+/// that may. The least fixpoint, so mutual recursion without a throw
+/// throws nothing.
+fn may_throw(imported: usize, calls: &[BodyCalls]) -> Vec<bool> {
+    let mut throws: Vec<bool> = (0..imported).map(|_| true).chain(calls.iter().map(|c| c.unknown)).collect();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for (i, body) in calls.iter().enumerate() {
+            let index = imported + i;
+            if !throws[index] && body.direct.iter().any(|&f| throws.get(f as usize).copied().unwrap_or(true))
+            {
+                throws[index] = true;
+                changed = true;
+            }
+        }
+    }
+    throws
+}
+
 /// Refuses a function body that uses garbage collection (WebAssembly 3.0's
 /// GC, which Plumb does not implement): a local, block, `select` or
 /// `ref.null` of a GC type, or a GC instruction (all of them, and nothing
 /// else Plumb validates, are `0xfb`-prefixed). The validator accepts GC so
 /// that 3.0's constant expressions may read the module's own globals (a
 /// part of the GC proposal); this keeps everything else of GC out, dead
-/// code included, with an error that names it.
-fn gc_free(bytes: &[u8], body: &FunctionBody<'_>) -> Result<()> {
+/// code included, with an error that names it. Returns what the body
+/// calls.
+fn scan_body(bytes: &[u8], body: &FunctionBody<'_>) -> Result<BodyCalls> {
+    let mut calls = BodyCalls::default();
     let mut locals = body.get_locals_reader()?;
     for _ in 0..locals.get_count() {
         let offset = locals.original_position();
@@ -266,10 +304,19 @@ fn gc_free(bytes: &[u8], body: &FunctionBody<'_>) -> Result<()> {
                 let ty = wasmparser::RefType::new(true, *hty).ok_or_else(|| unsupported("heap type", at))?;
                 ref_type(ty, at)?;
             }
+            Operator::Call { function_index } | Operator::ReturnCall { function_index } => {
+                calls.direct.push(*function_index)
+            }
+            Operator::Throw { .. }
+            | Operator::ThrowRef
+            | Operator::CallIndirect { .. }
+            | Operator::ReturnCallIndirect { .. }
+            | Operator::CallRef { .. }
+            | Operator::ReturnCallRef { .. } => calls.unknown = true,
             _ => {}
         }
     }
-    Ok(())
+    Ok(calls)
 }
 
 /// Decodes `bytes` (already validated) into its info and its function
@@ -277,6 +324,7 @@ fn gc_free(bytes: &[u8], body: &FunctionBody<'_>) -> Result<()> {
 pub(crate) fn decode(bytes: &[u8]) -> Result<(ModuleInfo, Vec<FunctionBody<'_>>)> {
     let mut info = ModuleInfo::default();
     let mut bodies = Vec::new();
+    let mut calls = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
         match payload? {
             Payload::TypeSection(reader) => {
@@ -448,7 +496,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(ModuleInfo, Vec<FunctionBody<'_>>)
                 }
             }
             Payload::CodeSectionEntry(body) => {
-                gc_free(bytes, &body)?;
+                calls.push(scan_body(bytes, &body)?);
                 bodies.push(body)
             }
             // Names are for backtraces only: a damaged name section is
@@ -467,5 +515,32 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(ModuleInfo, Vec<FunctionBody<'_>>)
             _ => {}
         }
     }
+    info.may_throw = may_throw(info.imported_funcs, &calls);
     Ok((info, bodies))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BodyCalls, may_throw};
+
+    fn body(unknown: bool, direct: &[u32]) -> BodyCalls {
+        BodyCalls { unknown, direct: direct.to_vec() }
+    }
+
+    #[test]
+    fn only_what_reaches_a_throw_an_import_or_an_unknown_callee_may_throw() {
+        // Function 0 is an import; 1 calls it; 2 throws; 3 calls 2; 4 and 5
+        // call each other and nothing else; 6 calls 4; 7 calls an unknown
+        // function index (past the end: counted as throwing).
+        let calls = [
+            body(false, &[0]),
+            body(true, &[]),
+            body(false, &[2]),
+            body(false, &[5]),
+            body(false, &[4]),
+            body(false, &[4]),
+            body(false, &[99]),
+        ];
+        assert_eq!(may_throw(1, &calls), [true, true, true, true, false, false, false, true]);
+    }
 }

@@ -595,7 +595,10 @@ impl<'a> FuncTranslator<'a> {
         }
         let call = self.builder.ins().call(callee, &call_args);
         let results = self.builder.inst_results(call).to_vec();
-        self.exception_check();
+        // A callee that cannot throw (nothing it calls can) needs no test.
+        if self.module.may_throw.get(index as usize).copied().unwrap_or(true) {
+            self.exception_check();
+        }
         for r in results {
             self.push(r);
         }

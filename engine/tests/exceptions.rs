@@ -229,3 +229,34 @@ fn without_the_feature_exception_instructions_are_invalid() {
     let result = Module::new(&engine, THROWER);
     assert!(matches!(result, Err(Error::Invalid { .. })), "{:?}", result.err());
 }
+
+#[test]
+fn exceptions_pass_through_frames_without_handlers_and_tail_calls() {
+    let mut store = Store::new(&Engine::default(), ());
+    let module = Module::new(
+        store.engine(),
+        r#"(module
+          (tag $e (param i32))
+          (global $after (export "after") (mut i32) (i32.const 0))
+          (func $leaf (param i32) (result i32) (throw $e (local.get 0)))
+          ;; Nothing here catches: the code after the call must not run.
+          (func $middle (param i32) (result i32)
+            (drop (call $leaf (local.get 0)))
+            (global.set $after (i32.const 1))
+            (i32.const -1))
+          (func $tail (param i32) (result i32) (return_call $middle (local.get 0)))
+          ;; A function that cannot throw is called without a test.
+          (func $pure (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+          (func (export "run") (param i32) (result i32)
+            (block $h (result i32)
+              (try_table (result i32) (catch $e $h)
+                (call $tail (call $pure (local.get 0))))
+              (return))
+            (i32.add (i32.const 100))))"#,
+    )
+    .expect("compiles");
+    let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
+    assert_eq!(call(&mut store, instance, "run", &[Val::I32(5)]).expect("caught"), vec![Val::I32(106)]);
+    let after = instance.get_global(&store, "after").expect("exported");
+    assert_eq!(after.get(&store).expect("readable"), Val::I32(0), "code after the throwing call ran");
+}
