@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::midend::{Lowering, RuleLowering};
 use crate::runtime::code::CodeMemory;
 use crate::runtime::pool::InstancePool;
-use crate::types::{ExactFuncType, FuncType};
+use crate::types::{ExactFuncType, ExactType, FuncType};
 use wasmparser::WasmFeatures;
 
 /// Compilation and runtime settings.
@@ -364,12 +364,21 @@ pub(crate) struct EngineInner {
     pub single_pass_isa: OwnedTargetIsa,
     pub config: Config,
     pub lowering: Arc<RuleLowering>,
-    type_ids: Mutex<HashMap<ExactFuncType, u64>>,
+    type_ids: Mutex<TypeRegistry>,
     pub(crate) host_trampolines: Mutex<HashMap<FuncType, Arc<CodeMemory>>>,
     /// The epoch every store's deadline is compared with.
     pub epoch: AtomicU64,
     /// The pooling allocator's slots, with [`InstanceAllocationStrategy::Pooling`].
     pub pool: Option<InstancePool>,
+}
+
+/// The engine's function types with exact reference types, and their
+/// ids: type `types[id - 1]` has id `id` (ids start at 1, so that 0 is no
+/// type).
+#[derive(Default)]
+struct TypeRegistry {
+    ids: HashMap<ExactFuncType, u64>,
+    types: Vec<ExactFuncType>,
 }
 
 /// Compiles modules for the host; cheap to clone, `Send + Sync`.
@@ -426,7 +435,7 @@ impl Engine {
                 single_pass_isa,
                 config: config.clone(),
                 lowering,
-                type_ids: Mutex::new(HashMap::new()),
+                type_ids: Mutex::new(TypeRegistry::default()),
                 host_trampolines: Mutex::new(HashMap::new()),
                 epoch: AtomicU64::new(0),
                 pool,
@@ -440,9 +449,22 @@ impl Engine {
     }
 
     fn exact_type_id(&self, ty: ExactFuncType) -> u64 {
-        let mut ids = self.inner.type_ids.lock().unwrap_or_else(|e| e.into_inner());
-        let next = ids.len() as u64 + 1;
-        *ids.entry(ty).or_insert(next)
+        let mut registry = self.inner.type_ids.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&id) = registry.ids.get(&ty) {
+            return id;
+        }
+        registry.types.push(ty.clone());
+        let id = registry.types.len() as u64;
+        registry.ids.insert(ty, id);
+        id
+    }
+
+    /// The exact parameter types of the function type with engine-wide id
+    /// `id` (`None` for an id no type has).
+    pub(crate) fn exact_params(&self, id: u64) -> Option<Vec<ExactType>> {
+        let registry = self.inner.type_ids.lock().unwrap_or_else(|e| e.into_inner());
+        let index = usize::try_from(id.checked_sub(1)?).ok()?;
+        registry.types.get(index).map(|ty| ty.params.clone())
     }
 
     /// The engine-wide ids of a module's types, by type index: equal

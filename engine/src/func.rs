@@ -98,6 +98,14 @@ impl Func {
         for (slot, (value, &t)) in slots.iter_mut().zip(params.iter().zip(ty.params())) {
             *slot = store.inner.raw_from_val(*value, t)?;
         }
+        // Typed function references: the exact parameter types too.
+        if params.iter().any(|v| matches!(v, Val::FuncRef(_) | Val::ExternRef(_) | Val::ExnRef(_))) {
+            let id = store.inner.funcs[self.index as usize].vm.type_id;
+            let exact = store.inner.engine.exact_params(id).unwrap_or_default();
+            for (value, &want) in params.iter().zip(&exact) {
+                store.inner.check_exact(*value, want)?;
+            }
+        }
         store.call_raw(self.index, &mut slots)?;
         for (result, (&raw, &t)) in results.iter_mut().zip(slots.iter().zip(ty.results())) {
             *result = store.inner.val_from_raw(raw, t);

@@ -251,6 +251,7 @@ impl Global {
             return Err(Error::Usage("cannot set an immutable global".into()));
         }
         let raw = store.inner.raw_from_val(value, ty.content)?;
+        store.inner.check_exact(value, store.inner.globals[self.index as usize].exact)?;
         store.inner.globals[self.index as usize].cell = raw;
         Ok(())
     }
@@ -300,6 +301,7 @@ impl Table {
         let store = store.as_context_mut().0;
         let ty = self.element(store)?;
         store.inner.raw_from_val(value, ty)?;
+        store.inner.check_exact(value, store.inner.tables[self.index as usize].exact)?;
         let raw = store.inner.ref_from_val(value)?;
         let slot = store.inner.tables[self.index as usize].elems.get_mut(index as usize);
         *slot.ok_or_else(|| Error::Usage(format!("table index {index} out of bounds")))? = raw;
@@ -312,6 +314,7 @@ impl Table {
         let ty = self.element(store)?;
         store.enter(|inner| {
             inner.raw_from_val(init, ty)?;
+            inner.check_exact(init, inner.tables[self.index as usize].exact)?;
             let raw = inner.ref_from_val(init)?;
             let table: *mut _ = &mut *inner.tables[self.index as usize];
             inner

@@ -24,7 +24,7 @@ use crate::runtime::memory::{LinearMemory, PAGE_SIZE};
 use crate::runtime::stack::guest_stack_limit;
 use crate::runtime::traps::{catch_traps, stack_pointer, take_backtrace};
 use crate::trap::{Trap, TrapCode};
-use crate::types::{ExactType, FuncType, GlobalType, Limits, TableType, ValType};
+use crate::types::{ExactType, FuncType, GlobalType, Heap, Limits, TableType, ValType};
 use crate::values::Val;
 use crate::vm::{VMFuncRef, VMLimits};
 use std::sync::Arc;
@@ -436,6 +436,33 @@ impl StoreInner {
             Val::V128(v) => v,
             Val::FuncRef(_) | Val::ExternRef(_) | Val::ExnRef(_) => u128::from(self.ref_from_val(value)?),
         })
+    }
+
+    /// Checks that `value`, a value of the right [`ValType`], is a value of
+    /// the exact type `want` (typed function references): not null where
+    /// `want` is non-null, and a function of `want`'s type where it names
+    /// one. Without it the host could put a null into a `(ref $t)` slot, or
+    /// a function of another type into a `(ref null $t)` one.
+    pub(crate) fn check_exact(&self, value: Val, want: ExactType) -> Result<()> {
+        let ExactType::Ref { nullable, heap } = want else { return Ok(()) };
+        let func = match value {
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) if !nullable => {
+                return Err(Error::Usage("a null reference where the type is non-null".into()));
+            }
+            Val::FuncRef(Some(f)) => f,
+            _ => return Ok(()),
+        };
+        if let Heap::Id(id) = heap {
+            self.check(func.store)?;
+            let data = self.funcs.get(func.index as usize).ok_or(Error::Usage("unknown function".into()))?;
+            if data.vm.type_id != id {
+                return Err(Error::Usage(format!(
+                    "a reference to a function of type {} where another function type is expected",
+                    data.ty
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// A reference as the 8 bytes a table element or a reference slot
