@@ -48,6 +48,9 @@ code_mutants=(
   "memory-index-ignored differential"
   "memory64-index-truncated-before-check differential"
   "exception-caught-by-wrong-tag differential"
+  "br-on-null-inverted differential"
+  "extended-const-sub-swapped differential"
+  "relaxed-laneselect-operands-swapped differential"
 )
 
 selected=("$@")

@@ -241,6 +241,32 @@ fn exception_checks(c: &mut Criterion) {
     group.finish();
 }
 
+/// What the tests after calls cost the compiler: compiling the Sightglass
+/// programs where they cost most with `Config::wasm_exceptions` on and off.
+fn exception_checks_compile(c: &mut Criterion) {
+    let mut group = c.benchmark_group("exception checks (compile)");
+    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    for (label, path) in [
+        ("shootout-ed25519", "shootout/shootout-ed25519.wasm"),
+        ("shootout-ctype", "shootout/shootout-ctype.wasm"),
+    ] {
+        let Some(bytes) = sightglass(path) else {
+            eprintln!("skipping {label}: {path} not found beside the checkout");
+            continue;
+        };
+        for exceptions in [true, false] {
+            let mut config = Config::new();
+            config.wasm_exceptions(exceptions);
+            let engine = Engine::new(&config).expect("an engine");
+            let on = if exceptions { "on" } else { "off" };
+            group.bench_function(format!("{label}, exceptions {on}"), |b| {
+                b.iter(|| Module::from_binary(&engine, black_box(&bytes)))
+            });
+        }
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     compile,
@@ -250,6 +276,7 @@ criterion_group!(
     idle_instances,
     calls,
     memory64_cost,
-    exception_checks
+    exception_checks,
+    exception_checks_compile
 );
 criterion_main!(benches);

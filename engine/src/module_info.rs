@@ -68,6 +68,12 @@ impl ConstExpr {
                     let (a32, b32, a64, b64) = (a as u32, b as u32, a as u64, b as u64);
                     match arith {
                         ConstOp::I32Add => u128::from(a32.wrapping_add(b32)),
+                        ConstOp::I32Sub if plumb_rules::mutant::active("extended-const-sub-swapped") => {
+                            u128::from(b32.wrapping_sub(a32))
+                        }
+                        ConstOp::I64Sub if plumb_rules::mutant::active("extended-const-sub-swapped") => {
+                            u128::from(b64.wrapping_sub(a64))
+                        }
                         ConstOp::I32Sub => u128::from(a32.wrapping_sub(b32)),
                         ConstOp::I32Mul => u128::from(a32.wrapping_mul(b32)),
                         ConstOp::I64Add => u128::from(a64.wrapping_add(b64)),

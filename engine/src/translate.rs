@@ -1221,7 +1221,8 @@ impl<'a> FuncTranslator<'a> {
                 // Null: branch without it; else go on with it.
                 let value = self.pop_value()?;
                 let (block, values) = self.branch_args(relative_depth)?;
-                let is_null = self.builder.ins().icmp_imm_u(IntCC::Equal, value, 0);
+                let cc = if mutant::active("br-on-null-inverted") { IntCC::NotEqual } else { IntCC::Equal };
+                let is_null = self.builder.ins().icmp_imm_u(cc, value, 0);
                 self.branch_if(is_null, block, &values);
                 self.push(value);
             }
@@ -1265,6 +1266,9 @@ impl<'a> FuncTranslator<'a> {
                 Operand::Pure(e) => e,
                 Operand::Value(v) => Rc::new(self.leaf(v)),
             });
+        }
+        if name.ends_with(".relaxed_laneselect") && mutant::active("relaxed-laneselect-operands-swapped") {
+            args.swap(0, 1);
         }
         for (condition, operands, code) in traps {
             let picked = operands.iter().map(|&i| args.get(i).cloned().ok_or("bad trap operand"));

@@ -44,7 +44,8 @@ pub enum ModulePurpose {
 /// and limits are chosen at random, then clamped to what Plumb implements
 /// (WebAssembly 2.0 with SIMD, and 3.0's tail calls, extended constants,
 /// relaxed SIMD, multiple memories, memory64 and exception handling, each
-/// as the swarm draws it) and to small sizes.
+/// as the swarm draws it) and to small sizes. Typed function references
+/// come after generation ([`module`], `crate::function_references`).
 pub fn swarm_config(u: &mut Unstructured<'_>, purpose: ModulePurpose) -> Result<wasm_smith::Config> {
     let mut c = wasm_smith::Config::arbitrary(u)?;
     // SIMD, relaxed SIMD (Plumb's one result per relaxed instruction is the
@@ -109,7 +110,14 @@ pub fn module(u: &mut Unstructured<'_>, purpose: ModulePurpose) -> Result<Vec<u8
     let config = swarm_config(u, purpose)?;
     let mut module = wasm_smith::Module::new(config, u)?;
     module.ensure_termination(MODULE_FUEL).map_err(|_| arbitrary::Error::IncorrectFormat)?;
-    let bytes = module.to_bytes();
+    let mut bytes = module.to_bytes();
+    // Typed function references, which wasm-smith draws only with GC: one
+    // module in two gets its direct calls rewritten into typed forms.
+    if crate::function_references::chosen(&bytes)
+        && let Some(rewritten) = crate::function_references::with_function_references(&bytes)
+    {
+        bytes = rewritten;
+    }
     match purpose {
         ModulePurpose::Differential => {
             let bytes = without_nan_sign_choices(&bytes).ok_or(arbitrary::Error::IncorrectFormat)?;
@@ -157,6 +165,18 @@ const CODE_PROBES: &[(&str, u32, ProbeBody)] = &[
     ("plumb.catch_own_tag", 3, ProbeBody::Catch { thrown: 0 }),
     ("plumb.catch_other_tag", 3, ProbeBody::Catch { thrown: 1 }),
     ("plumb.rethrow_caught", 3, ProbeBody::Rethrow),
+    // Relaxed SIMD: (i8x16.relaxed_laneselect (i32x4.splat (local.get 0))
+    // (i64x2.splat (local.get 1)) MASK) with a mask of whole-byte lanes, where
+    // every implementation must select alike (i8x16.relaxed_laneselect is
+    // 0xfd 0x109).
+    (
+        "plumb.relaxed_laneselect",
+        4,
+        ProbeBody::Raw(&[
+            0x20, 0, 0xfd, 0x11, 0x20, 1, 0xfd, 0x12, 0xfd, 0x0c, 0xff, 0, 0, 0xff, 0xff, 0xff, 0, 0, 0,
+            0xff, 0, 0xff, 0xff, 0, 0, 0xff, 0xfd, 0x89, 0x02,
+        ]),
+    ),
 ];
 
 /// The probes [`with_memory_probes`] adds instead when memory 0 has 64-bit

@@ -24,6 +24,7 @@
 //! | [`op_specs`] | one operator, operands | `ops.isle` evaluator ≡ interpreter |
 //! | [`rules`] | rule-language term | term ≡ its lowering, under the evaluator |
 
+pub mod function_references;
 pub mod generators;
 pub mod oracles;
 pub mod shapes;

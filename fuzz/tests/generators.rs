@@ -10,17 +10,23 @@ fn memory_probes_are_added_valid_and_exported() {
     let module = plumb_oracles::interp::Module::new(&probed).expect("the probed module validates");
     let names: Vec<&str> = module.exports.iter().map(|e| e.name.as_str()).collect();
     assert!(names.contains(&"f"), "{names:?}");
-    assert_eq!(names.iter().filter(|n| n.starts_with("plumb.")).count(), 18, "{names:?}");
+    assert_eq!(names.iter().filter(|n| n.starts_with("plumb.")).count(), 19, "{names:?}");
 }
 
-#[test]
-fn the_tail_call_probe_passes_its_arguments_in_order() {
-    let bytes = wat::parse_str(r#"(module (memory 1 1) (func (export "f")))"#).expect("valid text");
+/// `text` with the probes, instantiated on the engine.
+fn probed_instance(text: &str) -> (plumb::Store<()>, plumb::Instance) {
+    let bytes = wat::parse_str(text).expect("valid text");
     let probed = with_memory_probes(&bytes).expect("probes added");
     let engine = plumb::Engine::default();
     let module = plumb::Module::new(&engine, &probed).expect("the probed module compiles");
     let mut store = plumb::Store::new(&engine, ());
     let instance = plumb::Linker::new(&engine).instantiate(&mut store, &module).expect("instantiates");
+    (store, instance)
+}
+
+#[test]
+fn the_tail_call_probe_passes_its_arguments_in_order() {
+    let (mut store, instance) = probed_instance(r#"(module (memory 1 1) (func (export "f")))"#);
     let probe =
         instance.get_typed_func::<(i32, i32), i32>(&store, "plumb.return_call_sub").expect("the probe");
     assert_eq!(probe.call(&mut store, (7, 3)).expect("runs"), 4);
@@ -58,7 +64,8 @@ fn a_module_without_memory_gets_the_code_probes_only() {
             "plumb.sub",
             "plumb.catch_own_tag",
             "plumb.catch_other_tag",
-            "plumb.rethrow_caught"
+            "plumb.rethrow_caught",
+            "plumb.relaxed_laneselect"
         ]
     );
     assert!(active_segments(&probed).is_empty(), "no memory, no segment");
@@ -125,4 +132,17 @@ fn an_edge_data_segment_ends_where_memory_ends() {
     let probed = with_memory_probes(&wat::parse_str(text).expect("valid text")).expect("probes added");
     plumb_oracles::interp::Module::new(&probed).expect("the probed module validates");
     assert_eq!(active_segments(&probed), vec![(0, 0)]);
+}
+
+#[test]
+fn the_relaxed_simd_probe_selects_by_the_mask() {
+    let (mut store, instance) = probed_instance(r#"(module (func (export "f")))"#);
+    let probe =
+        instance.get_typed_func::<(i32, i64), u128>(&store, "plumb.relaxed_laneselect").expect("the probe");
+    let (a, b) = (0x1122_3344u32, 0x5566_7788_99aa_bbccu64);
+    let a4 = u128::from(a) * 0x0000_0001_0000_0001_0000_0001_0000_0001;
+    let b2 = u128::from(b) * 0x0000_0000_0000_0001_0000_0000_0000_0001;
+    let mask = u128::from_le_bytes([0xff, 0, 0, 0xff, 0xff, 0xff, 0, 0, 0, 0xff, 0, 0xff, 0xff, 0, 0, 0xff]);
+    let want = (a4 & mask) | (b2 & !mask);
+    assert_eq!(probe.call(&mut store, (a as i32, b as i64)).expect("runs"), want);
 }

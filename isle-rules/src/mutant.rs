@@ -101,6 +101,20 @@ pub const MUTANTS: &[(&str, &str)] = &[
         "engine: a `catch` clause matches an exception whose tag has the clause's tag's type, not only \
          one of the clause's tag",
     ),
+    (
+        "br-on-null-inverted",
+        "engine: br_on_null branches when the reference is not null, and goes on with a null one \
+         (typed function references)",
+    ),
+    (
+        "extended-const-sub-swapped",
+        "engine: `i32.sub` and `i64.sub` in a constant expression (extended constants) subtract the first \
+         operand from the second",
+    ),
+    (
+        "relaxed-laneselect-operands-swapped",
+        "engine: `relaxed_laneselect` takes its first two operands in each other's place (relaxed SIMD)",
+    ),
 ];
 
 /// Whether mutant `name` is switched on (`PLUMB_MUTANT=name`). An unknown

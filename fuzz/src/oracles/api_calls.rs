@@ -19,8 +19,8 @@ use crate::generators::{ApiOp, value_from_bits};
 
 /// The modules a session instantiates: memory, table and global exports,
 /// traps of every kind, recursion until the stack runs out, imports
-/// resolved through a [`Linker`], several memories (one 64-bit), and
-/// exceptions.
+/// resolved through a [`Linker`], several memories (one 64-bit),
+/// exceptions, and typed function references.
 const MODULES: &[&str] = &[
     r#"(module
         (import "env" "caller_byte" (func $caller_byte (param i32) (result i32)))
@@ -99,6 +99,32 @@ const MODULES: &[&str] = &[
             (try_table (catch_all $h) (call $fail))
             (return (i32.const 0)))
           (i32.const 1)))"#,
+    // Typed function references (WebAssembly 3.0): a table and globals of
+    // `(ref null $ii)` and `(ref $ii)`, references passed in (of any type:
+    // the session's references come from every module) and out, the null
+    // tests, and calls through the typed table (the machine-code checker,
+    // on in this target, refuses `call_ref`).
+    r#"(module
+        (type $ii (func (param i32) (result i32)))
+        (func $inc (type $ii) (i32.add (local.get 0) (i32.const 1)))
+        (func $dbl (type $ii) (i32.mul (local.get 0) (i32.const 2)))
+        (table $typed (export "typed") 2 4 (ref null $ii))
+        (elem (table $typed) (i32.const 0) (ref null $ii) (ref.func $inc) (ref.func $dbl))
+        (global $kept (export "typed_ref") (mut (ref null $ii)) (ref.null $ii))
+        (global $inc (export "inc_ref") (ref $ii) (ref.func $inc))
+        (func (export "get_inc") (result (ref $ii)) (global.get $inc))
+        (func (export "keep") (param (ref null $ii)) (global.set $kept (local.get 0)))
+        (func (export "kept_is_null") (result i32)
+          (block $null (br_on_null $null (global.get $kept)) (drop) (return (i32.const 0)))
+          (i32.const 1))
+        (func (export "non_null_or") (param (ref null $ii) i32) (result i32)
+          (block $some (result (ref $ii)) (br_on_non_null $some (local.get 0)) (return (local.get 1)))
+          (drop)
+          (i32.const -1))
+        (func (export "as_non_null") (param (ref null $ii)) (result (ref $ii)) (ref.as_non_null (local.get 0)))
+        (func (export "store_typed") (param i32 (ref null $ii)) (table.set $typed (local.get 0) (local.get 1)))
+        (func (export "call_typed") (param i32 i32) (result i32)
+          (call_indirect $typed (type $ii) (local.get 1) (local.get 0))))"#,
 ];
 
 fn modules() -> &'static [Module] {

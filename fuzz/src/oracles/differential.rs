@@ -14,7 +14,7 @@ use plumb::{Instance, Store};
 use plumb_oracles::interp::{self, ExternKind, ExternVal, InstantiationError};
 use plumb_oracles::{TrapCode, Value};
 
-use super::{call_args, engine, from_engine, to_engine_args, value_allowed};
+use super::{call_args, from_engine, to_engine_args, value_allowed};
 
 /// Instructions the interpreter may execute per call (and for
 /// instantiation): generated modules stop themselves well before this.
@@ -115,7 +115,7 @@ fn engine_outcome(result: plumb::Result<Vec<Value>>, what: &str) -> Outcome {
 /// Runs `bytes` (a valid module without imports) on both and compares;
 /// with `budget`, both consume fuel from it (the engine's `consume_fuel`).
 pub fn check(bytes: &[u8], calls: &[Call], budget: Option<u64>) {
-    let engine = if budget.is_some() { super::fuel_engine() } else { engine() };
+    let engine = super::engine_for(bytes, budget.is_some());
     let reference = match interp::Module::new(bytes) {
         Ok(m) => m,
         Err(e) => panic!("the interpreter rejects a module wasmparser accepts: {e:?}"),

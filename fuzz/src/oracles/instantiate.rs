@@ -7,7 +7,7 @@ use plumb_oracles::Value;
 use plumb_oracles::interp;
 
 use super::differential::Call;
-use super::{call_args, engine, to_engine, to_engine_args};
+use super::{call_args, to_engine, to_engine_args};
 
 /// How the host provides a module's imports.
 #[derive(Debug, Clone, Default)]
@@ -28,11 +28,12 @@ pub fn check(bytes: &[u8], plan: &HostPlan) {
     if interp::Module::new(bytes).is_err() {
         panic!("the interpreter rejects a valid module")
     }
-    let module = match plumb::Module::from_binary(engine(), bytes) {
+    let engine = super::engine_for(bytes, false);
+    let module = match plumb::Module::from_binary(engine, bytes) {
         Ok(m) => m,
         Err(e) => panic!("the engine rejects a valid module: {e}"),
     };
-    let mut store = Store::new(engine(), ());
+    let mut store = Store::new(engine, ());
     let mut imports = Vec::new();
     let (mut funcs, mut globals) = (0, 0);
     // The engine's import types: the interpreter carries `exnref` as

@@ -34,10 +34,53 @@ pub fn base_config() -> plumb::Config {
     let mut config = plumb::Config::new();
     let off = std::env::var("PLUMB_FUZZ_MACHINE_CHECK").is_ok_and(|v| v == "0");
     config.check_machine_code(!off && cfg!(target_arch = "x86_64")).cranelift_debug_verifier(true);
-    // Typed function references are not fuzzed yet: wasm-smith draws them
-    // only with GC, and the machine-code checker refuses `call_ref`.
-    config.wasm_function_references(false);
     config
+}
+
+/// An engine of [`base_config`] without the machine-code checker, which
+/// refuses `call_ref` and `return_call_ref` (their target is a reference
+/// from any value, whose validity is Wasm's type system, not a property of
+/// the code it could prove); with `fuel`, it consumes fuel. Built once per
+/// process for each.
+pub fn unchecked_engine(fuel: bool) -> &'static Engine {
+    static ENGINES: [OnceLock<Engine>; 2] = [OnceLock::new(), OnceLock::new()];
+    ENGINES[usize::from(fuel)].get_or_init(|| {
+        let mut config = base_config();
+        config.check_machine_code(false).consume_fuel(fuel);
+        match Engine::new(&config) {
+            Ok(engine) => engine,
+            Err(e) => panic!("no engine without the machine-code checker: {e}"),
+        }
+    })
+}
+
+/// Whether `bytes` calls through a typed function reference (`call_ref`,
+/// `return_call_ref`), which the machine-code checker refuses: such a
+/// module runs on an [`unchecked_engine`].
+pub fn calls_by_reference(bytes: &[u8]) -> bool {
+    wasmparser::Parser::new(0).parse_all(bytes).any(|payload| match payload {
+        Ok(wasmparser::Payload::CodeSectionEntry(body)) => {
+            body.get_operators_reader().is_ok_and(|mut reader| {
+                std::iter::from_fn(|| (!reader.eof()).then(|| reader.read())).any(|op| {
+                    matches!(
+                        op,
+                        Ok(wasmparser::Operator::CallRef { .. } | wasmparser::Operator::ReturnCallRef { .. })
+                    )
+                })
+            })
+        }
+        _ => false,
+    })
+}
+
+/// The engine for module `bytes`: [`engine`] (or [`fuel_engine`] with
+/// `fuel`), or an [`unchecked_engine`] if it calls by reference.
+pub fn engine_for(bytes: &[u8], fuel: bool) -> &'static Engine {
+    match (calls_by_reference(bytes), fuel) {
+        (true, fuel) => unchecked_engine(fuel),
+        (false, true) => fuel_engine(),
+        (false, false) => engine(),
+    }
 }
 
 /// The engine every target compiles with: building one loads the rule set,

@@ -8,36 +8,28 @@
 //! takes `.wat` too), so text goes through `wat` first on the reference
 //! side as well.
 
-use std::sync::OnceLock;
-
 use plumb::{Engine, Module};
 use wasmparser::{Validator, WasmFeatures};
 
 /// The WebAssembly features Plumb implements: 2.0 (SIMD included) and
 /// 3.0's tail calls, extended constants, relaxed SIMD, multiple memories,
-/// 64-bit memories and tables, and exception handling (typed function
-/// references are off in the fuzz engine, `super::base_config`).
+/// 64-bit memories and tables, exception handling and typed function
+/// references (GC is validated as `check` says).
 pub const FEATURES: WasmFeatures = WasmFeatures::WASM2
     .union(WasmFeatures::TAIL_CALL)
     .union(WasmFeatures::EXTENDED_CONST)
     .union(WasmFeatures::RELAXED_SIMD)
     .union(WasmFeatures::MULTI_MEMORY)
     .union(WasmFeatures::MEMORY64)
-    .union(WasmFeatures::EXCEPTIONS);
+    .union(WasmFeatures::EXCEPTIONS)
+    .union(WasmFeatures::FUNCTION_REFERENCES);
 
-/// The engine this target validates and compiles with: every feature on
-/// (typed function references included, unlike the other targets' engine),
-/// and no machine-code checker, which refuses `call_ref`.
+/// The engine this target validates and compiles with: every feature on,
+/// and no machine-code checker (which refuses `call_ref`; arbitrary bytes
+/// are the checker's business only once they are a module the other
+/// targets generate).
 fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        let mut config = plumb::Config::new();
-        config.cranelift_debug_verifier(true);
-        match Engine::new(&config) {
-            Ok(engine) => engine,
-            Err(e) => panic!("no engine: {e}"),
-        }
-    })
+    super::unchecked_engine(false)
 }
 
 /// wasmparser's verdict on `bytes` (binary or text) with `features`.
@@ -58,7 +50,7 @@ fn wasmparser_verdict(bytes: &[u8], features: WasmFeatures) -> Result<(), String
 /// valid only with GC either (valid if all it takes from GC is such a
 /// constant expression, else `Error::Unsupported`).
 pub fn check(bytes: &[u8]) {
-    let features = FEATURES.union(WasmFeatures::FUNCTION_REFERENCES);
+    let features = FEATURES;
     let without_gc = wasmparser_verdict(bytes, features);
     let with_gc = wasmparser_verdict(bytes, features.union(WasmFeatures::GC));
     let actual = Module::validate(engine(), bytes);
