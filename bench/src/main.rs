@@ -1,9 +1,10 @@
 //! `plumb-bench`: Plumb, wasmtime (default configuration and pooling
 //! allocator with copy-on-write memory initialisation) and wasmi side by
 //! side on the Sightglass programs, in one run on one machine. For each
-//! program and runtime: the medians over several iterations of compile
-//! time, instantiation time and run time between `bench.start` and
-//! `bench.end`; then the geometric means of the ratios Plumb/other.
+//! program and runtime: the medians over several iterations (interleaved:
+//! one of each runtime per round) of compile time, instantiation time and
+//! run time between `bench.start` and `bench.end`; then the geometric means
+//! of the ratios Plumb/other.
 //!
 //! `cargo run --release -- --help` lists the options.
 
@@ -116,21 +117,37 @@ fn ms(d: Duration) -> String {
     format!("{:.3}", d.as_secs_f64() * 1e3)
 }
 
-/// Runs `program` `iterations` times on `runtime`, checking its output
-/// each time; the medians. With `memory64`, its memory64 build.
-fn measure(runtime: &Runtime, root: &Path, name: &str, iterations: usize, memory64: bool) -> Result<Sample> {
-    let path = root.join(name);
-    let mut wasm = std::fs::read(&path)?;
-    if memory64 {
-        wasm = memory64::to_memory64(&wasm)?;
-    }
-    let dir = path.parent().context("a folder")?;
-    let stem = path.file_stem().context("a name")?.to_string_lossy();
-    let program = Program { wasm: &wasm, dir };
-    let mut samples = Vec::new();
-    for _ in 0..iterations {
+/// Runs `program` `iterations` times on each of `runtimes`, checking its
+/// output each time; the medians per runtime. The iterations are
+/// interleaved (one of each runtime per round), so that a slow spell of a
+/// shared machine falls on every runtime alike instead of on whichever ran
+/// then. A runtime that fails is not run again. With `memory64`, the
+/// program's memory64 build.
+fn measure(
+    runtimes: &[Runtime],
+    root: &Path,
+    name: &str,
+    iterations: usize,
+    memory64: bool,
+) -> Vec<Result<Sample>> {
+    let prepared = (|| -> Result<(Vec<u8>, PathBuf, String)> {
+        let path = root.join(name);
+        let mut wasm = std::fs::read(&path)?;
+        if memory64 {
+            wasm = memory64::to_memory64(&wasm)?;
+        }
+        let dir = path.parent().context("a folder")?.to_path_buf();
+        let stem = path.file_stem().context("a name")?.to_string_lossy().into_owned();
+        Ok((wasm, dir, stem))
+    })();
+    let (wasm, dir, stem) = match prepared {
+        Ok(p) => p,
+        Err(e) => return runtimes.iter().map(|_| Err(anyhow::anyhow!("{e:#}"))).collect(),
+    };
+    let program = Program { wasm: &wasm, dir: &dir };
+    let once = |runtime: &Runtime| -> Result<Sample> {
         let (stdout, stderr) = (Output::default(), Output::default());
-        samples.push(runtime.measure(&program, &stdout, &stderr)?);
+        let sample = runtime.measure(&program, &stdout, &stderr)?;
         for (stream, output) in [("stdout", &stdout), ("stderr", &stderr)] {
             if let Ok(expected) = std::fs::read(dir.join(format!("{stem}.{stream}.expected")))
                 && expected != output.bytes()
@@ -138,12 +155,30 @@ fn measure(runtime: &Runtime, root: &Path, name: &str, iterations: usize, memory
                 bail!("wrong {stream}");
             }
         }
+        Ok(sample)
+    };
+    let mut samples: Vec<Result<Vec<Sample>>> = runtimes.iter().map(|_| Ok(Vec::new())).collect();
+    for _ in 0..iterations {
+        for (runtime, taken) in runtimes.iter().zip(&mut samples) {
+            if let Ok(list) = taken {
+                match once(runtime) {
+                    Ok(sample) => list.push(sample),
+                    Err(e) => *taken = Err(e),
+                }
+            }
+        }
     }
-    Ok(Sample {
-        compile: median(samples.iter().map(|s| s.compile).collect()),
-        instantiate: median(samples.iter().map(|s| s.instantiate).collect()),
-        run: median(samples.iter().map(|s| s.run).collect()),
-    })
+    samples
+        .into_iter()
+        .map(|taken| {
+            let samples = taken?;
+            Ok(Sample {
+                compile: median(samples.iter().map(|s| s.compile).collect()),
+                instantiate: median(samples.iter().map(|s| s.instantiate).collect()),
+                run: median(samples.iter().map(|s| s.run).collect()),
+            })
+        })
+        .collect()
 }
 
 fn main() {
@@ -178,16 +213,19 @@ fn run() -> Result<()> {
     let mut table: Vec<(String, Vec<Option<Sample>>)> = Vec::new();
     // With --memory64: Plumb and wasmtime on the memory64 builds, and per
     // program the ratio of their run times to the plain build's.
-    let memory64_runtimes =
-        [Runtime::Plumb { cranelift_opt: true, pooling: false, exceptions: true }, Runtime::Wasmtime { pooling: false }];
+    let memory64_runtimes = [
+        Runtime::Plumb { cranelift_opt: true, pooling: false, exceptions: true },
+        Runtime::Wasmtime { pooling: false },
+    ];
     let mut memory64_ratios: Vec<(&str, f64)> = Vec::new();
     for name in &names {
         println!(
             "\n### {name}\n\n| runtime | compile (ms) | instantiate (ms) | run (ms) |\n|---|---:|---:|---:|"
         );
         let mut row = Vec::new();
-        for runtime in &runtimes {
-            match measure(runtime, &options.sightglass, name, options.iterations, false) {
+        let samples = measure(&runtimes, &options.sightglass, name, options.iterations, false);
+        for (runtime, sample) in runtimes.iter().zip(samples) {
+            match sample {
                 Ok(s) => {
                     println!(
                         "| {} | {} | {} | {} |",
@@ -205,8 +243,8 @@ fn run() -> Result<()> {
             }
         }
         if options.memory64 {
-            for runtime in &memory64_runtimes {
-                let sample = measure(runtime, &options.sightglass, name, options.iterations, true);
+            let samples = measure(&memory64_runtimes, &options.sightglass, name, options.iterations, true);
+            for (runtime, sample) in memory64_runtimes.iter().zip(samples) {
                 match &sample {
                     Ok(s) => println!(
                         "| {} (memory64) | {} | {} | {} |",
@@ -219,7 +257,8 @@ fn run() -> Result<()> {
                 }
                 let plain = runtimes.iter().position(|r| r.name() == runtime.name()).and_then(|i| row[i]);
                 if let (Ok(wide), Some(plain)) = (sample, plain) {
-                    memory64_ratios.push((runtime.name(), wide.run.as_secs_f64() / plain.run.as_secs_f64().max(1e-9)));
+                    memory64_ratios
+                        .push((runtime.name(), wide.run.as_secs_f64() / plain.run.as_secs_f64().max(1e-9)));
                 }
             }
         }

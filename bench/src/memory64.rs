@@ -16,7 +16,8 @@ use wasmparser::Operator;
 
 /// Scratch locals each function gets, after its own: two `i32`s, then one
 /// of each other type a store can take.
-const SCRATCH: [ValType; 6] = [ValType::I32, ValType::I32, ValType::I64, ValType::F32, ValType::F64, ValType::V128];
+const SCRATCH: [ValType; 6] =
+    [ValType::I32, ValType::I32, ValType::I64, ValType::F32, ValType::F64, ValType::V128];
 
 struct ToMemory64 {
     /// Parameter count of each defined function, in order.
@@ -138,7 +139,8 @@ impl Reencode for ToMemory64 {
         code: &mut wasm_encoder::CodeSection,
         func: wasmparser::FunctionBody<'_>,
     ) -> std::result::Result<(), Error<Self::Error>> {
-        let params = *self.params.get(self.next).ok_or_else(|| Error::UserError(anyhow!("a body too many")))?;
+        let params =
+            *self.params.get(self.next).ok_or_else(|| Error::UserError(anyhow!("a body too many")))?;
         self.next += 1;
         let mut locals = Vec::new();
         let mut count = params;
@@ -178,7 +180,8 @@ impl Reencode for ToMemory64 {
                 }
                 Shape::Three(extend) => {
                     // The top two go to the two `i32` scratch locals.
-                    f.instruction(&Instruction::LocalSet(scratch(1))).instruction(&Instruction::LocalSet(scratch(0)));
+                    f.instruction(&Instruction::LocalSet(scratch(1)))
+                        .instruction(&Instruction::LocalSet(scratch(0)));
                     if extend[0] {
                         f.instruction(&Instruction::I64ExtendI32U);
                     }
@@ -233,6 +236,8 @@ pub fn to_memory64(wasm: &[u8]) -> Result<Vec<u8>> {
         .parse_core_module(&mut module, wasmparser::Parser::new(0), wasm)
         .map_err(|e| anyhow!("{e:?}"))?;
     let bytes = module.finish();
-    wasmparser::Validator::new().validate_all(&bytes).map_err(|e| anyhow!("the memory64 build is invalid: {e}"))?;
+    wasmparser::Validator::new()
+        .validate_all(&bytes)
+        .map_err(|e| anyhow!("the memory64 build is invalid: {e}"))?;
     Ok(bytes)
 }

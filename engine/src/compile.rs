@@ -3,6 +3,7 @@
 //! its trampolines in one piece of executable memory with its trap table.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::ir::{self, AbiParam, InstBuilder, MemFlagsData, Signature, types};
@@ -390,6 +391,10 @@ fn patch_call(code: &mut [u8], site: usize, target: usize, call: &DirectCall) ->
     Ok(())
 }
 
+/// What one compiler thread compiled: function (by its index among the
+/// module's bodies) and outcome.
+type CompiledPart = Vec<(usize, Result<Compiled>)>;
+
 /// Compiles all of a module's functions and entry trampolines.
 pub(crate) fn compile_module(
     isas: [&OwnedTargetIsa; 2],
@@ -402,42 +407,58 @@ pub(crate) fn compile_module(
     let facts = instrumentation.check_machine_code.then(|| ModuleFacts::new(info));
     let facts = facts.as_ref();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(bodies.len().max(1));
-    let chunk = bodies.len().div_ceil(threads).max(1);
-    let funcs: Vec<Result<Compiled>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = bodies
-            .chunks(chunk)
-            .enumerate()
-            .map(|(c, part)| {
-                scope.spawn(move || {
+    // The threads take functions one at a time from a queue ordered by
+    // size, largest first (ties by index), so that they finish together
+    // however the module's sizes are spread (a static split in halves left
+    // one thread with both big functions of shootout-ed25519). The code
+    // does not depend on which thread compiles what: the memo gives the
+    // lowering a fresh compile would.
+    let mut order: Vec<usize> = (0..bodies.len()).collect();
+    order.sort_by_key(|&i| {
+        let range = bodies[i].range();
+        (std::cmp::Reverse(range.end - range.start), i)
+    });
+    let next = AtomicUsize::new(0);
+    let done: Vec<std::thread::Result<CompiledPart>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
                     // Terms of one shape are lowered once per thread.
                     let _memo = crate::midend::MemoScope::enter();
                     let mut builder_ctx = FunctionBuilderContext::new();
-                    part.iter()
-                        .enumerate()
-                        .map(|(i, body)| {
-                            let index = first + (c * chunk + i) as u32;
+                    let mut compiled = Vec::new();
+                    while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let index = first + i as u32;
+                        compiled.push((
+                            i,
                             compile_wasm_function(
                                 isas,
                                 info,
                                 lowering,
                                 index,
-                                body,
+                                &bodies[i],
                                 &mut builder_ctx,
                                 instrumentation,
                                 facts,
-                            )
-                        })
-                        .collect::<Vec<_>>()
+                            ),
+                        ));
+                    }
+                    compiled
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join().unwrap_or_else(|_| vec![Err(Error::Resource("compiler thread panicked".into()))])
-            })
-            .collect()
+        handles.into_iter().map(|h| h.join()).collect()
     });
+    let mut funcs: Vec<Option<Result<Compiled>>> = bodies.iter().map(|_| None).collect();
+    for part in done {
+        let part = part.map_err(|_| Error::Resource("compiler thread panicked".into()))?;
+        for (i, result) in part {
+            funcs[i] = Some(result);
+        }
+    }
+    let funcs = funcs
+        .into_iter()
+        .map(|f| f.unwrap_or_else(|| Err(Error::Resource("a function was not compiled".into()))));
     let mut pieces = funcs.into_iter().collect::<Result<Vec<_>>>()?;
     let n = pieces.len();
     for ty in &info.types {
