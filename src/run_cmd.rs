@@ -33,6 +33,10 @@ pub struct RunArgs {
     /// Limits on the guest.
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// Write the module's functions to /tmp/perf-PID.map, so that `perf
+    /// record` profiles of the run name the JIT code (`Config::perfmap`).
+    #[arg(long)]
+    pub perfmap: bool,
     /// With `--invoke`, the function's arguments: integers (decimal or 0x
     /// hex) and floats (`1.5`, `inf`, `-nan`), one per parameter. Otherwise
     /// the command's arguments (after its name); put `--` before any that
@@ -195,7 +199,7 @@ fn exit_on_trap(store: &Store<Host>, trap: &Trap, limits: &LimitArgs) -> ExitCod
 pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
     let limits = &args.limits;
-    let engine = limits.engine()?;
+    let engine = limits.engine(args.perfmap)?;
     let module = if crate::compile_cmd::is_precompiled(&bytes) {
         // SAFETY: `plumb run` runs the files it is given; a precompiled one
         // is checked for damage and for a matching Plumb, target and

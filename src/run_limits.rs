@@ -65,9 +65,11 @@ pub fn parse_bytes(text: &str) -> Result<u64> {
 }
 
 impl LimitArgs {
-    /// An engine that enforces these limits.
-    pub fn engine(&self) -> Result<Engine> {
+    /// An engine that enforces these limits; with `perfmap`, one that
+    /// writes the perf map (`Config::perfmap`).
+    pub fn engine(&self, perfmap: bool) -> Result<Engine> {
         let mut config = crate::compile_cmd::config(self.fuel.is_some(), self.timeout.is_some());
+        config.perfmap(perfmap);
         if let Some(bytes) = self.max_wasm_stack {
             config.max_wasm_stack(
                 usize::try_from(bytes).map_err(|_| anyhow!("--max-wasm-stack is too large"))?,

@@ -187,3 +187,20 @@ fn check_exits_2_on_a_module_that_does_not_compile() {
     let out = plumb(&["check", "Cargo.toml"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 }
+
+#[test]
+fn run_with_perfmap_names_the_jit_code_for_perf() {
+    let child = Command::new(env!("CARGO_BIN_EXE_plumb"))
+        .args(["run", "--perfmap", "examples/fib.wat", "--invoke", "fib", "10"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let map = format!("/tmp/perf-{}.map", child.id());
+    let out = child.wait_with_output().expect("exits");
+    assert!(out.status.success(), "{out:?}");
+    let text = std::fs::read_to_string(&map).expect("the perf map is written");
+    let _ = std::fs::remove_file(&map);
+    // fib.wat's functions have no names: they are named by index.
+    assert!(text.lines().any(|l| l.ends_with(" wasm[0]") && l.split(' ').count() == 3), "{text}");
+}

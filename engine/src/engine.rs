@@ -27,6 +27,7 @@ pub struct Config {
     multi_memory: bool,
     memory64: bool,
     function_references: bool,
+    perfmap: bool,
     pub(crate) instrumentation: Instrumentation,
 }
 
@@ -158,6 +159,7 @@ impl Default for Config {
             multi_memory: true,
             memory64: true,
             function_references: true,
+            perfmap: false,
             instrumentation: Instrumentation { exceptions: true, ..Instrumentation::default() },
         }
     }
@@ -252,6 +254,23 @@ impl Config {
     pub fn memory_init_cow(&mut self, enable: bool) -> &mut Config {
         self.memory_init_cow = enable;
         self
+    }
+
+    /// Whether every compiled or loaded module's functions are written to
+    /// the perf map of the process (`/tmp/perf-PID.map`, one line per
+    /// function: start address, size and name, the name section's if the
+    /// module has one), so that Linux `perf` names the JIT code in its
+    /// profiles (`perf record` then `perf report`). Off by default. Lines
+    /// are appended, and the file is left behind for `perf report` to
+    /// read; a write that fails leaves the profile unnamed, never the
+    /// module uncompiled.
+    pub fn perfmap(&mut self, enable: bool) -> &mut Config {
+        self.perfmap = enable;
+        self
+    }
+
+    pub(crate) fn perfmap_enabled(&self) -> bool {
+        self.perfmap
     }
 
     /// How instances get their memories and tables: on demand (the

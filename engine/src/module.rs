@@ -146,6 +146,9 @@ impl Module {
             }
         }
         let module = Module { inner: Arc::new(inner) };
+        if module.inner.engine.inner.config.perfmap_enabled() {
+            crate::runtime::perfmap::record(&module.inner.info, &module.inner.code);
+        }
         // Made now, as wasmtime does at compile time, so that no
         // instantiation (not even the first) lays out the data segments.
         module.memory_image();

@@ -84,7 +84,7 @@ pub fn chosen(bytes: &[u8]) -> bool {
 
 /// `bytes` (a valid module whose types are all function types, as
 /// wasm-smith makes them without GC) with its direct calls rewritten into
-/// typed-reference forms ([`Form`]). Two block types are added per type
+/// typed-reference forms (see `Form`). Two block types are added per type
 /// `$t` of the module (`P -> P` and `P -> P (ref $t)`, `P` its
 /// parameters), and a declarative element segment makes every function
 /// referable by `ref.func`. `None` if the module does not parse, has a

@@ -9,6 +9,7 @@ pub(crate) mod exceptions;
 pub(crate) mod instance;
 pub(crate) mod libcalls;
 pub(crate) mod memory;
+pub(crate) mod perfmap;
 pub(crate) mod pool;
 pub(crate) mod stack;
 pub(crate) mod traps;
