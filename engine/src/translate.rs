@@ -465,20 +465,26 @@ impl<'a> FuncTranslator<'a> {
         self.builder.switch_to_block(next);
     }
 
+    /// A field of the `VMContext`. Every field a function reads is set
+    /// before the instance runs and never changes (a memory's base
+    /// included: each memory reserves its whole range), and the context is
+    /// always valid: the load is read-only and may move (`can_move`), so
+    /// Cranelift's e-graph merges repeated loads and hoists them out of
+    /// loops instead of reading the field again after every store.
     fn vmctx_load(&mut self, offset: i32) -> Value {
-        let flags = MemFlagsData::trusted().with_readonly();
-        self.builder.ins().load(types::I64, flags, self.vmctx, offset)
+        self.builder.ins().load(types::I64, Self::constant_field(), self.vmctx, offset)
+    }
+
+    /// The flags of a load of a pointer that never changes from a record
+    /// that is always valid (see [`Self::vmctx_load`]).
+    fn constant_field() -> MemFlagsData {
+        MemFlagsData::trusted().with_readonly().with_can_move()
     }
 
     /// The address of the cell of global `index`.
     fn global_cell(&mut self, index: u32) -> Value {
         let globals = self.vmctx_load(vm::vmctx::GLOBALS);
-        self.builder.ins().load(
-            types::I64,
-            MemFlagsData::trusted().with_readonly(),
-            globals,
-            (index * 8) as i32,
-        )
+        self.builder.ins().load(types::I64, Self::constant_field(), globals, (index * 8) as i32)
     }
 
     /// The `*const VMFuncRef` of function `index`.
@@ -720,8 +726,7 @@ impl<'a> FuncTranslator<'a> {
             return self.vmctx_load(vm::vmctx::MEMORY);
         }
         let memories = self.vmctx_load(vm::vmctx::MEMORIES);
-        let flags = MemFlagsData::trusted().with_readonly();
-        self.builder.ins().load(types::I64, flags, memories, (index * 8) as i32)
+        self.builder.ins().load(types::I64, Self::constant_field(), memories, (index * 8) as i32)
     }
 
     /// The base of memory `index`: it never moves (each memory reserves
@@ -731,8 +736,7 @@ impl<'a> FuncTranslator<'a> {
             return self.vmctx_load(vm::vmctx::MEMORY_BASE);
         }
         let record = self.memory_record(index);
-        let flags = MemFlagsData::trusted().with_readonly();
-        self.builder.ins().load(types::I64, flags, record, vm::MEMORY_BASE)
+        self.builder.ins().load(types::I64, Self::constant_field(), record, vm::MEMORY_BASE)
     }
 
     /// Whether memory `index` has `i64` addresses (memory64).
