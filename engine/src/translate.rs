@@ -112,6 +112,10 @@ pub(crate) fn trap_code(code: TrapCode) -> Option<trap::TrapCode> {
 /// a trampoline use the platform's.
 pub(crate) const WASM_CALL_CONV: CallConv = CallConv::Tail;
 
+/// The id of the alias region of linear-memory accesses (every memory's
+/// one region), unique within a function (no function is inlined).
+const HEAP_ALIAS_REGION: u32 = 1;
+
 /// The Cranelift signature of a Wasm function of type `ty`: the callee's
 /// context, the caller's context (null when the host calls), then the Wasm
 /// parameters. Host functions read the caller's context to know the calling
@@ -827,10 +831,18 @@ impl<'a> FuncTranslator<'a> {
         (address, offset)
     }
 
-    fn heap_flags() -> MemFlagsData {
+    /// The flags of a linear-memory access: little-endian, trapping as out
+    /// of bounds, and in the linear-memory alias region, so that Cranelift
+    /// knows a store to linear memory leaves every other load as it was
+    /// (globals, a 64-bit memory's length, the exception in flight): the
+    /// sandbox keeps those out of every linear memory.
+    fn heap_flags(&mut self) -> MemFlagsData {
+        let data = ir::AliasRegionData { user_id: HEAP_ALIAS_REGION, description: "linear memory".into() };
+        let heap = self.builder.func.dfg.alias_regions.insert(data);
         MemFlagsData::new()
             .with_endianness(ir::Endianness::Little)
             .with_trap_code(Some(TrapCode::HEAP_OUT_OF_BOUNDS))
+            .with_alias_region(Some(heap))
     }
 
     fn load(&mut self, ty: types::Type, memarg: &wasmparser::MemArg, kind: LoadKind) -> TResult<()> {
@@ -841,7 +853,7 @@ impl<'a> FuncTranslator<'a> {
             LoadKind::S32 | LoadKind::U32 => 4,
         };
         let (address, offset) = self.heap_address(memarg, size)?;
-        let flags = Self::heap_flags();
+        let flags = self.heap_flags();
         let ins = self.builder.ins();
         let value = match kind {
             LoadKind::Plain => ins.load(ty, flags, address, offset),
@@ -860,7 +872,7 @@ impl<'a> FuncTranslator<'a> {
     fn store(&mut self, memarg: &wasmparser::MemArg, bytes: u8) -> TResult<()> {
         let value = self.pop_value()?;
         let (address, offset) = self.heap_address(memarg, u64::from(bytes))?;
-        let flags = Self::heap_flags();
+        let flags = self.heap_flags();
         let ins = self.builder.ins();
         match bytes {
             1 => ins.istore8(flags, value, address, offset),

@@ -118,7 +118,7 @@ impl FuncTranslator<'_> {
     fn vector_load(&mut self, memarg: &MemArg, kind: VectorLoad) -> TResult<()> {
         let size = if matches!(kind, VectorLoad::Whole) { 16 } else { 8 };
         let (address, offset) = self.heap_address(memarg, size)?;
-        let flags = Self::heap_flags();
+        let flags = self.heap_flags();
         let ins = self.builder.ins();
         let value = match kind {
             VectorLoad::Whole => ins.load(types::I8X16, flags, address, offset),
@@ -137,14 +137,15 @@ impl FuncTranslator<'_> {
     fn vector_store(&mut self, memarg: &MemArg) -> TResult<()> {
         let value = self.pop_value()?;
         let (address, offset) = self.heap_address(memarg, 16)?;
-        self.builder.ins().store(Self::heap_flags(), value, address, offset);
+        let flags = self.heap_flags();
+        self.builder.ins().store(flags, value, address, offset);
         Ok(())
     }
 
     /// A lane-wide scalar load, zero-extended to the lane's scalar type.
     fn load_lane_bits(&mut self, memarg: &MemArg, width: LaneWidth) -> TResult<Value> {
         let (address, offset) = self.heap_address(memarg, width.bytes())?;
-        let flags = Self::heap_flags();
+        let flags = self.heap_flags();
         let ty = width.scalar();
         let ins = self.builder.ins();
         Ok(match width {
@@ -193,7 +194,7 @@ impl FuncTranslator<'_> {
         self.stack.push(vector);
         self.with_lane(extract_lane_name(width), lane, false)?;
         let value = self.pop_value()?;
-        let flags = Self::heap_flags();
+        let flags = self.heap_flags();
         let ins = self.builder.ins();
         match width {
             LaneWidth::B1 => ins.istore8(flags, value, address, offset),
