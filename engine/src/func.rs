@@ -100,8 +100,8 @@ impl Func {
         }
         // Typed function references: the exact parameter types too.
         if params.iter().any(|v| matches!(v, Val::FuncRef(_) | Val::ExternRef(_) | Val::ExnRef(_))) {
-            let id = store.inner.funcs[self.index as usize].vm.type_id;
-            let exact = store.inner.engine.exact_params(id).unwrap_or_default();
+            let id = store.inner.funcs.get(self.index as usize).map(|f| f.vm.type_id);
+            let exact = id.and_then(|id| store.inner.engine.exact_params(id)).unwrap_or_default();
             for (value, &want) in params.iter().zip(&exact) {
                 store.inner.check_exact(*value, want)?;
             }
